@@ -1,0 +1,172 @@
+import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import {
+  Field,
+  FixedSizeList,
+  Float32,
+  Float64,
+  RecordBatch,
+  Struct,
+  Schema,
+  Table,
+  Vector,
+  makeData,
+  makeVector,
+  vectorFromArray,
+  tableFromIPC,
+  tableToIPC,
+  type DataType,
+} from 'apache-arrow';
+import { writeFileAtomic } from './atomic.ts';
+import { fail } from './errors.ts';
+
+/** Provenance carried by every artifact, stored as JSON under the schema metadata key `tangent`. */
+export interface ArtifactMeta {
+  stage: string;
+  stageVersion: string;
+  /** sha256 of the canonical JSON of the stage config that produced this file. */
+  configHash: string;
+  config: unknown;
+  /** Input file path -> sha256 of its bytes. */
+  inputs: Record<string, string>;
+  dtype: string;
+  seed: number | null;
+  rows: number;
+  createdAt: string;
+  /** Stage-specific figures (counts, explained variance, ...). */
+  extra?: Record<string, unknown>;
+}
+
+export const META_KEY = 'tangent';
+
+/** A declared artifact schema: the exact columns (name, Arrow type, nullability) a file must have. */
+export interface ArtifactSchema {
+  name: string;
+  fields: Field[];
+}
+
+export function defineSchema(name: string, fields: Field[]): ArtifactSchema {
+  return { name, fields };
+}
+
+/** A FixedSizeList<Float32>[dim] column type: one embedding per row, a standard Arrow type. */
+export function embeddingType(dim: number): FixedSizeList<Float32> {
+  return new FixedSizeList(dim, new Field('item', new Float32(), false));
+}
+export function embeddingType64(dim: number): FixedSizeList<Float64> {
+  return new FixedSizeList(dim, new Field('item', new Float64(), false));
+}
+
+/** Wrap row-major values (n × dim) as a FixedSizeList column without copying. */
+export function fixedSizeListVector(values: Float32Array | Float64Array, dim: number): Vector {
+  if (dim <= 0 || values.length % dim !== 0) fail(`fixedSizeListVector: ${values.length} values do not split into rows of ${dim}`);
+  const length = values.length / dim;
+  const childType = values instanceof Float64Array ? new Float64() : new Float32();
+  const child = makeData({ type: childType, length: values.length, nullCount: 0, data: values as Float32Array });
+  const type = new FixedSizeList(dim, new Field('item', childType, false));
+  return new Vector([makeData({ type, length, nullCount: 0, child })]);
+}
+
+/** Read a FixedSizeList<Float32|Float64> column back as one contiguous row-major array. */
+export function readFixedSizeList(table: Table, column: string): { values: Float32Array | Float64Array; dim: number; rows: number } {
+  const col = table.getChild(column);
+  if (!col) fail(`column '${column}' not found`);
+  const type = col.type as FixedSizeList;
+  const dim = type.listSize;
+  const rows = col.length;
+  const isF64 = type.children[0].type instanceof Float64;
+  const out = isF64 ? new Float64Array(rows * dim) : new Float32Array(rows * dim);
+  let offset = 0;
+  for (const chunk of col.data) {
+    // Arrow JS slices a FixedSizeList's child together with the parent, so the child's
+    // logical elements 0..length*dim are exactly this chunk's rows.
+    const child = new Vector([chunk.children[0]]).toArray() as Float32Array | Float64Array;
+    const vals = child.subarray(0, chunk.length * dim);
+    out.set(vals, offset);
+    offset += chunk.length * dim;
+  }
+  return { values: out, dim, rows };
+}
+
+/** Build a Table from plain column arrays against a declared schema (type-checked on write). */
+export function buildTable(schema: ArtifactSchema, columns: Record<string, Vector | ArrayLike<unknown>>): Table {
+  let length = -1;
+  const children = schema.fields.map((f) => {
+    const c = columns[f.name];
+    if (c === undefined) fail(`artifact '${schema.name}': column '${f.name}' missing when writing`);
+    let v: Vector =
+      c instanceof Vector
+        ? c
+        : ArrayBuffer.isView(c)
+          ? makeVector(c as Int32Array)
+          : vectorFromArray(Array.from(c as ArrayLike<unknown>) as never, f.type as DataType);
+    if (String(v.type) !== String(f.type)) fail(`artifact '${schema.name}': column '${f.name}' is ${v.type}, declared ${f.type}`);
+    if (v.data.length !== 1) v = vectorFromArray(v.toArray() as never, f.type as DataType);
+    if (length >= 0 && v.length !== length) fail(`artifact '${schema.name}': column '${f.name}' has ${v.length} rows, expected ${length}`);
+    length = v.length;
+    return v.data[0];
+  });
+  const arrowSchema = new Schema(schema.fields);
+  const data = makeData({ type: new Struct(schema.fields), length: Math.max(length, 0), nullCount: 0, children });
+  return new Table(arrowSchema, [new RecordBatch(arrowSchema, data)]);
+}
+
+function typeName(t: DataType): string {
+  return String(t);
+}
+
+/** Check a table's schema against the declared one; returns a description of the first mismatch. */
+export function schemaMismatch(expected: ArtifactSchema, actual: Schema): string | null {
+  for (const f of expected.fields) {
+    const a = actual.fields.find((x) => x.name === f.name);
+    if (!a) return `column '${f.name}' (${typeName(f.type)}) is missing; found columns [${actual.fields.map((x) => x.name).join(', ')}]`;
+    if (typeName(a.type) !== typeName(f.type)) return `column '${f.name}' should be ${typeName(f.type)} but is ${typeName(a.type)}`;
+    if (!f.nullable && a.nullable) return `column '${f.name}' should be non-nullable`;
+  }
+  return null;
+}
+
+/** Serialise `table` with its provenance to an Arrow IPC file, atomically (temp file + rename). */
+export function writeArtifact(path: string, schema: ArtifactSchema, table: Table, meta: Omit<ArtifactMeta, 'rows' | 'createdAt'> & { createdAt?: string }): ArtifactMeta {
+  const mismatch = schemaMismatch(schema, table.schema);
+  if (mismatch) fail(`refusing to write ${path}: ${mismatch}`);
+  const full: ArtifactMeta = { ...meta, rows: table.numRows, createdAt: meta.createdAt ?? new Date().toISOString() };
+  const metadata = new Map(table.schema.metadata);
+  metadata.set(META_KEY, JSON.stringify(full));
+  metadata.set('tangent.stage', full.stage);
+  metadata.set('tangent.config_hash', full.configHash);
+  const withMeta = new Table(new Schema(table.schema.fields, metadata), table.batches);
+  writeFileAtomic(path, tableToIPC(withMeta, 'file'));
+  return full;
+}
+
+const ARROW_MAGIC = 'ARROW1';
+
+/**
+ * Read an artifact and check it against its declared schema. Missing, truncated or foreign
+ * files fail with one line naming the file, what was expected and what was found.
+ */
+export function readArtifact(path: string, schema: ArtifactSchema, hint = ''): { table: Table; meta: ArtifactMeta } {
+  const how = hint ? ` (${hint})` : '';
+  if (!existsSync(path)) fail(`${path}: file not found; expected the '${schema.name}' artifact${how}`);
+  const size = statSync(path).size;
+  // The IPC file format starts and ends with the magic bytes; a cut-off file lacks the trailer.
+  const fd = openSync(path, 'r');
+  const head = Buffer.alloc(6);
+  const tail = Buffer.alloc(6);
+  readSync(fd, head, 0, 6, 0);
+  if (size >= 12) readSync(fd, tail, 0, 6, size - 6);
+  closeSync(fd);
+  if (head.toString('latin1') !== ARROW_MAGIC) fail(`${path}: not an Arrow IPC file (no ARROW1 header); expected the '${schema.name}' artifact${how}`);
+  if (size < 12 || tail.toString('latin1') !== ARROW_MAGIC) fail(`${path}: truncated Arrow file (${size} bytes, no ARROW1 footer); delete it and rerun the stage that writes it${how}`);
+  let table: Table;
+  try {
+    table = tableFromIPC(readFileSync(path));
+  } catch (e) {
+    fail(`${path}: unreadable Arrow file (${(e as Error).message}); rerun the stage that writes it${how}`);
+  }
+  const mismatch = schemaMismatch(schema, table.schema);
+  if (mismatch) fail(`${path}: wrong schema for '${schema.name}': ${mismatch}`);
+  const rawMeta = table.schema.metadata.get(META_KEY);
+  if (!rawMeta) fail(`${path}: no '${META_KEY}' provenance metadata; was it written by tangent?`);
+  return { table, meta: JSON.parse(rawMeta) as ArtifactMeta };
+}
