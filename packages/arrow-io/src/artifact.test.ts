@@ -11,6 +11,7 @@ import {
   readArtifact,
   readFixedSizeList,
   writeArtifact,
+  writeArtifacts,
 } from './artifact.ts';
 import { TangentError } from './errors.ts';
 
@@ -78,5 +79,25 @@ describe('artifact round trip', () => {
     const other = defineSchema('other', [new Field('id', new Utf8(), false)]);
     expect(() => readArtifact(path, other)).toThrowError(/column 'id' should be Utf8 but is Int32/);
     expect(existsSync(path)).toBe(true);
+  });
+
+  it('writeArtifacts is all-or-nothing: a bad second artifact leaves the first file untouched', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'arrow-io-'));
+    const a = join(dir, 'a.arrow');
+    writeArtifact(a, schema, sample(), { ...meta, seed: 1 });
+    const before = readFileSync(a);
+    const other = defineSchema('other', [new Field('id', new Utf8(), false)]);
+    expect(() =>
+      writeArtifacts([
+        { path: a, schema, table: sample(), meta: { ...meta, seed: 2 } },
+        { path: join(dir, 'b.arrow'), schema: other, table: sample(), meta },
+      ]),
+    ).toThrowError(/refusing to write .*b\.arrow/);
+    expect(readFileSync(a).equals(before)).toBe(true);
+    expect(readdirSync(dir)).toEqual(['a.arrow']);
+    const metas = writeArtifacts([{ path: a, schema, table: sample(), meta: { ...meta, seed: 3 } }], [{ path: join(dir, 'm.json'), data: '{}' }]);
+    expect(metas[0].seed).toBe(3);
+    expect(readArtifact(a, schema).meta.seed).toBe(3);
+    expect(readdirSync(dir).sort()).toEqual(['a.arrow', 'm.json']);
   });
 });

@@ -16,7 +16,7 @@ import {
   tableToIPC,
   type DataType,
 } from 'apache-arrow';
-import { writeFileAtomic } from './atomic.ts';
+import { writeFileAtomic, writeFilesAtomic } from './atomic.ts';
 import { fail } from './errors.ts';
 
 /** Provenance carried by every artifact, stored as JSON under the schema metadata key `tangent`. */
@@ -125,8 +125,10 @@ export function schemaMismatch(expected: ArtifactSchema, actual: Schema): string
   return null;
 }
 
-/** Serialise `table` with its provenance to an Arrow IPC file, atomically (temp file + rename). */
-export function writeArtifact(path: string, schema: ArtifactSchema, table: Table, meta: Omit<ArtifactMeta, 'rows' | 'createdAt'> & { createdAt?: string }): ArtifactMeta {
+export type ArtifactMetaInput = Omit<ArtifactMeta, 'rows' | 'createdAt'> & { createdAt?: string };
+
+/** Serialise `table` with its provenance to Arrow IPC file bytes (schema-checked). */
+export function encodeArtifact(path: string, schema: ArtifactSchema, table: Table, meta: ArtifactMetaInput): { bytes: Uint8Array; meta: ArtifactMeta } {
   const mismatch = schemaMismatch(schema, table.schema);
   if (mismatch) fail(`refusing to write ${path}: ${mismatch}`);
   const full: ArtifactMeta = { ...meta, rows: table.numRows, createdAt: meta.createdAt ?? new Date().toISOString() };
@@ -135,8 +137,28 @@ export function writeArtifact(path: string, schema: ArtifactSchema, table: Table
   metadata.set('tangent.stage', full.stage);
   metadata.set('tangent.config_hash', full.configHash);
   const withMeta = new Table(new Schema(table.schema.fields, metadata), table.batches);
-  writeFileAtomic(path, tableToIPC(withMeta, 'file'));
+  return { bytes: tableToIPC(withMeta, 'file'), meta: full };
+}
+
+/** Write one artifact atomically (temp file + rename). */
+export function writeArtifact(path: string, schema: ArtifactSchema, table: Table, meta: ArtifactMetaInput): ArtifactMeta {
+  const { bytes, meta: full } = encodeArtifact(path, schema, table, meta);
+  writeFileAtomic(path, bytes);
   return full;
+}
+
+/**
+ * Write several artifacts (and optional plain files such as metrics.json) as one unit: every
+ * file is encoded and written to a temp name before any is renamed into place, so a stage
+ * never leaves new and old outputs mixed after a failure.
+ */
+export function writeArtifacts(
+  artifacts: Array<{ path: string; schema: ArtifactSchema; table: Table; meta: ArtifactMetaInput }>,
+  extraFiles: Array<{ path: string; data: string | Uint8Array }> = [],
+): ArtifactMeta[] {
+  const encoded = artifacts.map((a) => encodeArtifact(a.path, a.schema, a.table, a.meta));
+  writeFilesAtomic([...artifacts.map((a, i) => ({ path: a.path, data: encoded[i].bytes })), ...extraFiles]);
+  return encoded.map((e) => e.meta);
 }
 
 const ARROW_MAGIC = 'ARROW1';

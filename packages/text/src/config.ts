@@ -1,0 +1,56 @@
+import { z } from 'zod';
+
+/** How each cleaning step treats tweets; every step can be switched off. */
+export const cleanOptionsSchema = z
+  .object({
+    /** Undo the CSV's cp1252→Mac Roman double encoding ("\x89Ûª" -> "’"). */
+    repairMojibake: z.boolean().default(true),
+    /** Map "\x89Û_" (â€ + a byte the encoder lost) to "…"; otherwise it is dropped. */
+    guessEllipsis: z.boolean().default(true),
+    /** Decode HTML character references ("&amp;" -> "&"). */
+    decodeHtmlEntities: z.boolean().default(true),
+    /** http(s):// and www. links: drop them, keep them, or replace each by `urlToken`. */
+    urls: z.enum(['remove', 'keep', 'token']).default('remove'),
+    urlToken: z.string().default('URL'),
+    /** @handles: drop them (with a trailing ':' as in "RT @x:"), keep them, or use `mentionToken`. */
+    mentions: z.enum(['remove', 'keep', 'token']).default('remove'),
+    mentionToken: z.string().default('@user'),
+    /** #hashtags: keep as is, drop the '#' only, or drop the whole tag. */
+    hashtags: z.enum(['keep', 'strip-symbol', 'remove']).default('strip-symbol'),
+    /**
+     * 'basic': typographic quotes/dashes/ellipsis to ASCII, then keep letters, digits, currency
+     * and . , ! ? ' " - : ; ( ) & / % + = * # @; 'alnum': letters, digits and spaces only;
+     * 'keep': no change.
+     */
+    specialChars: z.enum(['keep', 'basic', 'alnum']).default('basic'),
+    /** Collapse runs of whitespace (newlines, NBSP, ...) to one space and trim. */
+    collapseWhitespace: z.boolean().default(true),
+    lowercase: z.boolean().default(false),
+  })
+  .strict();
+
+export type CleanOptions = z.infer<typeof cleanOptionsSchema>;
+
+export const defaultCleanOptions: CleanOptions = cleanOptionsSchema.parse({});
+
+export const textConfigSchema = z
+  .object({
+    clean: cleanOptionsSchema.prefault({}),
+    keyword: z
+      .object({
+        /** Kaggle keywords are URL-encoded ("airplane%20accident"). */
+        urlDecode: z.boolean().default(true),
+      })
+      .strict()
+      .prefault({}),
+    location: z
+      .object({
+        /** Repair mojibake, decode entities and collapse whitespace in the free-text location. */
+        clean: z.boolean().default(true),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict();
+
+export type TextConfig = z.infer<typeof textConfigSchema>;

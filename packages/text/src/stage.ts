@@ -1,0 +1,152 @@
+import { relative } from 'node:path';
+import { buildTable, fail, paths, progress, provenance, writeArtifacts, type ArtifactMeta } from '@tangent/arrow-io';
+import { cleanLocation, cleanTweet, urlDecodeKeyword } from './clean.ts';
+import { textConfigSchema, type TextConfig } from './config.ts';
+import { findKaggleFile, KAGGLE_URL, loadKaggleCsv, type KaggleCsv } from './csv.ts';
+import { duplicateStats, type DuplicateStats } from './duplicates.ts';
+import { SPLITS, textSchema, type Split } from './schema.ts';
+
+export const STAGE = 'text';
+export const STAGE_VERSION = '1';
+
+/** The figures a split's artifact carries in `extra` and the CLI prints. */
+export interface SplitSummary {
+  split: Split;
+  source: string;
+  rows: number;
+  /** Rows per target value; null for the unlabelled test split. */
+  targets: { '0': number; '1': number } | null;
+  /** Rows whose raw text has chars U+0080..U+00FF, i.e. were touched by the mojibake repair. */
+  mojibakeRows: number;
+  emptyAfterCleaning: number;
+  /** Duplicates and label conflicts of the cleaned text, and of the raw text for comparison. */
+  duplicates: DuplicateStats;
+  rawDuplicates: DuplicateStats;
+  /** Test rows whose cleaned text also occurs in train (0 for train itself). */
+  textInTrain: number;
+}
+
+export interface TextResult {
+  outputs: Record<Split, string>;
+  summaries: Record<Split, SplitSummary>;
+  meta: Record<Split, ArtifactMeta>;
+}
+
+interface CleanedSplit {
+  csv: KaggleCsv;
+  keyword: string[];
+  location: string[];
+  text: string[];
+}
+
+function cleanSplit(csv: KaggleCsv, config: TextConfig, split: Split): CleanedSplit {
+  const n = csv.rows.length;
+  const keyword = new Array<string>(n);
+  const location = new Array<string>(n);
+  const text = new Array<string>(n);
+  const bar = progress(`text: cleaning ${split}`, n, 'rows');
+  csv.rows.forEach((r, i) => {
+    text[i] = cleanTweet(r.text, config.clean);
+    keyword[i] = config.keyword.urlDecode ? urlDecodeKeyword(r.keyword) : r.keyword;
+    location[i] = config.location.clean ? cleanLocation(r.location, config.clean) : r.location;
+    if (i % 1000 === 999) bar.tick(1000);
+  });
+  bar.tick(n % 1000);
+  bar.stop();
+  return { csv, keyword, location, text };
+}
+
+function summarise(split: Split, c: CleanedSplit, trainTexts: Set<string> | null): SplitSummary {
+  const rows = c.csv.rows;
+  const targets = rows.map((r) => r.target);
+  let t0 = 0;
+  let t1 = 0;
+  for (const y of targets) {
+    if (y === 0) t0++;
+    else if (y === 1) t1++;
+  }
+  return {
+    split,
+    source: relative(process.cwd(), c.csv.path) || c.csv.path,
+    rows: rows.length,
+    targets: c.csv.hasTarget ? { '0': t0, '1': t1 } : null,
+    mojibakeRows: rows.filter((r) => /[\u0080-\u00ff]/.test(r.text)).length,
+    emptyAfterCleaning: c.text.filter((t) => t === '').length,
+    duplicates: duplicateStats(c.text, targets),
+    rawDuplicates: duplicateStats(
+      rows.map((r) => r.text),
+      targets,
+    ),
+    textInTrain: trainTexts ? c.text.filter((t) => trainTexts.has(t)).length : 0,
+  };
+}
+
+/**
+ * Stage 1: Kaggle train.csv/test.csv from `dataDir` (default `paths.rawData()`) → cleaned
+ * data/text/{train,test}.arrow. Both CSVs are loaded, validated and cleaned before anything is
+ * written, so a bad input leaves earlier outputs untouched.
+ */
+export async function runText(config: TextConfig, opts: { dataDir?: string } = {}): Promise<TextResult> {
+  const cfg = textConfigSchema.parse(config);
+  const dataDir = opts.dataDir ?? paths.rawData();
+  const files = { train: findKaggleFile(dataDir, 'train.csv'), test: findKaggleFile(dataDir, 'test.csv') };
+  const cleaned = {} as Record<Split, CleanedSplit>;
+  for (const split of SPLITS) {
+    const csv = loadKaggleCsv(files[split]);
+    if (split === 'train' && !csv.hasTarget)
+      fail(`${csv.path}: no 'target' column; train.csv needs id,keyword,location,text,target as in Kaggle's file (${KAGGLE_URL})`);
+    cleaned[split] = cleanSplit(csv, cfg, split);
+  }
+  const trainTexts = new Set(cleaned.train.text);
+  const summaries = {
+    train: summarise('train', cleaned.train, null),
+    test: summarise('test', cleaned.test, trainTexts),
+  };
+  const outputs = { train: paths.artifacts(STAGE, 'train.arrow'), test: paths.artifacts(STAGE, 'test.arrow') };
+  const pending = [];
+  for (const split of SPLITS) {
+    const c = cleaned[split];
+    const n = c.csv.rows.length;
+    const table = buildTable(textSchema, {
+      id: Int32Array.from(c.csv.rows, (r) => r.id),
+      split: new Array<string>(n).fill(split),
+      target: c.csv.rows.map((r) => r.target),
+      keyword: c.keyword,
+      location: c.location,
+      raw_text: c.csv.rows.map((r) => r.text),
+      text: c.text,
+    });
+    const prov = await provenance({
+      stage: STAGE,
+      stageVersion: STAGE_VERSION,
+      config: cfg,
+      inputs: [files[split]],
+      dtype: 'utf8',
+      seed: null,
+      extra: { ...summaries[split] },
+    });
+    pending.push({ path: outputs[split], schema: textSchema, table, meta: prov });
+  }
+  // Both splits land together or not at all.
+  const [train, test] = writeArtifacts(pending);
+  const meta: Record<Split, ArtifactMeta> = { train, test };
+  return { outputs, summaries, meta };
+}
+
+/** A few lines for stdout: counts per split and where the files went. */
+export function formatSummary(result: TextResult): string {
+  return SPLITS.map((split) => {
+    const s = result.summaries[split];
+    const parts = [`${s.rows} rows`];
+    if (s.targets) parts.push(`targets 0=${s.targets['0']} 1=${s.targets['1']}`);
+    parts.push(`${s.mojibakeRows} with mojibake repaired`);
+    parts.push(`${s.emptyAfterCleaning} empty after cleaning`);
+    parts.push(`${s.duplicates.duplicates} duplicate texts (${s.rawDuplicates.duplicates} raw)`);
+    if (s.targets)
+      parts.push(
+        `${s.duplicates.conflictingGroups} texts with conflicting labels (${s.duplicates.conflictingRows} rows; raw ${s.rawDuplicates.conflictingGroups}/${s.rawDuplicates.conflictingRows})`,
+      );
+    else parts.push(`${s.textInTrain} texts also in train`);
+    return `text ${split}: ${parts.join(', ')} -> ${relative(process.cwd(), result.outputs[split]) || result.outputs[split]}`;
+  }).join('\n');
+}
