@@ -1,2 +1,9 @@
 export * from './matrix.ts';
 export * from './random.ts';
+// Backends register themselves on import; the choice is made lazily on first use.
+import './native.ts';
+import './ort.ts';
+export { availableBackends, backendInfo, hasEigh, setBackend, setThreads, type BackendName } from './backend.ts';
+export * from './ops.ts';
+export * from './reduce.ts';
+export { syevRef as eighReferenceInPlace } from './reference.ts';

@@ -1,0 +1,80 @@
+import { mkdtempSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { readArtifact } from '@tangent/arrow-io';
+import { rng, type Mat32 } from '@tangent/linalg';
+import { backward, empiricalNtkMlp, forward, initMlp, jacobian } from '@tangent/nn';
+import { parseExperiment } from './config.ts';
+import { historySchema, resultsSchema, runExperiment, traceSchema } from './stage.ts';
+
+describe('phase-2 plumbing on a real network', () => {
+  it('J0ᵀ w is one backward pass with output gradient w, in the (sample, output) row layout of Θ0', () => {
+    const net = initMlp({ sizes: [4, 7, 6, 3], activation: 'tanh', parameterization: 'ntk', bias: true }, 5);
+    const r = rng(9);
+    const X: Mat32 = { rows: 5, cols: 4, data: r.fillNormal(new Float32Array(20)) };
+    const J = jacobian(net, X, { dtype: 'float64' }); // rows i·K + o
+    const w = r.fillNormal(new Float64Array(15));
+    const { cache } = forward(net, X);
+    const viaBackward = backward(net, cache, { rows: 5, cols: 3, data: Float32Array.from(w) });
+    for (let q = 0; q < J.cols; q++) {
+      let s = 0;
+      for (let i = 0; i < J.rows; i++) s += J.data[i * J.cols + q] * w[i];
+      expect(viaBackward[q]).toBeCloseTo(s, 4);
+    }
+    const K = empiricalNtkMlp(net, X);
+    for (const [i, j] of [[0, 0], [1, 4], [14, 2]]) {
+      let s = 0;
+      for (let q = 0; q < J.cols; q++) s += J.data[i * J.cols + q] * J.data[j * J.cols + q];
+      expect(K.data[i * 15 + j]).toBeCloseTo(s, 6);
+    }
+  });
+});
+
+describe('runExperiment end to end (tiny CSV regression)', () => {
+  it('switches, runs SGD and NTK 1/2/3, writes Arrow + metrics.json with provenance', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hybrid-'));
+    const r = rng(1);
+    const lines = ['x1,x2,x3,y'];
+    for (let i = 0; i < 80; i++) {
+      const x = [r.normal(), r.normal(), r.normal()];
+      lines.push(`${x.join(',')},${Math.sin(x[0]) + 0.5 * x[1] * x[2] + 0.05 * r.normal()}`);
+    }
+    writeFileSync(join(dir, 'toy.csv'), `${lines.join('\n')}\n`);
+    const cfg = parseExperiment({
+      experiment: 'toy',
+      seeds: [0, 1],
+      data: { kind: 'csv', path: join(dir, 'toy.csv'), target: 'y', task: 'regression' },
+      model: { hidden: [32, 32] },
+      sgd: { lr: 0.05, batchSize: 16, epochs: 6 },
+      switch: { fixedEpoch: { enabled: true, epoch: 3 }, paramNorm: { enabled: false }, ntkStability: { enabled: true, delta: 1e-9, monitorSize: 8 } },
+      ntk: { linErrTestSize: 10 },
+    });
+    const out = await runExperiment(cfg, { outDir: join(dir, 'out'), quiet: true });
+    expect(out.runs.map((x) => x.decision.heuristic)).toEqual(['fixed_epoch', 'fixed_epoch']);
+    const res = out.runs[0].results;
+    expect(res.map((x) => x.method)).toEqual(['sgd', 'ntk1', 'ntk2', 'ntk3']);
+    // Budget: 3 remaining epochs × ceil(64/16) steps.
+    for (const x of res) expect(x.steps).toBe(12);
+    // NTK 2 and NTK 3 are the same flow (sum vs integral) at a small step: close, and close to NTK 1.
+    const byM = Object.fromEntries(res.map((x) => [x.method, x]));
+    expect(Math.abs(byM.ntk2.trainMetric - byM.ntk3.trainMetric)).toBeLessThan(0.01);
+    expect(Math.abs(byM.ntk1.trainMetric - byM.ntk2.trainMetric)).toBeLessThan(0.01);
+    for (const m of ['ntk1', 'ntk2', 'ntk3']) {
+      expect(byM[m].linErrTrain).toBeGreaterThanOrEqual(0);
+      expect(byM[m].linErrRel!).toBeLessThan(0.5); // the network stays close to its linearisation
+      expect(byM[m].linearLoss!).toBeLessThan(out.runs[0].history[3].trainLoss);
+    }
+    const h = readArtifact(join(dir, 'out', 'history.arrow'), historySchema);
+    expect(h.table.numRows).toBe(2 * 7);
+    expect(h.meta.config).toMatchObject({ experiment: 'toy' });
+    expect(h.meta.dtype).toContain('float64');
+    expect(readArtifact(join(dir, 'out', 'results.arrow'), resultsSchema).table.numRows).toBe(8);
+    expect(readArtifact(join(dir, 'out', 'ntk_trace.arrow'), traceSchema).table.numRows).toBeGreaterThan(6);
+    const metrics = JSON.parse(readFileSync(join(dir, 'out', 'metrics.json'), 'utf8'));
+    expect(metrics.summary.ntk3.testMetric.n).toBe(2);
+    expect(metrics.switches[0]).toMatchObject({ seed: 0, epoch: 3, heuristic: 'fixed_epoch' });
+    expect(existsSync(join(dir, 'out', 'metrics.json'))).toBe(true);
+    expect(out.table).toMatch(/NTK 3 \(integrated flow\)/);
+  });
+});

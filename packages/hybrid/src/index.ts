@@ -1,0 +1,12 @@
+export * from './config.ts';
+export * from './data/index.ts';
+export * from './heuristics.ts';
+export * from './linearised-model.ts';
+export * from './linearised-descent.ts';
+export * from './functional-evolution.ts';
+export * from './integrated-flow.ts';
+export * from './metrics.ts';
+export * from './sgd.ts';
+export * from './experiment.ts';
+export * from './stage.ts';
+export { register } from './cli.ts';

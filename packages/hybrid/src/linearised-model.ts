@@ -1,0 +1,144 @@
+/**
+ * The linearised network around the switch point θ0 (Lee et al. 2019, eq. 6):
+ *   f_lin(θ) = f0 + J0 (θ − θ0),   Θ0 = J0 J0ᵀ  (float64),
+ * trained on L = 1/(2n) Σ_i ‖f_i − y_i‖² (or mean softmax cross-entropy), so that gradient descent
+ * with step η reads θ_{k+1} = θ_k − (η/n) J0ᵀ g(f_lin(θ_k)), g = f − y for MSE.
+ *
+ * Layout for multi-output heads (K outputs): one row of J0 per (sample i, output o) pair, at
+ * index i·K + o, so Θ0 is (n·K) × (n·K) and couples outputs (no shared-kernel approximation).
+ *
+ * Every solver works in function space on Θ0 and returns the coefficient vector w with
+ *   θ − θ0 = −J0ᵀ w,   f_lin(θ) on the training rows = f0 − Θ0 w,
+ * so J0 itself is never needed: J0ᵀ w is one backward pass with output gradient w.
+ */
+import { fail } from '@tangent/arrow-io';
+import { eigh, type Mat64 } from '@tangent/linalg';
+
+export type LinearLoss = 'mse' | 'cross_entropy';
+
+export interface LinearisedProblem {
+  /** Θ0 = J0 J0ᵀ, M × M with M = n·K, rows ordered i·K + o. */
+  kernel: Mat64;
+  /** Network outputs at θ0 on the training rows (length M). */
+  f0: Float64Array;
+  /** Targets (length M): standardised values or one-hot rows. */
+  y: Float64Array;
+  /** Samples n (the 1/n of the mean loss). */
+  n: number;
+  /** Outputs per sample K. */
+  outDim: number;
+}
+
+export interface LinearSolution {
+  /** θ − θ0 = −J0ᵀ w. */
+  w: Float64Array;
+  /** f_lin(θ) on the training rows = f0 − Θ0 w. */
+  fLin: Float64Array;
+  /** Linear-model training loss at the requested checkpoints (step k or time t). */
+  trace: Array<{ step: number; loss: number }>;
+}
+
+export interface Spectrum {
+  /** Eigenvalues of Θ0, ascending, clamped at 0 (Θ0 is positive semi-definite). */
+  values: Float64Array;
+  /** Column j is the eigenvector of values[j]. */
+  vectors: Mat64;
+  seconds: number;
+}
+
+export function checkProblem(p: LinearisedProblem): number {
+  const M = p.kernel.rows;
+  if (p.kernel.cols !== M) fail(`linearised model: Θ0 must be square, got ${p.kernel.rows}×${p.kernel.cols}`);
+  if (p.f0.length !== M || p.y.length !== M) fail(`linearised model: Θ0 is ${M}×${M} but f0 has ${p.f0.length} and y ${p.y.length} entries`);
+  if (p.n * p.outDim !== M) fail(`linearised model: n·K = ${p.n}·${p.outDim} does not match Θ0's size ${M}`);
+  return M;
+}
+
+/** ONE eigendecomposition Θ0 = V Λ Vᵀ shared by NTK 2 and NTK 3. */
+export function spectrum(kernel: Mat64): Spectrum {
+  const t0 = performance.now();
+  const { values, vectors } = eigh(kernel);
+  for (let j = 0; j < values.length; j++) if (values[j] < 0) values[j] = 0;
+  return { values, vectors, seconds: (performance.now() - t0) / 1000 };
+}
+
+/** c = Vᵀ x. */
+export function toEigenbasis(sp: Spectrum, x: Float64Array): Float64Array {
+  const M = sp.values.length, V = sp.vectors.data, c = new Float64Array(M);
+  for (let i = 0; i < M; i++) {
+    const xi = x[i];
+    if (xi === 0) continue;
+    const row = i * M;
+    for (let j = 0; j < M; j++) c[j] += V[row + j] * xi;
+  }
+  return c;
+}
+
+/** x = V c. */
+export function fromEigenbasis(sp: Spectrum, c: Float64Array): Float64Array {
+  const M = sp.values.length, V = sp.vectors.data, x = new Float64Array(M);
+  for (let i = 0; i < M; i++) {
+    let s = 0;
+    const row = i * M;
+    for (let j = 0; j < M; j++) s += V[row + j] * c[j];
+    x[i] = s;
+  }
+  return x;
+}
+
+/** Θ0 x (symmetric mat-vec, float64). */
+export function kernelTimes(kernel: Mat64, x: Float64Array): Float64Array {
+  const M = kernel.rows, K = kernel.data, out = new Float64Array(M);
+  for (let i = 0; i < M; i++) {
+    let s = 0;
+    const row = i * M;
+    for (let j = 0; j < M; j++) s += K[row + j] * x[j];
+    out[i] = s;
+  }
+  return out;
+}
+
+/** Gradient of the loss w.r.t. the outputs, times n: MSE g = f − y; cross-entropy g_i = softmax(f_i) − y_i. */
+export function outputResidual<T extends Float64Array>(loss: LinearLoss, f: Float64Array, y: Float64Array, K: number, out: T): T {
+  if (loss === 'mse') {
+    for (let i = 0; i < f.length; i++) out[i] = f[i] - y[i];
+    return out;
+  }
+  for (let s = 0; s < f.length; s += K) {
+    let mx = -Infinity;
+    for (let o = 0; o < K; o++) mx = Math.max(mx, f[s + o]);
+    let z = 0;
+    for (let o = 0; o < K; o++) z += Math.exp(f[s + o] - mx);
+    for (let o = 0; o < K; o++) out[s + o] = Math.exp(f[s + o] - mx) / z - y[s + o];
+  }
+  return out;
+}
+
+/** Mean loss over n samples: MSE 1/(2n) Σ (f − y)²; cross-entropy −1/n Σ_i Σ_o y_io log softmax(f_i)_o. */
+export function linearLoss(loss: LinearLoss, f: Float64Array, y: Float64Array, K: number): number {
+  const n = f.length / K;
+  let s = 0;
+  if (loss === 'mse') {
+    for (let i = 0; i < f.length; i++) s += (f[i] - y[i]) ** 2;
+    return s / (2 * n);
+  }
+  for (let b = 0; b < f.length; b += K) {
+    let mx = -Infinity;
+    for (let o = 0; o < K; o++) mx = Math.max(mx, f[b + o]);
+    let z = 0;
+    for (let o = 0; o < K; o++) z += Math.exp(f[b + o] - mx);
+    const logZ = mx + Math.log(z);
+    for (let o = 0; o < K; o++) s += y[b + o] * (logZ - f[b + o]);
+  }
+  return s / n;
+}
+
+/** Checkpoints 0, every, 2·every, ..., last (always included). */
+export function checkpoints(last: number, count: number): number[] {
+  if (last <= 0) return [0];
+  const every = Math.max(1, Math.ceil(last / Math.max(1, count)));
+  const out: number[] = [];
+  for (let k = 0; k < last; k += every) out.push(k);
+  out.push(last);
+  return out;
+}

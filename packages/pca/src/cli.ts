@@ -1,0 +1,45 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { fail, validateConfig } from '@tangent/arrow-io';
+import type { Command } from 'commander';
+import { parse as parseYaml } from 'yaml';
+import { pcaConfigSchema, type PcaConfig } from './config.ts';
+import { formatSummary, runPca } from './stage.ts';
+
+const DEFAULT_CONFIG = 'configs/pipeline/pca.yaml';
+
+/** The YAML config (a missing default file means "all defaults") with command-line overrides, validated. */
+export function loadPcaConfig(path: string | undefined, overrides: Partial<PcaConfig> = {}): PcaConfig {
+  const file = path ?? DEFAULT_CONFIG;
+  let raw: unknown = {};
+  if (existsSync(file)) {
+    try {
+      raw = parseYaml(readFileSync(file, 'utf8')) ?? {};
+    } catch (e) {
+      fail(`${file}: not valid YAML (${(e as Error).message.split('\n')[0]})`);
+    }
+  } else if (path !== undefined) fail(`config file not found: ${path}`);
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) fail(`${file}: expected a mapping of settings at the top level`);
+  const defined = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined));
+  const source = Object.keys(defined).length ? `${file} (with command-line overrides)` : file;
+  return validateConfig({ ...(raw as object), ...defined }, pcaConfigSchema, source);
+}
+
+export function register(program: Command): void {
+  program
+    .command('pca')
+    .description('Stage 3: fit PCA on the train embeddings, project train/test to d dims, unit-normalise')
+    .option('-c, --config <file>', `stage config (YAML); defaults to ${DEFAULT_CONFIG} if present`)
+    .option('--embedder <name>', 'read data/embed/<name>/{train,test}.arrow')
+    .option('-d, --dims <d>', 'output dimension', (v) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 1) fail(`--dims '${v}': expected a whole number >= 1`);
+      return n;
+    })
+    .option('--transductive', 'fit on train + test instead of train only')
+    .addHelpText('after', '\nOutputs: $TANGENT_ARTIFACTS_DIR (default data)/pca/<embedder>-d<d>/{train,test}.arrow, columns id, split, target, embedding.')
+    .action(async (opts: { config?: string; embedder?: string; dims?: number; transductive?: boolean }) => {
+      const config = loadPcaConfig(opts.config, { embedder: opts.embedder, d: opts.dims, transductive: opts.transductive });
+      const result = await runPca(config);
+      process.stdout.write(`${formatSummary(result)}\n`);
+    });
+}
