@@ -1,0 +1,97 @@
+import * as vega from 'vega';
+import { compile, type TopLevelSpec } from 'vega-lite';
+
+/** Render a Vega-Lite spec to a standalone SVG string, headless (no canvas, no browser). */
+export async function renderSvg(spec: TopLevelSpec): Promise<string> {
+  const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' });
+  try {
+    return await view.toSVG();
+  } finally {
+    view.finalize();
+  }
+}
+
+const WIDTH = 420;
+const HEIGHT = 260;
+
+type Row = Record<string, number | string | null>;
+
+/** log–log scatter + line per series, e.g. error vs width; `reference` adds a dashed power law. */
+export function logLogChart(opts: {
+  title: string;
+  rows: Row[];
+  x: string;
+  y: string;
+  xTitle: string;
+  yTitle: string;
+  series?: string;
+  reference?: { slope: number; label: string };
+}): TopLevelSpec {
+  const layers: unknown[] = [
+    {
+      mark: { type: 'line', point: true },
+      encoding: {
+        x: { field: opts.x, type: 'quantitative', scale: { type: 'log' }, title: opts.xTitle },
+        y: { field: opts.y, type: 'quantitative', scale: { type: 'log' }, title: opts.yTitle },
+        ...(opts.series ? { color: { field: opts.series, type: 'nominal' } } : {}),
+      },
+    },
+  ];
+  const pts = opts.rows.filter((r) => typeof r[opts.x] === 'number' && typeof r[opts.y] === 'number' && (r[opts.y] as number) > 0);
+  if (opts.reference && pts.length) {
+    // Anchor the reference power law at the first point so only the slope is compared.
+    const x0 = pts[0][opts.x] as number;
+    const y0 = pts[0][opts.y] as number;
+    const xs = pts.map((p) => p[opts.x] as number);
+    const ref = [Math.min(...xs), Math.max(...xs)].map((x) => ({ [opts.x]: x, [opts.y]: y0 * (x / x0) ** opts.reference!.slope, series: opts.reference!.label }));
+    layers.push({
+      data: { values: ref },
+      mark: { type: 'line', strokeDash: [4, 4], color: 'gray' },
+      encoding: { x: { field: opts.x, type: 'quantitative' }, y: { field: opts.y, type: 'quantitative' } },
+    });
+  }
+  return { $schema: 'https://vega.github.io/schema/vega-lite/v6.json', title: opts.title, width: WIDTH, height: HEIGHT, data: { values: opts.rows }, layer: layers } as TopLevelSpec;
+}
+
+/** Lines over a log or linear x, one colour per series, with an optional horizontal rule. */
+export function lineChart(opts: {
+  title: string;
+  rows: Row[];
+  x: string;
+  y: string;
+  xTitle: string;
+  yTitle: string;
+  series?: string;
+  xLog?: boolean;
+  yLog?: boolean;
+  band?: { lower: string; upper: string };
+  rule?: { value: number; label: string };
+  marker?: { value: number; label: string };
+}): TopLevelSpec {
+  const x = { field: opts.x, type: 'quantitative', title: opts.xTitle, scale: opts.xLog ? { type: 'log' } : { zero: false } };
+  const y = { field: opts.y, type: 'quantitative', title: opts.yTitle, scale: opts.yLog ? { type: 'log' } : { zero: false } };
+  const color = opts.series ? { color: { field: opts.series, type: 'nominal' } } : {};
+  const layers: unknown[] = [];
+  if (opts.band) layers.push({ mark: { type: 'area', opacity: 0.2 }, encoding: { x, y: { field: opts.band.lower, type: 'quantitative' }, y2: { field: opts.band.upper }, ...color } });
+  layers.push({ mark: { type: 'line', point: opts.rows.length <= 60 }, encoding: { x, y, ...color } });
+  if (opts.rule) layers.push({ data: { values: [{ v: opts.rule.value, label: opts.rule.label }] }, mark: { type: 'rule', strokeDash: [6, 3], color: 'black' }, encoding: { y: { field: 'v', type: 'quantitative' } } });
+  if (opts.marker) layers.push({ data: { values: [{ v: opts.marker.value }] }, mark: { type: 'rule', color: 'crimson' }, encoding: { x: { field: 'v', type: 'quantitative' } } });
+  return { $schema: 'https://vega.github.io/schema/vega-lite/v6.json', title: opts.title, width: WIDTH, height: HEIGHT, data: { values: opts.rows }, layer: layers } as TopLevelSpec;
+}
+
+/** One bar per method with ±1 sd error bars. */
+export function barChart(opts: { title: string; rows: Row[]; method: string; y: string; sd: string; yTitle: string }): TopLevelSpec {
+  const values = opts.rows.map((r) => ({ ...r, lo: (r[opts.y] as number) - (r[opts.sd] as number), hi: (r[opts.y] as number) + (r[opts.sd] as number) }));
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: opts.title,
+    width: WIDTH,
+    height: HEIGHT,
+    data: { values },
+    encoding: { x: { field: opts.method, type: 'nominal', title: null, sort: null } },
+    layer: [
+      { mark: 'bar', encoding: { y: { field: opts.y, type: 'quantitative', title: opts.yTitle }, color: { field: opts.method, type: 'nominal', legend: null } } },
+      { mark: { type: 'errorbar', ticks: true }, encoding: { y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' } } },
+    ],
+  } as TopLevelSpec;
+}

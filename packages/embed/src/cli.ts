@@ -1,0 +1,115 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { fail, validateConfig } from '@tangent/arrow-io';
+import type { Command } from 'commander';
+import { parse as parseYaml } from 'yaml';
+import { embedConfigSchema, MODEL_KINDS, type EmbedConfig, type ModelKind } from './config.ts';
+import { embedCsv, runEmbed } from './stage.ts';
+
+const DEFAULT_CONFIG = 'configs/pipeline/embed.yaml';
+
+interface CliOptions {
+  config?: string;
+  input?: string;
+  textColumn: string;
+  idColumn?: string;
+  targetColumn?: string;
+  split?: string;
+  out?: string;
+  model?: string;
+  modelId?: string;
+  dtype?: string;
+  batchSize?: string;
+  threads?: string;
+}
+
+/** The YAML config (a missing default file means all defaults) with command-line overrides applied. */
+export function loadEmbedConfig(path: string | undefined, overrides: CliOptions): EmbedConfig {
+  const file = path ?? DEFAULT_CONFIG;
+  let raw: unknown = {};
+  if (existsSync(file)) {
+    try {
+      raw = parseYaml(readFileSync(file, 'utf8')) ?? {};
+    } catch (e) {
+      fail(`${file}: not valid YAML (${(e as Error).message.split('\n')[0]})`);
+    }
+  } else if (path !== undefined) fail(`config file not found: ${path}`);
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) fail(`${file}: expected a mapping of settings at the top level`);
+  const merged = structuredClone(raw) as Record<string, unknown> & { minilm?: Record<string, unknown>; useLite?: Record<string, unknown> };
+  const num = (flag: string, v: string) => {
+    const n = Number(v);
+    if (!Number.isInteger(n)) fail(`${flag} '${v}': expected a whole number`);
+    return n;
+  };
+  if (overrides.model !== undefined) {
+    if (!MODEL_KINDS.includes(overrides.model as ModelKind)) fail(`--model '${overrides.model}': expected one of ${MODEL_KINDS.join(', ')}`);
+    merged.model = overrides.model;
+  }
+  if (overrides.batchSize !== undefined) merged.batchSize = num('--batch-size', overrides.batchSize);
+  const minilm = (merged.minilm ??= {});
+  if (overrides.modelId !== undefined) minilm.modelId = overrides.modelId;
+  if (overrides.dtype !== undefined) minilm.dtype = overrides.dtype;
+  if (overrides.threads !== undefined) {
+    // One flag for both models: onnxruntime intra-op threads, or USE-lite worker threads.
+    const n = num('--threads', overrides.threads);
+    minilm.threads = n;
+    (merged.useLite ??= {}).threads = n;
+  }
+  const flagged = [overrides.model, overrides.batchSize, overrides.modelId, overrides.dtype, overrides.threads].some((v) => v !== undefined);
+  return validateConfig(merged, embedConfigSchema, flagged ? `${file} (with command-line flags)` : file);
+}
+
+export function register(program: Command): void {
+  program
+    .command('embed')
+    .description('Stage 2: sentence embeddings of the cleaned tweets (USE-lite offline, or MiniLM), or of any CSV column with --input')
+    .option('-c, --config <file>', `stage config (YAML); defaults to ${DEFAULT_CONFIG} if present`)
+    .option('-m, --model <name>', `embedding model: ${MODEL_KINDS.join(' | ')} (overrides the config)`)
+    .option('--model-id <id>', 'MiniLM: Hub id or folder under $TANGENT_MODELS_DIR (default Xenova/all-MiniLM-L6-v2)')
+    .option('--dtype <fp32|q8>', 'MiniLM weights: fp32 (onnx/model.onnx) or q8 (onnx/model_quantized.onnx)')
+    .option('--threads <n>', 'onnxruntime intra-op threads (MiniLM) or worker threads (USE-lite); 0 = one per core')
+    .option('-b, --batch-size <n>', 'texts per forward pass (batches are formed in token-length order)')
+    .option('-i, --input <csv>', 'embed a column of this CSV instead of running the pipeline stage')
+    .option('--text-column <name>', 'with --input: column to embed', 'text')
+    .option('--id-column <name>', 'with --input: integer id column (default: row number from 0)')
+    .option('--target-column <name>', 'with --input: integer label column copied to `target` (empty = null)')
+    .option('--split <name>', "with --input: value of the `split` column (default: the file's base name)")
+    .option('-o, --out <file.arrow>', 'with --input: output Arrow file (required with --input)')
+    .addHelpText(
+      'after',
+      `
+Pipeline mode (no --input): reads $TANGENT_ARTIFACTS_DIR (default data)/text/{train,test}.arrow and
+writes data/embed/<model>/{train,test}.arrow with columns id, split, target, embedding (FixedSizeList<Float32>[dim]).
+CSV mode: tangent embed --input tweets.csv --text-column text --id-column id --model use-lite --out tweets.arrow
+MiniLM reads $TANGENT_MODELS_DIR/<model-id>/ (transformers.js layout) or, if unset, downloads from the Hugging Face Hub.`,
+    )
+    .action(async (opts: CliOptions) => {
+      if (opts.input === undefined) {
+        for (const [flag, v] of [['--out', opts.out], ['--id-column', opts.idColumn], ['--target-column', opts.targetColumn], ['--split', opts.split]] as const)
+          if (v !== undefined) fail(`${flag} only applies with --input <csv>; drop it or add --input`);
+        const config = loadEmbedConfig(opts.config, opts);
+        const r = await runEmbed(config);
+        process.stdout.write(
+          `embed: ${r.rows.train} train + ${r.rows.test} test texts -> ${r.outDir} in ${r.seconds.toFixed(1)} s (${r.perSecond.toFixed(1)} texts/s)\n` +
+            `  settings: ${JSON.stringify(r.settings)}\n`,
+        );
+        return;
+      }
+      if (!opts.out) fail('--out <file.arrow> is required with --input');
+      if (!opts.out.endsWith('.arrow')) fail(`--out '${opts.out}': expected a path ending in .arrow`);
+      const config = loadEmbedConfig(opts.config, opts);
+      const r = await embedCsv({
+        input: opts.input,
+        textColumn: opts.textColumn,
+        idColumn: opts.idColumn,
+        targetColumn: opts.targetColumn,
+        split: opts.split,
+        out: opts.out,
+        model: config.model,
+        config,
+      });
+      process.stdout.write(
+        `embed: ${r.ids.length} texts -> ${opts.out} (dim ${r.dim}) in ${r.seconds.toFixed(1)} s (${(r.ids.length / r.seconds).toFixed(1)} texts/s)\n` +
+          `  settings: ${JSON.stringify(r.settings)}\n`,
+      );
+    });
+}

@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { embedTexts, l2NormalizeRows, lengthSortedBatches, type Embedder } from './embedder.ts';
+
+describe('length-sorted batching', () => {
+  it('groups indices by token count, stable, covering every index once', () => {
+    const b = lengthSortedBatches([5, 1, 3, 1, 9, 3], 2);
+    expect(b).toEqual([
+      [1, 3],
+      [2, 5],
+      [0, 4],
+    ]);
+    expect(() => lengthSortedBatches([1], 0)).toThrow(/positive integer/);
+  });
+
+  it('embedTexts restores input order whatever the batch order', async () => {
+    // A transparent fake model: each vector encodes its text's token ids, so a misplaced row shows.
+    const seen: number[][][] = [];
+    const fake: Embedder = {
+      name: 'fake',
+      dim: 2,
+      settings: {},
+      tokenize: (t) => Array.from(t, (c) => c.charCodeAt(0)),
+      async embedTokenized(batch) {
+        seen.push(batch);
+        return Float32Array.from(batch.flatMap((t) => [t.length, t[0] ?? -1]));
+      },
+      async dispose() {},
+    };
+    const texts = ['ccc', 'a', 'bbbb', 'dd', 'e'];
+    const out = await embedTexts(fake, texts, { batchSize: 2 });
+    expect(Array.from(out)).toEqual(texts.flatMap((t) => [t.length, t.charCodeAt(0)]));
+    expect(seen.map((b) => b.map((t) => t.length))).toEqual([[1, 1], [2, 3], [4]]);
+  });
+
+  it('l2NormalizeRows gives unit rows and leaves zero rows at zero', () => {
+    const x = l2NormalizeRows(Float32Array.from([3, 4, 0, 0]), 2);
+    expect(Array.from(x)).toEqual([0.6, 0.8, 0, 0].map((v) => Math.fround(v)));
+  });
+});

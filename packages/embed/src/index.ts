@@ -1,0 +1,9 @@
+export * from './config.ts';
+export * from './embedder.ts';
+export * from './minilm.ts';
+export * from './models.ts';
+export * from './schema.ts';
+export * from './sentencepiece.ts';
+export * from './stage.ts';
+export * from './use-lite.ts';
+export { register as registerEmbed, loadEmbedConfig } from './cli.ts';
