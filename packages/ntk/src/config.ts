@@ -1,0 +1,42 @@
+import { z } from 'zod';
+
+export const ntkConfigSchema = z
+  .object({
+    /** Which PCA run to read: data/pca/<input>/{train,test}.arrow. */
+    input: z.string().regex(/^[A-Za-z0-9._-]+$/, 'a folder name (letters, digits, . _ -)').default('use-lite-d128'),
+    /** 'ntk': Θ (the trained infinite-width network); 'nngp': Σ (Bayesian posterior mean of the prior). */
+    kernel: z.enum(['ntk', 'nngp']).default('ntk'),
+    /** Weight layers L ≥ 2 (L = 2 is the one-hidden-layer network of the MLP stage). */
+    depth: z.number().int().min(2).max(64).default(2),
+    /** Weight standard deviation σ_w (NTK parameterisation); 1 is the MLP stage's network. */
+    sigmaW: z.number().positive().default(1),
+    /** Bias standard deviation σ_b; 0 = no bias (the MLP stage's network). */
+    sigmaB: z.number().min(0).default(0),
+    /** Log-spaced ridge grid λ ∈ [min, max] with `count` values; `lambdas` (explicit list) wins if given. */
+    lambdaGrid: z
+      .object({ min: z.number().positive(), max: z.number().positive(), count: z.number().int().min(1).max(200) })
+      .strict()
+      .refine((g) => g.max >= g.min, 'max must be ≥ min')
+      .default({ min: 1e-4, max: 1e2, count: 20 }),
+    lambdas: z.array(z.number().positive()).min(1).optional(),
+    /** CV folds on the fit part. */
+    folds: z.number().int().min(2).max(50).default(5),
+    /** Stratified share of train held out as the shared evaluation split. */
+    evalFraction: z.number().min(0.01).max(0.9).default(0.2),
+    seed: z.number().int().min(0).default(42),
+    /** 'pm1': y ∈ {−1, +1}, threshold 0 (default); '01': y ∈ {0, 1}, threshold 0.5. */
+    labelCoding: z.enum(['pm1', '01']).default('pm1'),
+    /** CV criterion for λ (mean over folds); the Kaggle metric is F1. */
+    selectBy: z.enum(['f1', 'accuracy']).default('f1'),
+    /** 'auto': one Cholesky per fold and λ up to 24 λ, else one eigendecomposition per fold (native LAPACK); see autoSolver. */
+    solver: z.enum(['auto', 'eigh', 'cholesky']).default('auto'),
+    /** Exact leave-one-out over the grid from one eigendecomposition of the fit kernel (needs native LAPACK for n > 2048). */
+    loo: z.boolean().default(true),
+    /** Relative diagonal jitter (× mean diag K) for the Cholesky solves; 0 = none (a singular system is an error). */
+    jitter: z.number().min(0).max(1).default(0),
+    /** Memory budget for the float64 kernels in GB; null = what the OS reports available. */
+    maxMemoryGb: z.number().positive().nullable().default(null),
+  })
+  .strict();
+
+export type NtkConfig = z.infer<typeof ntkConfigSchema>;
