@@ -8,14 +8,28 @@ import { fail } from './errors.ts';
  * one line naming the file, the field path and what was expected.
  */
 export function loadConfig<S extends z.ZodType>(path: string, schema: S): z.infer<S> {
-  if (!existsSync(path)) fail(`config file not found: ${path}`);
+  return validateConfig(readConfigFile(path, path).raw, schema, path);
+}
+
+/**
+ * The settings mapping of a YAML config file, unvalidated, for callers that merge command-line
+ * overrides before validating. `path` undefined means "the default file if it exists, else all
+ * defaults"; a path the user named must exist.
+ */
+export function readConfigFile(path: string | undefined, defaultPath: string): { file: string; raw: Record<string, unknown> } {
+  const file = path ?? defaultPath;
+  if (!existsSync(file)) {
+    if (path !== undefined) fail(`config file not found: ${path}`);
+    return { file, raw: {} };
+  }
   let raw: unknown;
   try {
-    raw = parse(readFileSync(path, 'utf8')) ?? {};
+    raw = parse(readFileSync(file, 'utf8')) ?? {};
   } catch (e) {
-    fail(`${path}: not valid YAML (${(e as Error).message.split('\n')[0]})`);
+    fail(`${file}: not valid YAML (${(e as Error).message.split('\n')[0]})`);
   }
-  return validateConfig(raw, schema, path);
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) fail(`${file}: expected a mapping of settings at the top level`);
+  return { file, raw: raw as Record<string, unknown> };
 }
 
 export function validateConfig<S extends z.ZodType>(raw: unknown, schema: S, source: string): z.infer<S> {

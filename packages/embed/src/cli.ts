@@ -1,7 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { fail, validateConfig } from '@tangent/arrow-io';
+import { fail, readConfigFile, validateConfig } from '@tangent/arrow-io';
 import type { Command } from 'commander';
-import { parse as parseYaml } from 'yaml';
 import { embedConfigSchema, MODEL_KINDS, type EmbedConfig, type ModelKind } from './config.ts';
 import { embedCsv, runEmbed } from './stage.ts';
 
@@ -24,16 +22,7 @@ interface CliOptions {
 
 /** The YAML config (a missing default file means all defaults) with command-line overrides applied. */
 export function loadEmbedConfig(path: string | undefined, overrides: CliOptions): EmbedConfig {
-  const file = path ?? DEFAULT_CONFIG;
-  let raw: unknown = {};
-  if (existsSync(file)) {
-    try {
-      raw = parseYaml(readFileSync(file, 'utf8')) ?? {};
-    } catch (e) {
-      fail(`${file}: not valid YAML (${(e as Error).message.split('\n')[0]})`);
-    }
-  } else if (path !== undefined) fail(`config file not found: ${path}`);
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) fail(`${file}: expected a mapping of settings at the top level`);
+  const { file, raw } = readConfigFile(path, DEFAULT_CONFIG);
   const merged = structuredClone(raw) as Record<string, unknown> & { minilm?: Record<string, unknown>; useLite?: Record<string, unknown> };
   const num = (flag: string, v: string) => {
     const n = Number(v);

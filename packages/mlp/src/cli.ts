@@ -1,18 +1,14 @@
-import { existsSync } from 'node:fs';
-import { fail, loadConfig, log, validateConfig } from '@tangent/arrow-io';
+import { fail, log, readConfigFile, validateConfig } from '@tangent/arrow-io';
 import type { Command } from 'commander';
 import { enumerateRuns, mlpConfigSchema, runId, type MlpConfig, type RunKey } from './config.ts';
 import { prepareData, runMlpRun, runMlpSubmission, runMlpSummary } from './stage.ts';
 
 const DEFAULT_CONFIG = 'configs/pipeline/mlp.yaml';
 
+/** The YAML config; a missing default file means all defaults. */
 export function loadMlpConfig(path?: string): MlpConfig {
-  const file = path ?? DEFAULT_CONFIG;
-  if (!existsSync(file)) {
-    if (path !== undefined) fail(`config file not found: ${path}`);
-    return validateConfig({}, mlpConfigSchema, 'defaults');
-  }
-  return loadConfig(file, mlpConfigSchema);
+  const { file, raw } = readConfigFile(path, DEFAULT_CONFIG);
+  return validateConfig(raw, mlpConfigSchema, file);
 }
 
 const num = (flag: string, int: boolean) => (v: string) => {

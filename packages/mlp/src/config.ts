@@ -18,6 +18,14 @@ export const mlpConfigSchema = z
         /** Trainable biases b1, b2 (initialised at 0, scaled by sigmaB in the NTK parameterisation). */
         bias: z.boolean().default(false),
         sigmaB: z.number().nonnegative().default(1),
+        /**
+         * Input norm fed to the network. 'unit': the pca stage's unit-norm rows (the seed spec), so
+         * pre-activations W1x/√d are O(1/√d) and fitting ±1 labels moves the network far from
+         * its initialisation. 'sqrt_d': rows scaled to norm √d (the usual NTK convention, entries
+         * O(1)); Θ scales by d, the learning rate in natural units absorbs it, and training is
+         * lazier by roughly that factor.
+         */
+        inputScale: z.enum(['unit', 'sqrt_d']).default('unit'),
       })
       .strict()
       .prefault({}),
@@ -25,7 +33,7 @@ export const mlpConfigSchema = z
       .object({
         /** 'mse': L = 1/(2n) Σ (f − y)² on ±1 labels (the kernel-regression objective); 'bce': logistic loss on t = (y+1)/2. */
         loss: z.enum(['mse', 'bce']).default('mse'),
-        epochs: z.number().int().positive().default(1000),
+        epochs: z.number().int().positive().default(500),
         /** 0: full-batch gradient descent; otherwise mini-batch SGD with seeded shuffles. */
         batchSize: z.number().int().nonnegative().default(0),
         /** Stop a run whose loss exceeds this multiple of its initial loss (or is NaN/Inf). */
@@ -53,12 +61,12 @@ export const mlpConfigSchema = z
         /** Size of the fixed stratified subset of the fit split on which Θ̂(t) is tracked. */
         size: z.number().int().positive().default(1000),
         seed: z.number().int().nonnegative().default(0),
-        /** Θ̂ on the subset at epochs 0..10, then every `every` epochs, and at the last epoch. */
-        every: z.number().int().positive().default(10),
+        /** Θ̂ on the subset every `every` epochs (1 = every epoch; else epochs 0..10, then every `every`), and at the last epoch. */
+        every: z.number().int().positive().default(1),
         /** Also Θ̂ on the whole fit split at t = 0 and t = T when it fits in `maxKernelBytes`. */
         full: z.boolean().default(true),
         /** 'float32' runs the kernel GEMMs in float32 (kernel still float64); 'float64' is exact but slower. */
-        precision: z.enum(['float64', 'float32']).default('float64'),
+        precision: z.enum(['float64', 'float32']).default('float32'),
         /** Memory allowed for one kernel computation (kernel + temporaries), bytes. */
         maxKernelBytes: z.number().positive().default(2 * 2 ** 30),
       })

@@ -57,7 +57,7 @@ interface Features {
   y: Float32Array;
 }
 
-function readFeatures(path: string): Features {
+function readFeatures(path: string, inputScale: MlpConfig['model']['inputScale']): Features {
   const { table } = readArtifact(path, featureSchema, 'run the pca stage first: nx run @tangent/pca:run');
   const e = readFixedSizeList(table, 'embedding');
   const X: Mat32 = { rows: e.rows, cols: e.dim, data: e.values instanceof Float32Array ? e.values : Float32Array.from(e.values) };
@@ -69,6 +69,10 @@ function readFeatures(path: string): Features {
     y[i] = v === null ? 0 : v > 0 ? 1 : -1; // ±1 coding, as in kernel regression
   }
   for (let i = 0; i < X.data.length; i++) if (!Number.isFinite(X.data[i])) fail(`${path}: non-finite feature at row ${Math.floor(i / X.cols)}; rerun the pca stage`);
+  if (inputScale === 'sqrt_d') {
+    const s = Math.sqrt(X.cols);
+    for (let i = 0; i < X.data.length; i++) X.data[i] *= s;
+  }
   return { ids, X, y };
 }
 
@@ -88,7 +92,7 @@ export interface Prepared {
 /** Fit/eval rows of train according to the ntk stage's split (train on 'fit', evaluate on 'eval'). */
 export function prepareData(c: MlpConfig): Prepared {
   const p = inputPaths(c);
-  const all = readFeatures(p.train);
+  const all = readFeatures(p.train, c.model.inputScale);
   const { table } = readArtifact(p.split, splitSchema, 'written by the ntk stage: nx run @tangent/ntk:run');
   const sid = table.getChild('id')!.toArray() as Int32Array;
   const role = table.getChild('role')!;
@@ -288,7 +292,7 @@ export function bestLr(c: MlpConfig, width: number): number {
 export async function runMlpSubmission(c: MlpConfig, width: number, data?: Prepared): Promise<{ path: string; rows: number; lr: number }> {
   const d = data ?? prepareData(c);
   const lr = bestLr(c, width);
-  const test = readFeatures(inputPaths(c).test);
+  const test = readFeatures(inputPaths(c).test, c.model.inputScale);
   const r = trainTwoLayer(
     { X: d.all.X, y: d.all.y, Xtest: test.X },
     {

@@ -1,7 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { fail, validateConfig } from '@tangent/arrow-io';
+import { fail, readConfigFile, validateConfig } from '@tangent/arrow-io';
 import type { Command } from 'commander';
-import { parse as parseYaml } from 'yaml';
 import { ntkConfigSchema, type NtkConfig } from './config.ts';
 import { formatSummary, runNtk } from './stage.ts';
 
@@ -9,19 +7,10 @@ const DEFAULT_CONFIG = 'configs/pipeline/ntk.yaml';
 
 /** The YAML config (a missing default file means "all defaults") with command-line overrides, validated. */
 export function loadNtkConfig(path: string | undefined, overrides: Partial<NtkConfig> = {}): NtkConfig {
-  const file = path ?? DEFAULT_CONFIG;
-  let raw: unknown = {};
-  if (existsSync(file)) {
-    try {
-      raw = parseYaml(readFileSync(file, 'utf8')) ?? {};
-    } catch (e) {
-      fail(`${file}: not valid YAML (${(e as Error).message.split('\n')[0]})`);
-    }
-  } else if (path !== undefined) fail(`config file not found: ${path}`);
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) fail(`${file}: expected a mapping of settings at the top level`);
+  const { file, raw } = readConfigFile(path, DEFAULT_CONFIG);
   const defined = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined));
   const source = Object.keys(defined).length ? `${file} (with command-line overrides)` : file;
-  return validateConfig({ ...(raw as object), ...defined }, ntkConfigSchema, source);
+  return validateConfig({ ...raw, ...defined }, ntkConfigSchema, source);
 }
 
 const number = (flag: string, integer = false) => (v: string) => {

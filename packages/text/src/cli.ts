@@ -1,5 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { fail, readArtifact, validateConfig } from '@tangent/arrow-io';
+import { fail, readArtifact, readConfigFile, validateConfig } from '@tangent/arrow-io';
 import type { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { textConfigSchema, type TextConfig } from './config.ts';
@@ -27,17 +26,8 @@ export function applyOverrides(raw: Record<string, unknown>, sets: string[]): Re
 
 /** Read the YAML config (a missing default file means "all defaults"), apply overrides, validate. */
 export function loadTextConfig(path: string | undefined, sets: string[] = []): TextConfig {
-  const file = path ?? DEFAULT_CONFIG;
-  let raw: unknown = {};
-  if (existsSync(file)) {
-    try {
-      raw = parseYaml(readFileSync(file, 'utf8')) ?? {};
-    } catch (e) {
-      fail(`${file}: not valid YAML (${(e as Error).message.split('\n')[0]})`);
-    }
-  } else if (path !== undefined) fail(`config file not found: ${path}`);
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) fail(`${file}: expected a mapping of settings at the top level`);
-  const merged = applyOverrides(raw as Record<string, unknown>, sets);
+  const { file, raw } = readConfigFile(path, DEFAULT_CONFIG);
+  const merged = applyOverrides(raw, sets);
   return validateConfig(merged, textConfigSchema, sets.length ? `${file} (with --set)` : file);
 }
 
