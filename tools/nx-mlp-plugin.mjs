@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 
 const CONFIG = 'configs/pipeline/mlp.yaml';
-const DEFAULTS = { widths: [16, 64, 256, 1024, 4096], seeds: [0, 1, 2], lrs: [1], lrSweep: { widths: [16, 64], lrs: [0.25, 0.5, 1.5] } };
+const DEFAULTS = { widths: [16, 64, 256, 1024, 4096], seeds: [0, 1, 2], lrs: [1], lrSweep: { widths: [16, 64], lrs: [0.5, 1.5] } };
 
 function canonical(v) {
   return JSON.stringify(v, (_k, x) => (x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.keys(x).sort().map((k) => [k, x[k]])) : x));
@@ -60,7 +60,7 @@ function createNodesFor(configFile, _options, context) {
       const t = `train-${id}`;
       trainNames.push(t);
       targets[t] = {
-        command: `${cli} --width ${r.width} --seed ${r.seed} --lr ${r.lr} --cache-key ${key}`,
+        command: `${cli} --width ${r.width} --seed ${r.seed} --lr ${r.lr} --continue-on-divergence --cache-key ${key}`,
         cache: true,
         dependsOn: ['^run'],
         inputs: [...source, '^production', 'upstreamArtifacts', ...env],

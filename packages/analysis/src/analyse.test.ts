@@ -30,8 +30,10 @@ function inputs(): AnalysisInputs {
         ntk_f1: 0.77,
         widths: widths.map((width) => ({ width, seeds: 2, delta_theta_mean: 3 / width, delta_theta_sd: 0, accuracy_mean: 0.805, accuracy_sd: 0.002, f1_mean: 0.76, kernel_init_error_mean: 2 / Math.sqrt(width) })),
         delta_theta_loglog_slope: -1,
+        diverged_runs: [],
       },
       mainLr: 1,
+      diverged: ['w16-s0-lr1.5'],
       runs: widths.map((width) => ({
         key: { width, seed: 0, lr: 1 },
         metrics: { width, seed: 0 } as never,
@@ -87,6 +89,7 @@ describe('analyse', () => {
     expect(html).toContain('81.00'); // KRR eval accuracy
     expect(html).toContain('80.50 ± 0.20'); // widest MLP
     expect(html).toContain('ntk-krr.csv');
+    expect(html).toContain('Diverged runs (recorded, excluded from the means): w16-s0-lr1.5');
     expect((html.match(/<svg/g) ?? []).length).toBe(a.figures.length);
   });
 });

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fail, paths, readArtifact } from '@tangent/arrow-io';
-import { enumerateRuns, historySchema as mlpHistorySchema, loadMlpConfig, runDir, type RunKey, type RunMetrics, type Summary as MlpSummary } from '@tangent/mlp';
+import { enumerateRuns, historySchema as mlpHistorySchema, loadMlpConfig, readRunMetrics, runDir, runId, type RunKey, type RunMetrics, type Summary as MlpSummary } from '@tangent/mlp';
 import { cvSchema } from '@tangent/ntk';
 import { textSchema } from '@tangent/text';
 import { parse } from 'csv-parse/sync';
@@ -51,7 +51,7 @@ export interface SubmissionCheck {
 export interface AnalysisInputs {
   input: string;
   krr: { metrics: KrrMetrics; cv: CvRow[] };
-  mlp: { summary: MlpSummary; mainLr: number; runs: Array<{ key: RunKey; metrics: RunMetrics; history: HistoryRow[] }> };
+  mlp: { summary: MlpSummary; mainLr: number; runs: Array<{ key: RunKey; metrics: RunMetrics; history: HistoryRow[] }>; diverged: string[] };
   hybrid: HybridSummary[];
   submissions: SubmissionCheck[];
   /** Every file read, for provenance. */
@@ -111,15 +111,20 @@ export function collectInputs(cfg: AnalysisConfig): AnalysisInputs {
   const summary = readJson<MlpSummary>(summaryPath, 'run the mlp stage first: npx nx run @tangent/mlp:run');
   files.push(summaryPath);
   // Exactly the runs the current mlp config asks for, not whatever older runs left in data/mlp.
-  const runs: AnalysisInputs['mlp']['runs'] = enumerateRuns(mlpConfig).map((key) => {
-    const mPath = join(runDir(key), 'metrics.json');
+  const runs: AnalysisInputs['mlp']['runs'] = [];
+  const diverged: string[] = [];
+  for (const key of enumerateRuns(mlpConfig)) {
+    const metrics = readRunMetrics(key);
+    if (metrics === null) {
+      diverged.push(runId(key));
+      continue;
+    }
     const hPath = join(runDir(key), 'history.arrow');
-    const metrics = readJson<RunMetrics>(mPath, 'run the mlp stage first: npx nx run @tangent/mlp:run');
     const h = readArtifact(hPath, mlpHistorySchema, 'run the mlp stage first').table;
-    files.push(mPath, hPath);
+    files.push(join(runDir(key), 'metrics.json'), hPath);
     const history = h.toArray().map((r) => ({ epoch: r.epoch, train_loss: r.train_loss, eval_accuracy: num(r.eval_accuracy), delta_theta: num(r.delta_theta) }));
-    return { key, metrics, history };
-  });
+    runs.push({ key, metrics, history });
+  }
 
   const hybrid: HybridSummary[] = [];
   for (const name of cfg.hybrid) {
@@ -143,5 +148,5 @@ export function collectInputs(cfg: AnalysisConfig): AnalysisInputs {
           return checkSubmission(join(subDir, f), testIds);
         })
     : [];
-  return { input: mlpConfig.input, krr: { metrics, cv }, mlp: { summary, mainLr: mlpConfig.lrs[0], runs }, hybrid, submissions, files };
+  return { input: mlpConfig.input, krr: { metrics, cv }, mlp: { summary, mainLr: mlpConfig.lrs[0], runs, diverged }, hybrid, submissions, files };
 }

@@ -54,6 +54,7 @@ ${m.cv.folds}-fold cross-validation (${esc(m.cv.solver)}): CV accuracy ${pct(m.c
 Generated ${esc(createdAt)}.</p>
 <h2>Expected observations</h2>${checks}
 <h2>Eval-split comparison</h2>${comparison}
+${inp.mlp.diverged.length ? `<p>Diverged runs (recorded, excluded from the means): ${esc(inp.mlp.diverged.join(', '))}.</p>` : ''}
 <h2>Figures</h2>
 ${figs}
 ${inp.hybrid.length ? `<h2>Hybrid SGD→NTK experiments</h2>${hybrid}` : ''}

@@ -1,7 +1,8 @@
 import { fail, log, readConfigFile, validateConfig } from '@tangent/arrow-io';
 import type { Command } from 'commander';
 import { enumerateRuns, mlpConfigSchema, runId, type MlpConfig, type RunKey } from './config.ts';
-import { prepareData, runMlpRun, runMlpSubmission, runMlpSummary } from './stage.ts';
+import { DivergenceError } from '@tangent/nn';
+import { prepareData, runMlpRun, runMlpSubmission, runMlpSummary, type Prepared } from './stage.ts';
 
 const DEFAULT_CONFIG = 'configs/pipeline/mlp.yaml';
 
@@ -38,17 +39,26 @@ export function register(program: Command): void {
     .option('--submit <width>', 'train on all of train at the best lr for this width and write data/submissions/mlp-w<width>.csv', num('--submit', true))
     .option('--summary', 'write data/mlp/summary.json from the finished runs')
     .option('--force', 'retrain even when data/mlp/<run-id>/metrics.json has the same cache key')
+    .option('--continue-on-divergence', 'a diverged run is recorded (data/mlp/<run-id>/diverged.json) and reported as a warning, not an error; the sweep goes on')
     .addHelpText(
       'after',
       '\nWithout --width/--submit/--summary: every run in the config, then the submissions and the summary.\nOutputs: data/mlp/<run-id>/{history.arrow, metrics.json}, data/mlp/summary.json, data/submissions/mlp-w<width>.csv.',
     )
-    .action(async (o: { config?: string; width?: number; seed?: number; lr?: number; cacheKey?: string; submit?: number; summary?: boolean; force?: boolean }) => {
+    .action(async (o: { config?: string; width?: number; seed?: number; lr?: number; cacheKey?: string; submit?: number; summary?: boolean; force?: boolean; continueOnDivergence?: boolean }) => {
       const c = loadMlpConfig(o.config);
+      // In a sweep a diverged run is a finding (recorded, skipped by the summary), not a failure.
+      const run = async (k: RunKey, data?: Prepared): Promise<void> => {
+        try {
+          process.stdout.write(`${line(await runMlpRun(c, k, data, { force: o.force }))}\n`);
+        } catch (e) {
+          if (!(e instanceof DivergenceError) || !o.continueOnDivergence) throw e;
+          process.stderr.write(`warning: ${e.message}\n`);
+        }
+      };
       const single = [o.width, o.seed, o.lr].filter((v) => v !== undefined).length;
       if (single > 0 && single < 3) fail('--width, --seed and --lr go together (one run), e.g. --width 4096 --seed 0 --lr 1');
       if (single === 3) {
-        const m = await runMlpRun(c, { width: o.width!, seed: o.seed!, lr: o.lr! }, undefined, { force: o.force });
-        process.stdout.write(`${line(m)}\n`);
+        await run({ width: o.width!, seed: o.seed!, lr: o.lr! });
         return;
       }
       if (o.submit !== undefined) {
@@ -61,7 +71,7 @@ export function register(program: Command): void {
         const runs: RunKey[] = enumerateRuns(c);
         for (const [i, k] of runs.entries()) {
           log(`[${i + 1}/${runs.length}] ${runId(k)}`);
-          process.stdout.write(`${line(await runMlpRun(c, k, data, { force: o.force }))}\n`);
+          await run(k, data);
         }
         if (c.submission.enabled) for (const w of [...new Set(c.widths)]) {
           const s = await runMlpSubmission(c, w, data);

@@ -25,7 +25,7 @@ export const mlpConfigSchema = z
          * O(1)); Θ scales by d, the learning rate in natural units absorbs it, and training is
          * lazier by roughly that factor.
          */
-        inputScale: z.enum(['unit', 'sqrt_d']).default('unit'),
+        inputScale: z.enum(['unit', 'sqrt_d']).default('sqrt_d'),
       })
       .strict()
       .prefault({}),
@@ -52,7 +52,7 @@ export const mlpConfigSchema = z
     lrSweep: z
       .object({
         widths: z.array(z.number().int().positive()).default([16, 64]),
-        lrs: z.array(z.number().positive()).default([0.25, 0.5, 1.5]),
+        lrs: z.array(z.number().positive()).default([0.5, 1.5]),
       })
       .strict()
       .prefault({}),

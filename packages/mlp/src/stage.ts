@@ -4,11 +4,12 @@
  * then per width a Kaggle submission from a network trained on all of train, and
  * data/mlp/summary.json comparing the widths with kernel regression.
  */
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Field, Float64, Int32, Int8, Utf8 } from 'apache-arrow';
 import { buildTable, defineSchema, fail, hashFile, hashJson, log, paths, provenance, readArtifact, readFixedSizeList, writeArtifact, writeFileAtomic, type ArtifactSchema } from '@tangent/arrow-io';
 import type { Mat32, Mat64 } from '@tangent/linalg';
+import { DivergenceError } from '@tangent/nn';
 import { enumerateRuns, runId, type MlpConfig, type RunKey } from './config.ts';
 import { stratifiedSubset } from './trackedSubset.ts';
 import { trainTwoLayer, type HistoryRow, type TrainResult } from './trainTwoLayer.ts';
@@ -205,30 +206,41 @@ export async function runMlpRun(c: MlpConfig, key: RunKey, data?: Prepared, opts
     const prev = JSON.parse(readFileSync(prevPath, 'utf8')) as RunMetrics;
     if (prev.cache_key === cacheKey) return { ...prev, cached: true };
   }
+  const divergedPath = join(runDir(key), 'diverged.json');
+  if (!opts.force && existsSync(divergedPath)) {
+    const prev = JSON.parse(readFileSync(divergedPath, 'utf8')) as DivergedRun;
+    if (prev.cache_key === cacheKey) throw new DivergenceError(prev.message, prev.epoch, prev.lr, prev.loss);
+  }
   const tracked = stratifiedSubset(d.fit.y, Math.min(c.tracking.size, d.fit.X.rows), c.tracking.seed);
   const analytical = await analyticalKernel(c);
-  const r: TrainResult = trainTwoLayer(
-    { X: d.fit.X, y: d.fit.y, Xeval: d.eval.X, yeval: d.eval.y },
-    {
-      width: key.width,
-      seed: key.seed,
-      lrScale: key.lr,
-      epochs: c.train.epochs,
-      batchSize: c.train.batchSize,
-      loss: c.train.loss,
-      parameterization: c.model.parameterization,
-      bias: c.model.bias,
-      sigmaB: c.model.sigmaB,
-      divergenceFactor: c.train.divergenceFactor,
-      tracked,
-      trackEvery: c.tracking.every,
-      trackFull: c.tracking.full,
-      precision: c.tracking.precision,
-      maxKernelBytes: c.tracking.maxKernelBytes,
-      analytical,
-      label: `mlp ${id}`,
-    },
-  );
+  let r: TrainResult;
+  try {
+    r = trainTwoLayer(
+      { X: d.fit.X, y: d.fit.y, Xeval: d.eval.X, yeval: d.eval.y },
+      {
+        width: key.width,
+        seed: key.seed,
+        lrScale: key.lr,
+        epochs: c.train.epochs,
+        batchSize: c.train.batchSize,
+        loss: c.train.loss,
+        parameterization: c.model.parameterization,
+        bias: c.model.bias,
+        sigmaB: c.model.sigmaB,
+        divergenceFactor: c.train.divergenceFactor,
+        tracked,
+        trackEvery: c.tracking.every,
+        trackFull: c.tracking.full,
+        precision: c.tracking.precision,
+        maxKernelBytes: c.tracking.maxKernelBytes,
+        analytical,
+        label: `mlp ${id}`,
+      },
+    );
+  } catch (e) {
+    if (e instanceof DivergenceError) recordDivergence(key, cacheKey, e);
+    throw e;
+  }
   let best: HistoryRow | null = null;
   for (const h of r.history) if (h.evalAccuracy !== null && (!best || h.evalAccuracy > best.evalAccuracy!)) best = h;
   const m: RunMetrics = {
@@ -263,11 +275,36 @@ export async function runMlpRun(c: MlpConfig, key: RunKey, data?: Prepared, opts
   const meta = await provenance({ stage: STAGE, stageVersion: STAGE_VERSION, config: { ...(sharedConfig(c) as object), run: key }, inputs: d.inputs, dtype: 'float32 (training), float64 (kernels)', seed: key.seed, extra: m as unknown as Record<string, unknown> });
   writeArtifact(join(dir, 'history.arrow'), historySchema, historyTable(r.history), meta);
   writeFileAtomic(join(dir, 'metrics.json'), `${JSON.stringify({ ...m, provenance: { ...meta, config: meta.config } }, null, 2)}\n`);
+  rmSync(divergedPath, { force: true });
   return m;
 }
 
-function readRunMetrics(key: RunKey): RunMetrics {
+/** What a diverged run leaves in data/mlp/<run-id>/diverged.json instead of metrics.json. */
+export interface DivergedRun {
+  run: string;
+  message: string;
+  epoch: number;
+  lr: number;
+  loss: number;
+  cache_key: string;
+}
+
+/**
+ * A diverged run is a result of the sweep, not a crash of it: record it (replacing this run's
+ * outputs from an older config, which no longer describe it) so that the summary and the
+ * submission skip it and a rerun with the same settings fails fast with the same advice.
+ */
+function recordDivergence(key: RunKey, cacheKey: string, e: DivergenceError): void {
+  const dir = runDir(key);
+  const rec: DivergedRun = { run: runId(key), message: e.message, epoch: e.epoch, lr: e.lr, loss: e.loss, cache_key: cacheKey };
+  writeFileAtomic(join(dir, 'diverged.json'), `${JSON.stringify(rec, null, 2)}\n`);
+  for (const f of ['metrics.json', 'history.arrow']) rmSync(join(dir, f), { force: true });
+}
+
+/** The run's metrics, or null when it diverged (data/mlp/<run-id>/diverged.json). */
+export function readRunMetrics(key: RunKey): RunMetrics | null {
   const p = join(runDir(key), 'metrics.json');
+  if (!existsSync(p) && existsSync(join(runDir(key), 'diverged.json'))) return null;
   if (!existsSync(p)) fail(`${p}: missing; run it first: tangent mlp --width ${key.width} --seed ${key.seed} --lr ${key.lr} (or nx run @tangent/mlp:run)`);
   return JSON.parse(readFileSync(p, 'utf8')) as RunMetrics;
 }
@@ -283,7 +320,7 @@ export function bestLr(c: MlpConfig, width: number): number {
   for (const k of runs) {
     const m = readRunMetrics(k);
     if (!byLr.has(k.lr)) byLr.set(k.lr, []);
-    byLr.get(k.lr)!.push(m.eval_accuracy ?? 0);
+    byLr.get(k.lr)!.push(m?.eval_accuracy ?? 0); // a diverged run counts as chance-or-worse
   }
   return [...byLr.entries()].sort((a, b) => mean(b[1]) - mean(a[1]) || a[0] - b[0])[0][0];
 }
@@ -327,6 +364,8 @@ export interface Summary {
   ntk_f1: number | null;
   widths: Array<{ width: number; seeds: number; delta_theta_mean: number; delta_theta_sd: number; accuracy_mean: number; accuracy_sd: number; f1_mean: number; kernel_init_error_mean: number | null }>;
   delta_theta_loglog_slope: number | null;
+  /** Runs at the main learning rate that diverged and are left out of the means. */
+  diverged_runs: string[];
 }
 
 /** Least-squares slope of log y on log x. */
@@ -361,8 +400,12 @@ function krrFigures(path: string): { accuracy: number | null; f1: number | null 
 export function runMlpSummary(c: MlpConfig): { path: string; summary: Summary } {
   const lr = c.lrs[0];
   const widths = [...new Set(c.widths)].sort((a, b) => a - b);
+  const diverged: string[] = [];
   const rows = widths.map((width) => {
-    const ms = c.seeds.map((seed) => readRunMetrics({ width, seed, lr }));
+    const all = c.seeds.map((seed) => ({ seed, m: readRunMetrics({ width, seed, lr }) }));
+    for (const r of all) if (r.m === null) diverged.push(runId({ width, seed: r.seed, lr }));
+    const ms = all.map((r) => r.m).filter((m): m is RunMetrics => m !== null);
+    if (!ms.length) fail(`width ${width}: every seed diverged at lr ${lr}; lower the learning rate (see data/mlp/w${width}-s*-lr${lr}/diverged.json)`);
     const dt = ms.map((m) => m.delta_theta ?? NaN), acc = ms.map((m) => m.eval_accuracy ?? NaN), f1 = ms.map((m) => m.eval_f1 ?? NaN);
     const ke = ms.map((m) => m.kernel_init_error).filter((v): v is number => v !== null);
     return { width, seeds: ms.length, delta_theta_mean: mean(dt), delta_theta_sd: sd(dt), accuracy_mean: mean(acc), accuracy_sd: sd(acc), f1_mean: mean(f1), kernel_init_error_mean: ke.length ? mean(ke) : null };
@@ -373,6 +416,7 @@ export function runMlpSummary(c: MlpConfig): { path: string; summary: Summary } 
     ntk_f1: krr.f1,
     widths: rows,
     delta_theta_loglog_slope: loglogSlope(rows.map((r) => r.width), rows.map((r) => r.delta_theta_mean)),
+    diverged_runs: diverged,
   };
   const path = paths.artifacts(STAGE, 'summary.json');
   writeFileAtomic(path, `${JSON.stringify(summary, null, 2)}\n`);
