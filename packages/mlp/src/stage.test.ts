@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTable, defineSchema, embeddingType, fixedSizeListVector, readArtifact, writeArtifact } from '@tangent/arrow-io';
 import { rng } from '@tangent/linalg';
 import { mlpConfigSchema, type MlpConfig } from './config.ts';
-import { historySchema, prepareData, runMlpRun, runMlpSubmission, runMlpSummary } from './stage.ts';
+import { historySchema, prepareData, readRunMetrics, runMlpRun, runMlpSubmission, runMlpSummary } from './stage.ts';
 
 const D = 6;
 const meta = { stage: 'test', stageVersion: '0', configHash: '', config: {}, inputs: {}, dtype: 'float32', seed: 0 };
@@ -74,7 +74,8 @@ describe('mlp stage on synthetic artifacts', () => {
     expect(csv.slice(1).every((l) => /^\d+,[01]$/.test(l))).toBe(true);
 
     const { summary } = runMlpSummary(c);
-    expect(Object.keys(summary)).toEqual(['ntk_accuracy', 'ntk_f1', 'widths', 'delta_theta_loglog_slope']);
+    expect(Object.keys(summary)).toEqual(['ntk_accuracy', 'ntk_f1', 'widths', 'delta_theta_loglog_slope', 'diverged_runs']);
+    expect(summary.diverged_runs).toEqual([]);
     expect(summary.ntk_accuracy).toBe(0.8);
     expect(summary.widths.map((w) => w.width)).toEqual([8, 64]);
     expect(Object.keys(summary.widths[0])).toEqual(['width', 'seeds', 'delta_theta_mean', 'delta_theta_sd', 'accuracy_mean', 'accuracy_sd', 'f1_mean', 'kernel_init_error_mean']);
@@ -86,7 +87,12 @@ describe('mlp stage on synthetic artifacts', () => {
     const c = config();
     const before = readFileSync(join(dir, 'mlp', 'w64-s0-lr1', 'metrics.json'), 'utf8');
     await expect(runMlpRun(c, { width: 64, seed: 0, lr: 7 })).rejects.toThrowError(/diverged at epoch \d+.*rerun with --lr 1\.75/);
-    expect(existsSync(join(dir, 'mlp', 'w64-s0-lr7'))).toBe(false);
+    // Recorded, so the summary and submissions skip it and a rerun fails fast with the same advice.
+    const rec = JSON.parse(readFileSync(join(dir, 'mlp', 'w64-s0-lr7', 'diverged.json'), 'utf8'));
+    expect(rec.message).toMatch(/rerun with --lr 1\.75/);
+    expect(existsSync(join(dir, 'mlp', 'w64-s0-lr7', 'metrics.json'))).toBe(false);
+    expect(readRunMetrics({ width: 64, seed: 0, lr: 7 })).toBeNull();
+    await expect(runMlpRun(c, { width: 64, seed: 0, lr: 7 })).rejects.toThrowError(rec.message);
     expect(readFileSync(join(dir, 'mlp', 'w64-s0-lr1', 'metrics.json'), 'utf8')).toBe(before);
   });
 
