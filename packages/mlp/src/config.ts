@@ -26,6 +26,8 @@ export const mlpConfigSchema = z
          * lazier by roughly that factor.
          */
         inputScale: z.enum(['unit', 'sqrt_d']).default('sqrt_d'),
+        /** Train the centred network f(x; θ) − f(x; θ₀) (MSE only); its GD limit is exactly the kernel regressor. */
+        center: z.boolean().default(false),
       })
       .strict()
       .prefault({}),

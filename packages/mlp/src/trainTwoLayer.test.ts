@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { eigh, mat32, mat64, rng, type Mat32 } from '@tangent/linalg';
-import { DivergenceError } from '@tangent/nn';
+import { DivergenceError, initMlp } from '@tangent/nn';
 import { binaryScores } from './classification.ts';
 import { kernelTargetAlignment, topEigenvalue } from './kernelStats.ts';
 import { stratifiedSubset } from './trackedSubset.ts';
-import { trainTwoLayer, type TrainOptions } from './trainTwoLayer.ts';
+import { empiricalNtkTwoLayer } from './empiricalNtkTwoLayer.ts';
+import { trainTwoLayer, twoLayerSpec, type TrainOptions } from './trainTwoLayer.ts';
 
 /** A tiny separable-ish problem on the unit sphere in R^8: y = sign(x_1 + 0.5 x_2²−0.2). */
 function problem(n: number, seed: number): { X: Mat32; y: Float32Array } {
@@ -118,5 +119,46 @@ describe('kernel and classification summaries', () => {
     expect(Array.from(sub).filter((i) => labels[i] === 1).length).toBe(30);
     expect(new Set(sub).size).toBe(100);
     expect(Array.from(stratifiedSubset(labels, 100, 0))).toEqual(Array.from(sub));
+  });
+});
+
+describe('centred training', () => {
+  // Oracle: gradient descent on the model linearised at θ₀ with f₀ removed evolves in function
+  // space as f_{t+1} = f_t − (η/n) Θ̂₀ (f_t − y), f_0 = 0. A wide network stays close to it.
+  it('follows the linearised zero-start dynamics of its initial kernel at large width', () => {
+    const { X, y } = problem(24, 11);
+    const Xs = { ...X, data: X.data.map((v) => v * Math.sqrt(X.cols)) }; // norm √d: the lazy convention
+    const o = { ...base, width: 16384, seed: 5, epochs: 30, center: true, tracked: Int32Array.from({ length: 24 }, (_, i) => i), trackEvery: 30 };
+    const r = trainTwoLayer({ X: Xs, y, Xeval: Xs, yeval: y }, o);
+    expect(r.history[0].trainLoss).toBeCloseTo(0.5, 6); // centred outputs start at 0 (to float32 round-off): L = mean(y²)/2
+    const theta0 = empiricalNtkTwoLayer(initMlp(twoLayerSpec(X.cols, 16384, o), 5), Xs);
+    const n = y.length;
+    let f = new Float64Array(n);
+    for (let t = 0; t < 30; t++) {
+      const next = new Float64Array(n);
+      for (let i = 0; i < n; i++) {
+        let g = 0;
+        for (let j = 0; j < n; j++) g += theta0.data[i * n + j] * (f[j] - y[j]);
+        next[i] = f[i] - (r.lr / n) * g;
+      }
+      f = next;
+    }
+    const fc = r.evalPredictions!;
+    let err = 0, norm = 0;
+    for (let i = 0; i < n; i++) {
+      err += (fc[i] - f[i]) ** 2;
+      norm += f[i] ** 2;
+    }
+    expect(Math.sqrt(err / norm)).toBeLessThan(0.03);
+    // without centring the network carries its random initial function along
+    const u = trainTwoLayer({ X: Xs, y, Xeval: Xs, yeval: y }, { ...o, center: false });
+    let errU = 0;
+    for (let i = 0; i < n; i++) errU += (u.evalPredictions![i] - f[i]) ** 2;
+    expect(Math.sqrt(errU / norm)).toBeGreaterThan(3 * Math.sqrt(err / norm));
+  });
+
+  it('is refused with the logistic loss', () => {
+    const { X, y } = problem(20, 1);
+    expect(() => trainTwoLayer({ X, y }, { ...base, width: 16, seed: 0, loss: 'bce', center: true })).toThrowError(/center works with loss mse only/);
   });
 });

@@ -35,6 +35,13 @@ export interface TrainOptions {
   parameterization: 'ntk' | 'standard';
   bias: boolean;
   sigmaB: number;
+  /**
+   * Train the centred network f(x; θ) − f(x; θ₀). Same Jacobian, so the same NTK and ΔΘ, but
+   * the random initial function no longer adds to the predictions: the infinite-width limit of
+   * gradient descent is then exactly the kernel regressor Θ(x, X)Θ⁻¹y (Lee et al. 2019, eq. 16
+   * with f₀ = 0). With MSE this is training on targets y + f₀(X).
+   */
+  center?: boolean;
   divergenceFactor: number;
   /** Indices (into X) of the tracked subset; null: no kernel tracking (e.g. submission runs). */
   tracked: Int32Array | null;
@@ -136,6 +143,13 @@ export function trainTwoLayer(data: TrainData, o: TrainOptions): TrainResult {
   const lr = (o.lrScale * n) / lambdaMax0;
   const kernelInitError = theta0 && o.analytical ? relativeFrobeniusDistance(theta0, o.analytical(Xs!)) : null;
 
+  // Centring: predictions f − f₀; with squared loss that is fitting f to y + f₀ on the train rows.
+  if (o.center && o.loss !== 'mse') fail('train: model.center works with loss mse only (it shifts the regression targets by f₀)');
+  const f0 = (X?: Mat32) => (o.center && X ? Float32Array.from(forward(net, X).out.data) : null);
+  const f0Train = f0(data.X), f0Eval = f0(data.Xeval), f0Test = f0(data.Xtest);
+  const minus = (a: Float32Array, b: Float32Array | null) => (b ? a.map((v, i) => v - b[i]) : a);
+  const yFit = f0Train ? data.y.map((v, i) => v + f0Train[i]) : data.y;
+
   const history: HistoryRow[] = [];
   const eigvec = theta0 ? new Float64Array(theta0.rows) : undefined;
   const grad = new Float32Array(net.params.length);
@@ -143,7 +157,7 @@ export function trainTwoLayer(data: TrainData, o: TrainOptions): TrainResult {
   let initialLoss = NaN;
   for (let t = 0; t <= o.epochs; t++) {
     const { out, cache } = forward(net, data.X);
-    const { loss, dPred } = lossOf(o.loss, out, data.y);
+    const { loss, dPred } = lossOf(o.loss, out, yFit);
     if (t === 0) initialLoss = loss;
     if (!Number.isFinite(loss) || loss > o.divergenceFactor * initialLoss) {
       bar.stop();
@@ -155,12 +169,13 @@ export function trainTwoLayer(data: TrainData, o: TrainOptions): TrainResult {
         loss,
       );
     }
-    const tr = binaryScores(out.data, data.y);
+    const tr = binaryScores(minus(out.data, f0Train), data.y);
     let evalLoss: number | null = null, ev: { accuracy: number; f1: number } | null = null;
     if (data.Xeval && data.yeval) {
       const fe = forward(net, data.Xeval).out;
-      evalLoss = lossOf(o.loss, fe, data.yeval).loss;
-      ev = binaryScores(fe.data, data.yeval);
+      const centred = { rows: fe.rows, cols: fe.cols, data: minus(fe.data, f0Eval) };
+      evalLoss = lossOf(o.loss, centred, data.yeval).loss;
+      ev = binaryScores(centred.data, data.yeval);
     }
     const row: HistoryRow = {
       epoch: t,
@@ -184,7 +199,7 @@ export function trainTwoLayer(data: TrainData, o: TrainOptions): TrainResult {
     if (t === o.epochs) break;
     if (o.batchSize > 0 && o.batchSize < n) {
       // one epoch of seeded mini-batch SGD (the shuffle seed depends on run seed and epoch)
-      const y01 = o.loss === 'bce' ? Float32Array.from(data.y, (v) => (v > 0 ? 1 : 0)) : data.y;
+      const y01 = o.loss === 'bce' ? Float32Array.from(data.y, (v) => (v > 0 ? 1 : 0)) : yFit;
       fit(net, data.X, y01, { loss: o.loss, lr, epochs: 1, batchSize: o.batchSize, seed: o.seed * 1_000_003 + t, divergenceFactor: Infinity });
     } else {
       backward(net, cache, dPred, grad);
@@ -208,8 +223,8 @@ export function trainTwoLayer(data: TrainData, o: TrainOptions): TrainResult {
     trackedSize: tracked?.length ?? 0,
     fullKernel: !!full0,
     final,
-    testPredictions: data.Xtest ? Float32Array.from(forward(net, data.Xtest).out.data) : null,
-    evalPredictions: data.Xeval ? Float32Array.from(forward(net, data.Xeval).out.data) : null,
+    testPredictions: data.Xtest ? minus(Float32Array.from(forward(net, data.Xtest).out.data), f0Test) : null,
+    evalPredictions: data.Xeval ? minus(Float32Array.from(forward(net, data.Xeval).out.data), f0Eval) : null,
     seconds: (performance.now() - t0) / 1000,
     network: net,
   };
