@@ -27,7 +27,7 @@ export const mlpConfigSchema = z
          */
         inputScale: z.enum(['unit', 'sqrt_d']).default('sqrt_d'),
         /** Train the centred network f(x; θ) − f(x; θ₀) (MSE only); its GD limit is exactly the kernel regressor. */
-        center: z.boolean().default(false),
+        center: z.boolean().default(true),
       })
       .strict()
       .prefault({}),
