@@ -16,8 +16,8 @@ const HEIGHT = 260;
 
 type Row = Record<string, number | string | null>;
 
-/** log–log scatter + line per series, e.g. error vs width; `reference` adds a dashed power law. */
-export function logLogChart(opts: {
+/** What every x–y chart here takes: the data, which fields to plot, axis titles, an optional colour field. */
+interface XYChart {
   title: string;
   rows: Row[];
   x: string;
@@ -25,8 +25,14 @@ export function logLogChart(opts: {
   xTitle: string;
   yTitle: string;
   series?: string;
-  reference?: { slope: number; label: string };
-}): TopLevelSpec {
+}
+
+function layered(title: string, rows: Row[], layers: unknown[]): TopLevelSpec {
+  return { $schema: 'https://vega.github.io/schema/vega-lite/v6.json', title, width: WIDTH, height: HEIGHT, data: { values: rows }, layer: layers } as TopLevelSpec;
+}
+
+/** log–log scatter + line per series, e.g. error vs width; `reference` adds a dashed power law. */
+export function logLogChart(opts: XYChart & { reference?: { slope: number; label: string } }): TopLevelSpec {
   const layers: unknown[] = [
     {
       mark: { type: 'line', point: true },
@@ -50,18 +56,11 @@ export function logLogChart(opts: {
       encoding: { x: { field: opts.x, type: 'quantitative' }, y: { field: opts.y, type: 'quantitative' } },
     });
   }
-  return { $schema: 'https://vega.github.io/schema/vega-lite/v6.json', title: opts.title, width: WIDTH, height: HEIGHT, data: { values: opts.rows }, layer: layers } as TopLevelSpec;
+  return layered(opts.title, opts.rows, layers);
 }
 
 /** Lines over a log or linear x, one colour per series, with an optional horizontal rule. */
-export function lineChart(opts: {
-  title: string;
-  rows: Row[];
-  x: string;
-  y: string;
-  xTitle: string;
-  yTitle: string;
-  series?: string;
+export function lineChart(opts: XYChart & {
   xLog?: boolean;
   yLog?: boolean;
   band?: { lower: string; upper: string };
@@ -76,7 +75,7 @@ export function lineChart(opts: {
   layers.push({ mark: { type: 'line', point: opts.rows.length <= 60 }, encoding: { x, y, ...color } });
   if (opts.rule) layers.push({ data: { values: [{ v: opts.rule.value, label: opts.rule.label }] }, mark: { type: 'rule', strokeDash: [6, 3], color: 'black' }, encoding: { y: { field: 'v', type: 'quantitative' } } });
   if (opts.marker) layers.push({ data: { values: [{ v: opts.marker.value }] }, mark: { type: 'rule', color: 'crimson' }, encoding: { x: { field: 'v', type: 'quantitative' } } });
-  return { $schema: 'https://vega.github.io/schema/vega-lite/v6.json', title: opts.title, width: WIDTH, height: HEIGHT, data: { values: opts.rows }, layer: layers } as TopLevelSpec;
+  return layered(opts.title, opts.rows, layers);
 }
 
 /** One bar per method with ±1 sd error bars. */
