@@ -196,6 +196,24 @@ export async function runCacheKey(c: MlpConfig, key: RunKey, inputs: string[]): 
   return hashJson({ shared: sharedConfig(c), run: key, inputs: Object.values(hashes), code: codeHash(), version: STAGE_VERSION });
 }
 
+/** The training and tracking settings every run of a config shares (sweep runs and submissions alike). */
+function trainSettings(c: MlpConfig) {
+  return {
+    epochs: c.train.epochs,
+    batchSize: c.train.batchSize,
+    loss: c.train.loss,
+    parameterization: c.model.parameterization,
+    bias: c.model.bias,
+    sigmaB: c.model.sigmaB,
+    center: c.model.center,
+    divergenceFactor: c.train.divergenceFactor,
+    trackEvery: c.tracking.every,
+    trackFull: c.tracking.full,
+    precision: c.tracking.precision,
+    maxKernelBytes: c.tracking.maxKernelBytes,
+  };
+}
+
 /** One (width, seed, lr) run: train, then write history.arrow and metrics.json (metrics last). */
 export async function runMlpRun(c: MlpConfig, key: RunKey, data?: Prepared, opts: { force?: boolean } = {}): Promise<RunMetrics & { cached?: boolean }> {
   const d = data ?? prepareData(c);
@@ -221,19 +239,8 @@ export async function runMlpRun(c: MlpConfig, key: RunKey, data?: Prepared, opts
         width: key.width,
         seed: key.seed,
         lrScale: key.lr,
-        epochs: c.train.epochs,
-        batchSize: c.train.batchSize,
-        loss: c.train.loss,
-        parameterization: c.model.parameterization,
-        bias: c.model.bias,
-        sigmaB: c.model.sigmaB,
-        center: c.model.center,
-        divergenceFactor: c.train.divergenceFactor,
+        ...trainSettings(c),
         tracked,
-        trackEvery: c.tracking.every,
-        trackFull: c.tracking.full,
-        precision: c.tracking.precision,
-        maxKernelBytes: c.tracking.maxKernelBytes,
         analytical,
         label: `mlp ${id}`,
       },
@@ -337,19 +344,8 @@ export async function runMlpSubmission(c: MlpConfig, width: number, data?: Prepa
       width,
       seed: c.submission.seed,
       lrScale: lr,
-      epochs: c.train.epochs,
-      batchSize: c.train.batchSize,
-      loss: c.train.loss,
-      parameterization: c.model.parameterization,
-      bias: c.model.bias,
-      sigmaB: c.model.sigmaB,
-      center: c.model.center,
-      divergenceFactor: c.train.divergenceFactor,
+      ...trainSettings(c),
       tracked: null,
-      trackEvery: c.tracking.every,
-      trackFull: c.tracking.full,
-      precision: c.tracking.precision,
-      maxKernelBytes: c.tracking.maxKernelBytes,
       label: `mlp submission w${width}`,
     },
   );
