@@ -1,3 +1,4 @@
+import { loglogSlope } from '@tangent/mlp';
 import type { TopLevelSpec } from 'vega-lite';
 import { barChart, lineChart, logLogChart } from './charts.ts';
 import type { AnalysisInputs } from './collect.ts';
@@ -25,21 +26,6 @@ export interface Analysis {
   checks: Check[];
   slopes: { kernelInitError: number | null; deltaTheta: number | null };
   figures: Array<{ name: string; caption: string; spec: TopLevelSpec }>;
-}
-
-/** Least-squares slope of log y on log x over the finite, positive points. */
-export function loglogSlope(x: number[], y: number[]): number | null {
-  const pts = x.map((v, i) => [Math.log(v), Math.log(y[i])]).filter(([a, b]) => Number.isFinite(a) && Number.isFinite(b));
-  if (pts.length < 2) return null;
-  const mx = pts.reduce((s, p) => s + p[0], 0) / pts.length;
-  const my = pts.reduce((s, p) => s + p[1], 0) / pts.length;
-  let num = 0;
-  let den = 0;
-  for (const [a, b] of pts) {
-    num += (a - mx) * (b - my);
-    den += (a - mx) ** 2;
-  }
-  return den > 0 ? num / den : null;
 }
 
 const pct = (v: number | null | undefined) => (v === null || v === undefined || !Number.isFinite(v) ? 'n/a' : `${(100 * v).toFixed(2)} %`);

@@ -6,10 +6,11 @@
  */
 import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { Field, Float64, Int32, Int8, Utf8 } from 'apache-arrow';
+import { Field, Float64, Int32, Int8 } from 'apache-arrow';
 import { buildTable, defineSchema, fail, hashFile, hashJson, log, paths, provenance, readArtifact, readFixedSizeList, writeArtifact, writeFileAtomic, type ArtifactSchema } from '@tangent/arrow-io';
 import type { Mat32, Mat64 } from '@tangent/linalg';
 import { DivergenceError } from '@tangent/nn';
+import { splitSchema } from '@tangent/ntk';
 import { enumerateRuns, runId, type MlpConfig, type RunKey } from './config.ts';
 import { stratifiedSubset } from './trackedSubset.ts';
 import { trainTwoLayer, type HistoryRow, type TrainResult } from './trainTwoLayer.ts';
@@ -18,7 +19,6 @@ export const STAGE = 'mlp';
 export const STAGE_VERSION = '1';
 
 const featureSchema = defineSchema('pca features', [new Field('id', new Int32(), false), new Field('target', new Int8(), true)]);
-const splitSchema = defineSchema('ntk split', [new Field('id', new Int32(), false), new Field('role', new Utf8(), false), new Field('fold', new Int8(), false)]);
 
 export const historySchema: ArtifactSchema = defineSchema('mlp history', [
   new Field('epoch', new Int32(), false),
@@ -376,22 +376,18 @@ export function loglogSlope(x: number[], y: number[]): number | null {
     num += (a - mx) * (b - my);
     den += (a - mx) ** 2;
   }
-  return num / den;
+  return den > 0 ? num / den : null;
 }
 
-/** KRR eval-split figures from data/ntk/<input>/metrics.json (accepts a few layouts). */
+/** KRR eval-split figures from data/ntk/<input>/metrics.json (`eval.accuracy`, `eval.f1`). */
 function krrFigures(path: string): { accuracy: number | null; f1: number | null } {
   if (!existsSync(path)) {
     log(`mlp summary: ${path} not found; ntk_accuracy/ntk_f1 left null (run the ntk stage)`);
     return { accuracy: null, f1: null };
   }
-  const j = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
-  const pick = (o: unknown, k: string): number | null => (o && typeof o === 'object' && typeof (o as Record<string, unknown>)[k] === 'number' ? ((o as Record<string, number>)[k]) : null);
-  for (const o of [j.eval, j.eval_split, j.evalSplit, (j.metrics as Record<string, unknown> | undefined)?.eval, j]) {
-    const a = pick(o, 'accuracy') ?? pick(o, 'eval_accuracy'), f = pick(o, 'f1') ?? pick(o, 'eval_f1');
-    if (a !== null) return { accuracy: a, f1: f };
-  }
-  return { accuracy: null, f1: null };
+  const j = JSON.parse(readFileSync(path, 'utf8')) as { eval?: { accuracy?: number; f1?: number } };
+  if (typeof j.eval?.accuracy !== 'number') fail(`${path}: no eval.accuracy; rerun the ntk stage`);
+  return { accuracy: j.eval.accuracy, f1: typeof j.eval.f1 === 'number' ? j.eval.f1 : null };
 }
 
 /** data/mlp/summary.json from the runs at the main learning rate (config.lrs[0]). */
