@@ -20,7 +20,15 @@ const CONFIG = 'configs/pipeline/mlp.yaml';
 const DEFAULTS = { widths: [16, 64, 256, 1024, 4096], seeds: [0, 1, 2], lrs: [1], lrSweep: { widths: [16, 64], lrs: [0.5, 1.5] } };
 
 function canonical(v) {
-  return JSON.stringify(v, (_k, x) => (x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.keys(x).sort().map((k) => [k, x[k]])) : x));
+  return JSON.stringify(v, (_k, x) =>
+    x && typeof x === 'object' && !Array.isArray(x)
+      ? Object.fromEntries(
+          Object.keys(x)
+            .sort()
+            .map((k) => [k, x[k]]),
+        )
+      : x,
+  );
 }
 
 export function mlpRuns(raw) {
@@ -32,13 +40,20 @@ export function mlpRuns(raw) {
   for (const width of widths) {
     const lrs = new Set(c.lrs ?? DEFAULTS.lrs);
     if (sweep.widths.includes(width)) for (const l of sweep.lrs) lrs.add(l);
-    out.set(width, [...lrs].sort((a, b) => a - b).flatMap((lr) => seeds.map((seed) => ({ width, seed, lr }))));
+    out.set(
+      width,
+      [...lrs].sort((a, b) => a - b).flatMap((lr) => seeds.map((seed) => ({ width, seed, lr }))),
+    );
   }
   return out;
 }
 
 const cli = `node apps/cli/bin/tangent.mjs mlp --config ${CONFIG}`;
-const source = ['{workspaceRoot}/packages/mlp/src/**/*.ts', '!{workspaceRoot}/packages/mlp/src/**/*.test.ts', '{workspaceRoot}/packages/mlp/package.json'];
+const source = [
+  '{workspaceRoot}/packages/mlp/src/**/*.ts',
+  '!{workspaceRoot}/packages/mlp/src/**/*.test.ts',
+  '{workspaceRoot}/packages/mlp/package.json',
+];
 const env = [{ env: 'TANGENT_ARTIFACTS_DIR' }, { env: 'TANGENT_THREADS' }, { env: 'TANGENT_BLAS' }];
 
 function createNodesFor(configFile, _options, context) {
@@ -72,7 +87,10 @@ function createNodesFor(configFile, _options, context) {
     allTrain.push(...trainNames);
     if (raw.submission?.enabled === false) continue;
     targets[`submit-w${width}`] = {
-      command: `${cli} --submit ${width} --cache-key ${key}-${createHash('sha256').update(canonical(raw.submission ?? {})).digest('hex').slice(0, 8)}`,
+      command: `${cli} --submit ${width} --cache-key ${key}-${createHash('sha256')
+        .update(canonical(raw.submission ?? {}))
+        .digest('hex')
+        .slice(0, 8)}`,
       cache: true,
       dependsOn: ['^run', ...trainNames],
       inputs: [...source, '^production', 'upstreamArtifacts', { dependentTasksOutputFiles: '**/metrics.json' }, ...env],

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loglogSlope } from '@tangent/mlp';
+import { loglogSlope } from '@tangent/kernels';
 import { analyse } from './analyse.ts';
 import { renderSvg } from './charts.ts';
 import { checkSubmission, type AnalysisInputs } from './collect.ts';
@@ -23,13 +23,30 @@ function inputs(): AnalysisInputs {
         eval: { rows: 100, accuracy: 0.81, f1: 0.77, fitRows: 400 },
         timings: {},
       },
-      cv: [1e-3, 1e-2, 1e-1, 1].map((lambda, i) => ({ lambda, accuracy_mean: 0.7 + 0.03 * i, accuracy_sd: 0.01, f1_mean: 0.6, f1_sd: 0.01, loo_accuracy: null, selected: i === 2 })),
+      cv: [1e-3, 1e-2, 1e-1, 1].map((lambda, i) => ({
+        lambda,
+        accuracy_mean: 0.7 + 0.03 * i,
+        accuracy_sd: 0.01,
+        f1_mean: 0.6,
+        f1_sd: 0.01,
+        loo_accuracy: null,
+        selected: i === 2,
+      })),
     },
     mlp: {
       summary: {
         ntk_accuracy: 0.81,
         ntk_f1: 0.77,
-        widths: widths.map((width) => ({ width, seeds: 2, delta_theta_mean: 3 / width, delta_theta_sd: 0, accuracy_mean: 0.805, accuracy_sd: 0.002, f1_mean: 0.76, kernel_init_error_mean: 2 / Math.sqrt(width) })),
+        widths: widths.map((width) => ({
+          width,
+          seeds: 2,
+          delta_theta_mean: 3 / width,
+          delta_theta_sd: 0,
+          accuracy_mean: 0.805,
+          accuracy_sd: 0.002,
+          f1_mean: 0.76,
+          kernel_init_error_mean: 2 / Math.sqrt(width),
+        })),
         delta_theta_loglog_slope: -1,
         diverged_runs: [],
       },
@@ -38,7 +55,12 @@ function inputs(): AnalysisInputs {
       runs: widths.map((width) => ({
         key: { width, seed: 0, lr: 1 },
         metrics: { width, seed: 0 } as never,
-        history: [0, 1, 2].map((epoch) => ({ epoch, train_loss: 1 / (epoch + 1), eval_accuracy: 0.8, delta_theta: epoch === 0 ? 0 : (epoch * 3) / width })),
+        history: [0, 1, 2].map((epoch) => ({
+          epoch,
+          train_loss: 1 / (epoch + 1),
+          eval_accuracy: 0.8,
+          delta_theta: epoch === 0 ? 0 : (epoch * 3) / width,
+        })),
       })),
     },
     hybrid: [],
@@ -50,8 +72,18 @@ function inputs(): AnalysisInputs {
 describe('loglogSlope', () => {
   it('recovers the exponent of a power law exactly', () => {
     const x = [2, 8, 32, 128];
-    expect(loglogSlope(x, x.map((v) => 5 * v ** -0.5))).toBeCloseTo(-0.5, 12);
-    expect(loglogSlope(x, x.map((v) => 0.1 * v ** 1.25))).toBeCloseTo(1.25, 12);
+    expect(
+      loglogSlope(
+        x,
+        x.map((v) => 5 * v ** -0.5),
+      ),
+    ).toBeCloseTo(-0.5, 12);
+    expect(
+      loglogSlope(
+        x,
+        x.map((v) => 0.1 * v ** 1.25),
+      ),
+    ).toBeCloseTo(1.25, 12);
   });
   it('ignores non-positive points and needs two', () => {
     expect(loglogSlope([1, 10, 100], [1, 0, 0.01])).toBeCloseTo(-1, 12);
@@ -81,7 +113,13 @@ describe('analyse', () => {
   it('renders every figure to SVG and the report carries the numbers', async () => {
     const inp = inputs();
     const a = analyse(inp);
-    expect(a.figures.map((f) => f.name)).toEqual(['krr_lambda', 'kernel_init_error', 'delta_theta_width', 'delta_theta_epochs', 'eval_accuracy_epochs']);
+    expect(a.figures.map((f) => f.name)).toEqual([
+      'krr_lambda',
+      'kernel_init_error',
+      'delta_theta_width',
+      'delta_theta_epochs',
+      'eval_accuracy_epochs',
+    ]);
     const svgs: Record<string, string> = {};
     for (const f of a.figures) svgs[f.name] = await renderSvg(f.spec);
     for (const s of Object.values(svgs)) expect(s.startsWith('<svg')).toBe(true);

@@ -1,4 +1,4 @@
-import { loglogSlope } from '@tangent/mlp';
+import { loglogSlope } from '@tangent/kernels';
 import type { TopLevelSpec } from 'vega-lite';
 import { barChart, lineChart, logLogChart } from './charts.ts';
 import type { AnalysisInputs } from './collect.ts';
@@ -97,7 +97,12 @@ export function analyse(inp: AnalysisInputs): Analysis {
     caption: `Kernel ridge regression: ${krr.metrics.cv.folds}-fold CV accuracy (±1 sd) over λ; the red line marks the chosen λ.`,
     spec: lineChart({
       title: 'CV accuracy vs ridge λ',
-      rows: krr.cv.map((r) => ({ lambda: r.lambda, accuracy: r.accuracy_mean, lo: r.accuracy_mean - r.accuracy_sd, hi: r.accuracy_mean + r.accuracy_sd })),
+      rows: krr.cv.map((r) => ({
+        lambda: r.lambda,
+        accuracy: r.accuracy_mean,
+        lo: r.accuracy_mean - r.accuracy_sd,
+        hi: r.accuracy_mean + r.accuracy_sd,
+      })),
       x: 'lambda',
       y: 'accuracy',
       xTitle: 'λ',
@@ -107,33 +112,77 @@ export function analyse(inp: AnalysisInputs): Analysis {
       marker: { value: krr.metrics.chosenLambda, label: 'chosen' },
     }),
   });
-  const initRows = widths.filter((w) => w.kernel_init_error_mean !== null).map((w) => ({ width: w.width, error: w.kernel_init_error_mean }));
+  const initRows = widths
+    .filter((w) => w.kernel_init_error_mean !== null)
+    .map((w) => ({ width: w.width, error: w.kernel_init_error_mean }));
   if (initRows.length)
     figures.push({
       name: 'kernel_init_error',
       caption: '‖Θ̂₀ − Θ‖_F / ‖Θ‖_F on the tracked subset, mean over seeds; dashed: slope −1/2.',
-      spec: logLogChart({ title: 'Empirical NTK at init vs analytical NTK', rows: initRows, x: 'width', y: 'error', xTitle: 'width m', yTitle: 'relative Frobenius error', reference: { slope: -0.5, label: 'm^-1/2' } }),
+      spec: logLogChart({
+        title: 'Empirical NTK at init vs analytical NTK',
+        rows: initRows,
+        x: 'width',
+        y: 'error',
+        xTitle: 'width m',
+        yTitle: 'relative Frobenius error',
+        reference: { slope: -0.5, label: 'm^-1/2' },
+      }),
     });
   figures.push({
     name: 'delta_theta_width',
     caption: 'Relative kernel change ΔΘ = ‖Θ̂_T − Θ̂₀‖_F / ‖Θ̂₀‖_F at the end of training, mean over seeds; dashed: slope −1/2.',
-    spec: logLogChart({ title: 'Kernel movement vs width', rows: widths.map((w) => ({ width: w.width, delta: w.delta_theta_mean })), x: 'width', y: 'delta', xTitle: 'width m', yTitle: 'ΔΘ at end', reference: { slope: -0.5, label: 'm^-1/2' } }),
+    spec: logLogChart({
+      title: 'Kernel movement vs width',
+      rows: widths.map((w) => ({ width: w.width, delta: w.delta_theta_mean })),
+      x: 'width',
+      y: 'delta',
+      xTitle: 'width m',
+      yTitle: 'ΔΘ at end',
+      reference: { slope: -0.5, label: 'm^-1/2' },
+    }),
   });
   const firstSeed = Math.min(...mlp.runs.map((q) => q.key.seed));
   const mainRuns = mlp.runs.filter((r) => r.key.seed === firstSeed && r.key.lr === mlp.mainLr);
-  const traj = mainRuns.flatMap((r) => r.history.filter((h) => h.delta_theta !== null && h.epoch > 0).map((h) => ({ epoch: h.epoch, delta: h.delta_theta, width: `m=${r.metrics.width}` })));
+  const traj = mainRuns.flatMap((r) =>
+    r.history
+      .filter((h) => h.delta_theta !== null && h.epoch > 0)
+      .map((h) => ({ epoch: h.epoch, delta: h.delta_theta, width: `m=${r.metrics.width}` })),
+  );
   if (traj.length)
     figures.push({
       name: 'delta_theta_epochs',
       caption: `ΔΘ(t) during training, one line per width (seed ${firstSeed}, natural learning rate ${mlp.mainLr}).`,
-      spec: lineChart({ title: 'Kernel movement during training', rows: traj, x: 'epoch', y: 'delta', xTitle: 'epoch', yTitle: 'ΔΘ(t)', series: 'width', yLog: true }),
+      spec: lineChart({
+        title: 'Kernel movement during training',
+        rows: traj,
+        x: 'epoch',
+        y: 'delta',
+        xTitle: 'epoch',
+        yTitle: 'ΔΘ(t)',
+        series: 'width',
+        yLog: true,
+      }),
     });
-  const accRows = mainRuns.flatMap((r) => r.history.filter((h) => h.eval_accuracy !== null).map((h) => ({ epoch: h.epoch, accuracy: h.eval_accuracy, width: `m=${r.metrics.width}` })));
+  const accRows = mainRuns.flatMap((r) =>
+    r.history
+      .filter((h) => h.eval_accuracy !== null)
+      .map((h) => ({ epoch: h.epoch, accuracy: h.eval_accuracy, width: `m=${r.metrics.width}` })),
+  );
   if (accRows.length)
     figures.push({
       name: 'eval_accuracy_epochs',
       caption: 'Eval-split accuracy during training; the dashed line is kernel ridge regression on the same split.',
-      spec: lineChart({ title: 'Eval accuracy during training', rows: accRows, x: 'epoch', y: 'accuracy', xTitle: 'epoch', yTitle: 'accuracy', series: 'width', rule: { value: krr.metrics.eval.accuracy, label: 'KRR' } }),
+      spec: lineChart({
+        title: 'Eval accuracy during training',
+        rows: accRows,
+        x: 'epoch',
+        y: 'accuracy',
+        xTitle: 'epoch',
+        yTitle: 'accuracy',
+        series: 'width',
+        rule: { value: krr.metrics.eval.accuracy, label: 'KRR' },
+      }),
     });
   for (const h of inp.hybrid) {
     const rows = Object.entries(h.summary)

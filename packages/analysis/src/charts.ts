@@ -28,7 +28,14 @@ interface XYChart {
 }
 
 function layered(title: string, rows: Row[], layers: unknown[]): TopLevelSpec {
-  return { $schema: 'https://vega.github.io/schema/vega-lite/v6.json', title, width: WIDTH, height: HEIGHT, data: { values: rows }, layer: layers } as TopLevelSpec;
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title,
+    width: WIDTH,
+    height: HEIGHT,
+    data: { values: rows },
+    layer: layers,
+  } as TopLevelSpec;
 }
 
 /** log–log scatter + line per series, e.g. error vs width; `reference` adds a dashed power law. */
@@ -49,7 +56,11 @@ export function logLogChart(opts: XYChart & { reference?: { slope: number; label
     const x0 = pts[0][opts.x] as number;
     const y0 = pts[0][opts.y] as number;
     const xs = pts.map((p) => p[opts.x] as number);
-    const ref = [Math.min(...xs), Math.max(...xs)].map((x) => ({ [opts.x]: x, [opts.y]: y0 * (x / x0) ** opts.reference!.slope, series: opts.reference!.label }));
+    const ref = [Math.min(...xs), Math.max(...xs)].map((x) => ({
+      [opts.x]: x,
+      [opts.y]: y0 * (x / x0) ** opts.reference!.slope,
+      series: opts.reference!.label,
+    }));
     layers.push({
       data: { values: ref },
       mark: { type: 'line', strokeDash: [4, 4], color: 'gray' },
@@ -60,27 +71,47 @@ export function logLogChart(opts: XYChart & { reference?: { slope: number; label
 }
 
 /** Lines over a log or linear x, one colour per series, with an optional horizontal rule. */
-export function lineChart(opts: XYChart & {
-  xLog?: boolean;
-  yLog?: boolean;
-  band?: { lower: string; upper: string };
-  rule?: { value: number; label: string };
-  marker?: { value: number; label: string };
-}): TopLevelSpec {
+export function lineChart(
+  opts: XYChart & {
+    xLog?: boolean;
+    yLog?: boolean;
+    band?: { lower: string; upper: string };
+    rule?: { value: number; label: string };
+    marker?: { value: number; label: string };
+  },
+): TopLevelSpec {
   const x = { field: opts.x, type: 'quantitative', title: opts.xTitle, scale: opts.xLog ? { type: 'log' } : { zero: false } };
   const y = { field: opts.y, type: 'quantitative', title: opts.yTitle, scale: opts.yLog ? { type: 'log' } : { zero: false } };
   const color = opts.series ? { color: { field: opts.series, type: 'nominal' } } : {};
   const layers: unknown[] = [];
-  if (opts.band) layers.push({ mark: { type: 'area', opacity: 0.2 }, encoding: { x, y: { field: opts.band.lower, type: 'quantitative' }, y2: { field: opts.band.upper }, ...color } });
+  if (opts.band)
+    layers.push({
+      mark: { type: 'area', opacity: 0.2 },
+      encoding: { x, y: { field: opts.band.lower, type: 'quantitative' }, y2: { field: opts.band.upper }, ...color },
+    });
   layers.push({ mark: { type: 'line', point: opts.rows.length <= 60 }, encoding: { x, y, ...color } });
-  if (opts.rule) layers.push({ data: { values: [{ v: opts.rule.value, label: opts.rule.label }] }, mark: { type: 'rule', strokeDash: [6, 3], color: 'black' }, encoding: { y: { field: 'v', type: 'quantitative' } } });
-  if (opts.marker) layers.push({ data: { values: [{ v: opts.marker.value }] }, mark: { type: 'rule', color: 'crimson' }, encoding: { x: { field: 'v', type: 'quantitative' } } });
+  if (opts.rule)
+    layers.push({
+      data: { values: [{ v: opts.rule.value, label: opts.rule.label }] },
+      mark: { type: 'rule', strokeDash: [6, 3], color: 'black' },
+      encoding: { y: { field: 'v', type: 'quantitative' } },
+    });
+  if (opts.marker)
+    layers.push({
+      data: { values: [{ v: opts.marker.value }] },
+      mark: { type: 'rule', color: 'crimson' },
+      encoding: { x: { field: 'v', type: 'quantitative' } },
+    });
   return layered(opts.title, opts.rows, layers);
 }
 
 /** One bar per method with ±1 sd error bars. */
 export function barChart(opts: { title: string; rows: Row[]; method: string; y: string; sd: string; yTitle: string }): TopLevelSpec {
-  const values = opts.rows.map((r) => ({ ...r, lo: (r[opts.y] as number) - (r[opts.sd] as number), hi: (r[opts.y] as number) + (r[opts.sd] as number) }));
+  const values = opts.rows.map((r) => ({
+    ...r,
+    lo: (r[opts.y] as number) - (r[opts.sd] as number),
+    hi: (r[opts.y] as number) + (r[opts.sd] as number),
+  }));
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: opts.title,
@@ -89,7 +120,13 @@ export function barChart(opts: { title: string; rows: Row[]; method: string; y: 
     data: { values },
     encoding: { x: { field: opts.method, type: 'nominal', title: null, sort: null } },
     layer: [
-      { mark: 'bar', encoding: { y: { field: opts.y, type: 'quantitative', title: opts.yTitle }, color: { field: opts.method, type: 'nominal', legend: null } } },
+      {
+        mark: 'bar',
+        encoding: {
+          y: { field: opts.y, type: 'quantitative', title: opts.yTitle },
+          color: { field: opts.method, type: 'nominal', legend: null },
+        },
+      },
       { mark: { type: 'errorbar', ticks: true }, encoding: { y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' } } },
     ],
   } as TopLevelSpec;

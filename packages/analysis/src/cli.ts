@@ -9,7 +9,8 @@ export function register(program: Command): void {
     .option('-c, --config <file>', 'stage config', 'configs/pipeline/analysis.yaml')
     .action(async (opts: { config: string }) => {
       const r = await runAnalysis(loadAnalysisConfig(opts.config));
-      for (const c of r.analysis.checks) process.stdout.write(`${c.holds === null ? 'n/a' : c.holds ? 'yes' : 'NO '}  ${c.claim}: ${c.measured}\n`);
+      for (const c of r.analysis.checks)
+        process.stdout.write(`${c.holds === null ? 'n/a' : c.holds ? 'yes' : 'NO '}  ${c.claim}: ${c.measured}\n`);
       process.stdout.write(`report: ${r.outputs.report}\n`);
     });
 }

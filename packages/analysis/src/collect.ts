@@ -1,7 +1,17 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fail, paths, readArtifact } from '@tangent/arrow-io';
-import { enumerateRuns, historySchema as mlpHistorySchema, loadMlpConfig, readRunMetrics, runDir, runId, type RunKey, type RunMetrics, type Summary as MlpSummary } from '@tangent/mlp';
+import {
+  enumerateRuns,
+  historySchema as mlpHistorySchema,
+  loadMlpConfig,
+  readRunMetrics,
+  runDir,
+  runId,
+  type RunKey,
+  type RunMetrics,
+  type Summary as MlpSummary,
+} from '@tangent/mlp';
 import { cvSchema } from '@tangent/ntk';
 import { textSchema } from '@tangent/text';
 import { parse } from 'csv-parse/sync';
@@ -38,7 +48,10 @@ export interface HistoryRow {
 export interface HybridSummary {
   name: string;
   metric: string;
-  summary: Record<string, { testMetric: { mean: number; sd: number; n: number }; totalSeconds: { mean: number; sd: number; n: number } } | null>;
+  summary: Record<
+    string,
+    { testMetric: { mean: number; sd: number; n: number }; totalSeconds: { mean: number; sd: number; n: number } } | null
+  >;
   thesis: unknown;
 }
 
@@ -51,7 +64,12 @@ export interface SubmissionCheck {
 export interface AnalysisInputs {
   input: string;
   krr: { metrics: KrrMetrics; cv: CvRow[] };
-  mlp: { summary: MlpSummary; mainLr: number; runs: Array<{ key: RunKey; metrics: RunMetrics; history: HistoryRow[] }>; diverged: string[] };
+  mlp: {
+    summary: MlpSummary;
+    mainLr: number;
+    runs: Array<{ key: RunKey; metrics: RunMetrics; history: HistoryRow[] }>;
+    diverged: string[];
+  };
   hybrid: HybridSummary[];
   submissions: SubmissionCheck[];
   /** Every file read, for provenance. */
@@ -122,7 +140,9 @@ export function collectInputs(cfg: AnalysisConfig): AnalysisInputs {
     const hPath = join(runDir(key), 'history.arrow');
     const h = readArtifact(hPath, mlpHistorySchema, 'run the mlp stage first').table;
     files.push(join(runDir(key), 'metrics.json'), hPath);
-    const history = h.toArray().map((r) => ({ epoch: r.epoch, train_loss: r.train_loss, eval_accuracy: num(r.eval_accuracy), delta_theta: num(r.delta_theta) }));
+    const history = h
+      .toArray()
+      .map((r) => ({ epoch: r.epoch, train_loss: r.train_loss, eval_accuracy: num(r.eval_accuracy), delta_theta: num(r.delta_theta) }));
     runs.push({ key, metrics, history });
   }
 
@@ -136,7 +156,9 @@ export function collectInputs(cfg: AnalysisConfig): AnalysisInputs {
   }
 
   const testPath = paths.artifacts('text', 'test.arrow');
-  const testIds = Int32Array.from(readArtifact(testPath, textSchema, 'run the text stage first').table.getChild('id')!.toArray() as Int32Array);
+  const testIds = Int32Array.from(
+    readArtifact(testPath, textSchema, 'run the text stage first').table.getChild('id')!.toArray() as Int32Array,
+  );
   files.push(testPath);
   const subDir = paths.artifacts('submissions');
   const submissions = existsSync(subDir)
@@ -148,5 +170,12 @@ export function collectInputs(cfg: AnalysisConfig): AnalysisInputs {
           return checkSubmission(join(subDir, f), testIds);
         })
     : [];
-  return { input: mlpConfig.input, krr: { metrics, cv }, mlp: { summary, mainLr: mlpConfig.lrs[0], runs, diverged }, hybrid, submissions, files };
+  return {
+    input: mlpConfig.input,
+    krr: { metrics, cv },
+    mlp: { summary, mainLr: mlpConfig.lrs[0], runs, diverged },
+    hybrid,
+    submissions,
+    files,
+  };
 }

@@ -3,7 +3,9 @@ import type { AnalysisInputs } from './collect.ts';
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 const pct = (v: number | null | undefined, sd?: number) =>
-  v === null || v === undefined || !Number.isFinite(v) ? '—' : `${(100 * v).toFixed(2)}${sd !== undefined && sd > 0 ? ` ± ${(100 * sd).toFixed(2)}` : ''}`;
+  v === null || v === undefined || !Number.isFinite(v)
+    ? '—'
+    : `${(100 * v).toFixed(2)}${sd !== undefined && sd > 0 ? ` ± ${(100 * sd).toFixed(2)}` : ''}`;
 
 function table(head: string[], rows: string[][]): string {
   return `<table><thead><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${rows
@@ -20,17 +22,29 @@ export function renderReport(inp: AnalysisInputs, a: Analysis, svgs: Record<stri
   );
   const comparison = table(
     ['method', 'seeds', 'eval accuracy %', 'eval F1 %', 'ΔΘ at end %', 'Θ̂₀ error %'],
-    a.comparison.map((r) => [r.method, String(r.seeds), pct(r.accuracy_mean, r.accuracy_sd), pct(r.f1_mean), pct(r.delta_theta_mean), pct(r.kernel_init_error_mean)]),
+    a.comparison.map((r) => [
+      r.method,
+      String(r.seeds),
+      pct(r.accuracy_mean, r.accuracy_sd),
+      pct(r.f1_mean),
+      pct(r.delta_theta_mean),
+      pct(r.kernel_init_error_mean),
+    ]),
   );
   const hybrid = inp.hybrid
-    .map((h) =>
-      `<h3>${esc(h.name)}</h3>` +
-      table(
-        ['method', `test ${h.metric}`, 'total seconds'],
-        Object.entries(h.summary)
-          .filter(([, s]) => s)
-          .map(([method, s]) => [method, `${s!.testMetric.mean.toFixed(4)} ± ${s!.testMetric.sd.toFixed(4)} (n=${s!.testMetric.n})`, s!.totalSeconds.mean.toFixed(2)]),
-      ),
+    .map(
+      (h) =>
+        `<h3>${esc(h.name)}</h3>` +
+        table(
+          ['method', `test ${h.metric}`, 'total seconds'],
+          Object.entries(h.summary)
+            .filter(([, s]) => s)
+            .map(([method, s]) => [
+              method,
+              `${s!.testMetric.mean.toFixed(4)} ± ${s!.testMetric.sd.toFixed(4)} (n=${s!.testMetric.n})`,
+              s!.totalSeconds.mean.toFixed(2),
+            ]),
+        ),
     )
     .join('');
   const subs = table(

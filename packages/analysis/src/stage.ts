@@ -46,7 +46,15 @@ export async function runAnalysis(cfg: AnalysisConfig): Promise<AnalysisResult> 
     delta_theta_mean: c.map((r) => r.delta_theta_mean),
     kernel_init_error_mean: c.map((r) => r.kernel_init_error_mean),
   });
-  const meta = await provenance({ stage: STAGE, stageVersion: STAGE_VERSION, config: cfg, inputs: inputs.files, dtype: 'float64', seed: null, extra: { slopes: analysis.slopes } });
+  const meta = await provenance({
+    stage: STAGE,
+    stageVersion: STAGE_VERSION,
+    config: cfg,
+    inputs: inputs.files,
+    dtype: 'float64',
+    seed: null,
+    extra: { slopes: analysis.slopes },
+  });
   const summary = {
     input: inputs.input,
     krr: { lambda: inputs.krr.metrics.chosenLambda, accuracy: inputs.krr.metrics.eval.accuracy, f1: inputs.krr.metrics.eval.f1 },

@@ -13,7 +13,7 @@ import {
   writeArtifact,
   writeArtifacts,
 } from './artifact.ts';
-import { TangentError } from './errors.ts';
+import { TangentError } from '@tangent/base';
 
 const schema = defineSchema('demo', [
   new Field('id', new Int32(), false),
@@ -95,7 +95,10 @@ describe('artifact round trip', () => {
     ).toThrowError(/refusing to write .*b\.arrow/);
     expect(readFileSync(a).equals(before)).toBe(true);
     expect(readdirSync(dir)).toEqual(['a.arrow']);
-    const metas = writeArtifacts([{ path: a, schema, table: sample(), meta: { ...meta, seed: 3 } }], [{ path: join(dir, 'm.json'), data: '{}' }]);
+    const metas = writeArtifacts(
+      [{ path: a, schema, table: sample(), meta: { ...meta, seed: 3 } }],
+      [{ path: join(dir, 'm.json'), data: '{}' }],
+    );
     expect(metas[0].seed).toBe(3);
     expect(readArtifact(a, schema).meta.seed).toBe(3);
     expect(readdirSync(dir).sort()).toEqual(['a.arrow', 'm.json']);

@@ -17,7 +17,7 @@ import {
   type DataType,
 } from 'apache-arrow';
 import { writeFileAtomic, writeFilesAtomic } from './atomic.ts';
-import { fail } from './errors.ts';
+import { fail } from '@tangent/base';
 
 /** Provenance carried by every artifact, stored as JSON under the schema metadata key `tangent`. */
 export interface ArtifactMeta {
@@ -128,7 +128,12 @@ export function schemaMismatch(expected: ArtifactSchema, actual: Schema): string
 export type ArtifactMetaInput = Omit<ArtifactMeta, 'rows' | 'createdAt'> & { createdAt?: string };
 
 /** Serialise `table` with its provenance to Arrow IPC file bytes (schema-checked). */
-export function encodeArtifact(path: string, schema: ArtifactSchema, table: Table, meta: ArtifactMetaInput): { bytes: Uint8Array; meta: ArtifactMeta } {
+export function encodeArtifact(
+  path: string,
+  schema: ArtifactSchema,
+  table: Table,
+  meta: ArtifactMetaInput,
+): { bytes: Uint8Array; meta: ArtifactMeta } {
   const mismatch = schemaMismatch(schema, table.schema);
   if (mismatch) fail(`refusing to write ${path}: ${mismatch}`);
   const full: ArtifactMeta = { ...meta, rows: table.numRows, createdAt: meta.createdAt ?? new Date().toISOString() };
@@ -178,8 +183,10 @@ export function readArtifact(path: string, schema: ArtifactSchema, hint = ''): {
   readSync(fd, head, 0, 6, 0);
   if (size >= 12) readSync(fd, tail, 0, 6, size - 6);
   closeSync(fd);
-  if (head.toString('latin1') !== ARROW_MAGIC) fail(`${path}: not an Arrow IPC file (no ARROW1 header); expected the '${schema.name}' artifact${how}`);
-  if (size < 12 || tail.toString('latin1') !== ARROW_MAGIC) fail(`${path}: truncated Arrow file (${size} bytes, no ARROW1 footer); delete it and rerun the stage that writes it${how}`);
+  if (head.toString('latin1') !== ARROW_MAGIC)
+    fail(`${path}: not an Arrow IPC file (no ARROW1 header); expected the '${schema.name}' artifact${how}`);
+  if (size < 12 || tail.toString('latin1') !== ARROW_MAGIC)
+    fail(`${path}: truncated Arrow file (${size} bytes, no ARROW1 footer); delete it and rerun the stage that writes it${how}`);
   let table: Table;
   try {
     table = tableFromIPC(readFileSync(path));

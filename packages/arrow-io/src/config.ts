@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import type { z } from 'zod';
-import { fail } from './errors.ts';
+import { fail } from '@tangent/base';
 
 /**
  * Load a YAML (or JSON) config file and validate it against a zod schema. Any problem becomes

@@ -1,8 +1,8 @@
+// Errors, logging and progress live in @tangent/base (the math packages use them too).
+export * from '@tangent/base';
 export * from './artifact.ts';
 export * from './atomic.ts';
 export * from './config.ts';
-export * from './errors.ts';
 export * from './hash.ts';
 export * from './paths.ts';
-export * from './progress.ts';
 export * from './stage.ts';

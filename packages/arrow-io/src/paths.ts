@@ -19,8 +19,3 @@ export const paths = {
     return resolve(process.env.TANGENT_ARTIFACTS_DIR ?? 'data', ...parts);
   },
 };
-
-/** True when progress bars and chatty output should stay off (CI, tests, pipes). */
-export function isQuiet(): boolean {
-  return Boolean(process.env.CI || process.env.TANGENT_QUIET) || !process.stderr.isTTY;
-}

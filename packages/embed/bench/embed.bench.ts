@@ -24,7 +24,8 @@ const RANDOM_ID = 'random/all-MiniLM-L6-v2-arch';
 /** Cleaned tweets from the text stage when it has run, else the raw CSV text column. */
 function trainTexts(): { texts: string[]; source: string } {
   const arrow = paths.artifacts('text', 'train.arrow');
-  if (existsSync(arrow)) return { texts: readArtifact(arrow, textSchema).table.getChild('text')!.toArray() as string[], source: 'data/text/train.arrow' };
+  if (existsSync(arrow))
+    return { texts: readArtifact(arrow, textSchema).table.getChild('text')!.toArray() as string[], source: 'data/text/train.arrow' };
   const csv = join(paths.rawData(), 'nlp-getting-started', 'train.csv');
   const rows = parse(readFileSync(csv), { columns: true }) as Array<{ text: string }>;
   return { texts: rows.map((r) => r.text), source: 'train.csv' };
@@ -55,7 +56,11 @@ async function plainOrt(texts: string[], emb: MiniLmEmbedder, threads: number): 
     for (const b of batches) {
       const n = b.ids.length / b.len;
       const shape = [n, b.len];
-      await session.run({ input_ids: new ort.Tensor('int64', b.ids, shape), attention_mask: new ort.Tensor('int64', b.mask, shape), token_type_ids: new ort.Tensor('int64', b.types, shape) });
+      await session.run({
+        input_ids: new ort.Tensor('int64', b.ids, shape),
+        attention_mask: new ort.Tensor('int64', b.mask, shape),
+        token_type_ids: new ort.Tensor('int64', b.types, shape),
+      });
     }
   };
   await run(); // warm-up, as the timed path is warm too
@@ -93,33 +98,31 @@ export const benchmarks: Benchmark[] = [
     },
     teardown: (st) => (st as State).embedder.dispose(),
   },
-  ...[0, 1].map(
-    (threads): Benchmark => ({
-      // 0: one worker thread (own wasm engine) per core; 1: a single engine in-process.
-      name: threads === 0 ? 'embed_use_lite' : 'embed_use_lite_1thread',
-      n: 7613,
-      repeats: 1,
-      async setup(): Promise<State> {
-        const { texts, source } = trainTexts();
-        const embedder = await UseLiteEmbedder.load({ threads: threads || undefined });
-        await embedTexts(embedder, texts.slice(0, 128));
-        const extra: Record<string, unknown> = {};
-        if (threads === 1) {
-          // Same engine, batches of 32 in file order (how @energetic-ai/embeddings batches): the
-          // gain from length sorting alone, on the first 1024 tweets to keep the run short.
-          const sub = texts.slice(0, 1024);
-          const t0 = performance.now();
-          for (let i = 0; i < sub.length; i += BATCH) await embedder.embedTokenized(sub.slice(i, i + BATCH).map((t) => embedder.tokenize(t)));
-          extra.file_order_per_second_first1024 = +(sub.length / ((performance.now() - t0) / 1000)).toFixed(2);
-        }
-        return { embedder, texts, source, extra };
-      },
-      async run(st) {
-        const s = st as State;
-        await embedTexts(s.embedder, s.texts, { batchSize: BATCH });
-      },
-      extra: perSecond,
-      teardown: (st) => (st as State).embedder.dispose(),
-    }),
-  ),
+  ...[0, 1].map((threads): Benchmark => ({
+    // 0: one worker thread (own wasm engine) per core; 1: a single engine in-process.
+    name: threads === 0 ? 'embed_use_lite' : 'embed_use_lite_1thread',
+    n: 7613,
+    repeats: 1,
+    async setup(): Promise<State> {
+      const { texts, source } = trainTexts();
+      const embedder = await UseLiteEmbedder.load({ threads: threads || undefined });
+      await embedTexts(embedder, texts.slice(0, 128));
+      const extra: Record<string, unknown> = {};
+      if (threads === 1) {
+        // Same engine, batches of 32 in file order (how @energetic-ai/embeddings batches): the
+        // gain from length sorting alone, on the first 1024 tweets to keep the run short.
+        const sub = texts.slice(0, 1024);
+        const t0 = performance.now();
+        for (let i = 0; i < sub.length; i += BATCH) await embedder.embedTokenized(sub.slice(i, i + BATCH).map((t) => embedder.tokenize(t)));
+        extra.file_order_per_second_first1024 = +(sub.length / ((performance.now() - t0) / 1000)).toFixed(2);
+      }
+      return { embedder, texts, source, extra };
+    },
+    async run(st) {
+      const s = st as State;
+      await embedTexts(s.embedder, s.texts, { batchSize: BATCH });
+    },
+    extra: perSecond,
+    teardown: (st) => (st as State).embedder.dispose(),
+  })),
 ];

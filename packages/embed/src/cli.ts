@@ -30,7 +30,8 @@ export function loadEmbedConfig(path: string | undefined, overrides: CliOptions)
     return n;
   };
   if (overrides.model !== undefined) {
-    if (!MODEL_KINDS.includes(overrides.model as ModelKind)) fail(`--model '${overrides.model}': expected one of ${MODEL_KINDS.join(', ')}`);
+    if (!MODEL_KINDS.includes(overrides.model as ModelKind))
+      fail(`--model '${overrides.model}': expected one of ${MODEL_KINDS.join(', ')}`);
     merged.model = overrides.model;
   }
   if (overrides.batchSize !== undefined) merged.batchSize = num('--batch-size', overrides.batchSize);
@@ -43,7 +44,9 @@ export function loadEmbedConfig(path: string | undefined, overrides: CliOptions)
     minilm.threads = n;
     (merged.useLite ??= {}).threads = n;
   }
-  const flagged = [overrides.model, overrides.batchSize, overrides.modelId, overrides.dtype, overrides.threads].some((v) => v !== undefined);
+  const flagged = [overrides.model, overrides.batchSize, overrides.modelId, overrides.dtype, overrides.threads].some(
+    (v) => v !== undefined,
+  );
   return validateConfig(merged, embedConfigSchema, flagged ? `${file} (with command-line flags)` : file);
 }
 
@@ -73,7 +76,12 @@ MiniLM reads $TANGENT_MODELS_DIR/<model-id>/ (transformers.js layout) or, if uns
     )
     .action(async (opts: CliOptions) => {
       if (opts.input === undefined) {
-        for (const [flag, v] of [['--out', opts.out], ['--id-column', opts.idColumn], ['--target-column', opts.targetColumn], ['--split', opts.split]] as const)
+        for (const [flag, v] of [
+          ['--out', opts.out],
+          ['--id-column', opts.idColumn],
+          ['--target-column', opts.targetColumn],
+          ['--split', opts.split],
+        ] as const)
           if (v !== undefined) fail(`${flag} only applies with --input <csv>; drop it or add --input`);
         const config = loadEmbedConfig(opts.config, opts);
         const r = await runEmbed(config);

@@ -45,13 +45,17 @@ afterAll(async () => {
 describe('MiniLM tokenization (real all-MiniLM-L6-v2 vocabulary)', () => {
   it('gives the WordPiece ids looked up by hand in vocab.txt (line number - 1)', () => {
     // [CLS] forest fire near la ron ##ge sas ##k . canada [SEP]
-    expect(emb.tokenize('Forest fire near La Ronge Sask. Canada')).toEqual([101, 3224, 2543, 2379, 2474, 6902, 3351, 21871, 2243, 1012, 2710, 102]);
+    expect(emb.tokenize('Forest fire near La Ronge Sask. Canada')).toEqual([
+      101, 3224, 2543, 2379, 2474, 6902, 3351, 21871, 2243, 1012, 2710, 102,
+    ]);
     // [CLS] our deeds are the reason of this earthquake may allah forgive us all [SEP]
     expect(emb.tokenize('Our Deeds are the Reason of this earthquake May ALLAH Forgive us all')).toEqual([
       101, 2256, 15616, 2024, 1996, 3114, 1997, 2023, 8372, 2089, 16455, 9641, 2149, 2035, 102,
     ]);
     // [CLS] 13 , 000 people receive wild ##fires evacuation orders in california [SEP]
-    expect(emb.tokenize('13,000 people receive wildfires evacuation orders in California')).toEqual([101, 2410, 1010, 2199, 2111, 4374, 3748, 26332, 13982, 4449, 1999, 2662, 102]);
+    expect(emb.tokenize('13,000 people receive wildfires evacuation orders in California')).toEqual([
+      101, 2410, 1010, 2199, 2111, 4374, 3748, 26332, 13982, 4449, 1999, 2662, 102,
+    ]);
     // [CLS] i ' m on fire ! ! [SEP]
     expect(emb.tokenize("I'm on FIRE!!")).toEqual([101, 1045, 1005, 1049, 2006, 2543, 999, 999, 102]);
   });
@@ -122,7 +126,9 @@ describe('missing model files', () => {
   it('names the folder, the missing files and the fixes', async () => {
     const empty = mkdtempSync(join(tmpdir(), 'embed-models-'));
     await expect(MiniLmEmbedder.load({ modelsDir: empty })).rejects.toThrow(
-      new RegExp(`model 'Xenova/all-MiniLM-L6-v2' \\(fp32\\): ${empty}/Xenova/all-MiniLM-L6-v2 lacks config\\.json, tokenizer\\.json, tokenizer_config\\.json, onnx/model\\.onnx; download`),
+      new RegExp(
+        `model 'Xenova/all-MiniLM-L6-v2' \\(fp32\\): ${empty}/Xenova/all-MiniLM-L6-v2 lacks config\\.json, tokenizer\\.json, tokenizer_config\\.json, onnx/model\\.onnx; download`,
+      ),
     );
     // The shared copy of the real model has tokenizer and config but no ONNX weights.
     await expect(MiniLmEmbedder.load({ modelsDir })).rejects.toThrow(/lacks onnx\/model\.onnx;.*use-lite/);

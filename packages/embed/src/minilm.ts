@@ -52,7 +52,13 @@ export class MiniLmEmbedder implements Embedder {
     const hidden = (model.config as unknown as { hidden_size?: number }).hidden_size;
     if (!hidden) fail(`${modelId}/config.json: no hidden_size; is this a BERT-style sentence encoder?`);
     this.dim = hidden;
-    this.name = modelId === MINILM_DEFAULT_ID && dtype === 'fp32' ? 'minilm' : `minilm-${modelId.split('/').pop()!.replace(/[^A-Za-z0-9._-]/g, '_')}-${dtype}`;
+    this.name =
+      modelId === MINILM_DEFAULT_ID && dtype === 'fp32'
+        ? 'minilm'
+        : `minilm-${modelId
+            .split('/')
+            .pop()!
+            .replace(/[^A-Za-z0-9._-]/g, '_')}-${dtype}`;
     this.settings = settings;
   }
 
@@ -76,7 +82,12 @@ export class MiniLmEmbedder implements Embedder {
     }
     const threads = opts.threads ?? 0;
     // 0 lets onnxruntime use one thread per physical core; sequential mode: BERT has no parallel branches.
-    const sessionOptions = { intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential' as const, graphOptimizationLevel: 'all' as const };
+    const sessionOptions = {
+      intraOpNumThreads: threads,
+      interOpNumThreads: 1,
+      executionMode: 'sequential' as const,
+      graphOptimizationLevel: 'all' as const,
+    };
     let tokenizer: PreTrainedTokenizer;
     let model: PreTrainedModel;
     try {
@@ -134,7 +145,12 @@ export class MiniLmEmbedder implements Embedder {
     })) as { last_hidden_state: Tensor };
     const h = out.last_hidden_state.data as Float32Array;
     const dim = this.dim;
-    const pooled = meanPool(h, batch.map((t) => t.length), len, dim);
+    const pooled = meanPool(
+      h,
+      batch.map((t) => t.length),
+      len,
+      dim,
+    );
     out.last_hidden_state.dispose();
     return l2NormalizeRows(pooled, dim);
   }

@@ -5,7 +5,8 @@ import { UseLiteEmbedder } from './use-lite.ts';
 
 /** Load the embedder a config names; throws a one-line TangentError when its files are missing. */
 export async function loadEmbedder(config: Pick<EmbedConfig, 'model' | 'minilm' | 'useLite'>): Promise<Embedder> {
-  if (config.model === 'use-lite') return UseLiteEmbedder.load({ normalize: config.useLite.normalize, threads: config.useLite.threads || undefined });
+  if (config.model === 'use-lite')
+    return UseLiteEmbedder.load({ normalize: config.useLite.normalize, threads: config.useLite.threads || undefined });
   return MiniLmEmbedder.load(config.minilm);
 }
 
@@ -14,5 +15,8 @@ export function defaultOutName(config: Pick<EmbedConfig, 'model' | 'minilm'>): s
   if (config.model === 'use-lite') return 'use-lite';
   const { modelId, dtype } = config.minilm;
   if (modelId === MINILM_DEFAULT_ID && dtype === 'fp32') return 'minilm';
-  return `minilm-${modelId.split('/').pop()!.replace(/[^A-Za-z0-9._-]/g, '_')}-${dtype}`;
+  return `minilm-${modelId
+    .split('/')
+    .pop()!
+    .replace(/[^A-Za-z0-9._-]/g, '_')}-${dtype}`;
 }

@@ -42,13 +42,16 @@ describe('SentencePiece unigram tokenizer (USE-lite vocabulary)', () => {
   it('matches the @energetic-ai/embeddings reference tokenizer on every training tweet', () => {
     // The reference class is only reachable through EmbeddingsModel; its constructor just
     // builds the tokenizer and stores the (here absent) graph.
-    const { EmbeddingsModel } = require('@energetic-ai/embeddings') as { EmbeddingsModel: new (d: unknown) => { tokenizer: { encode(s: string): number[] } } };
+    const { EmbeddingsModel } = require('@energetic-ai/embeddings') as {
+      EmbeddingsModel: new (d: unknown) => { tokenizer: { encode(s: string): number[] } };
+    };
     const ref = new EmbeddingsModel({ model: null, vocabulary: vocab }).tokenizer;
     const csv = join(process.env.TANGENT_DATA_DIR!, 'nlp-getting-started', 'train.csv');
     const rows = parse(readFileSync(csv), { columns: true }) as Array<{ text: string }>;
     const extra = ['emoji 🔥🔥 and ünïcödé', '\u3042\u3044 unknown ☃☃ chars', '  leading and  double spaces '];
     let mismatches = 0;
-    for (const t of [...rows.map((r) => r.text), ...extra]) if (JSON.stringify(tok.encode(t)) !== JSON.stringify(ref.encode(t))) mismatches++;
+    for (const t of [...rows.map((r) => r.text), ...extra])
+      if (JSON.stringify(tok.encode(t)) !== JSON.stringify(ref.encode(t))) mismatches++;
     expect(rows.length).toBe(7613);
     expect(mismatches).toBe(0);
   });

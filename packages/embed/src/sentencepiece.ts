@@ -80,7 +80,7 @@ export class SentencePieceTokenizer {
       }
     }
     const out: number[] = [];
-    for (let e = n; e > 0; ) {
+    for (let e = n; e > 0;) {
       const id = word[e];
       out.push(id);
       // An unknown piece spans one symbol; the reference uses the length of vocabulary[0]

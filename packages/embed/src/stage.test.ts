@@ -43,7 +43,11 @@ afterAll(async () => {
 
 describe('runEmbed (pipeline stage)', () => {
   it('writes data/embed/<name>/{train,test}.arrow in input order with ids, targets and provenance', async () => {
-    const trainTexts = ['Forest fire near La Ronge Sask. Canada', 'ok', 'Our Deeds are the Reason of this earthquake May ALLAH Forgive us all'];
+    const trainTexts = [
+      'Forest fire near La Ronge Sask. Canada',
+      'ok',
+      'Our Deeds are the Reason of this earthquake May ALLAH Forgive us all',
+    ];
     writeText('train', [1, 4, 5], trainTexts, [1, 0, 1]);
     writeText('test', [0, 2], ['Just happened a terrible car crash', 'Heard about #earthquake'], [null, null]);
     const r = await runEmbed(config, { embedder: emb });
@@ -73,7 +77,9 @@ describe('runEmbed (pipeline stage)', () => {
     const empty = mkdtempSync(join(tmpdir(), 'embed-none-'));
     process.env.TANGENT_ARTIFACTS_DIR = empty;
     try {
-      await expect(runEmbed(config, { embedder: emb })).rejects.toThrow(/text[/\\]train\.arrow: file not found; expected the 'text' artifact \(run `tangent text` first\)/);
+      await expect(runEmbed(config, { embedder: emb })).rejects.toThrow(
+        /text[/\\]train\.arrow: file not found; expected the 'text' artifact \(run `tangent text` first\)/,
+      );
       expect(existsSync(join(empty, 'embed'))).toBe(false);
     } finally {
       process.env.TANGENT_ARTIFACTS_DIR = dir;
@@ -90,7 +96,16 @@ describe('embedCsv (any CSV)', () => {
 
   it('embeds a chosen column with chosen ids and labels and writes the embed schema', async () => {
     const out = join(dir, 'csv-out', 'x.arrow');
-    const r = await embedCsv({ input: csv(), textColumn: 'body', idColumn: 'key', targetColumn: 'label', model: 'minilm', out, embedder: emb, config: { batchSize: 2 } });
+    const r = await embedCsv({
+      input: csv(),
+      textColumn: 'body',
+      idColumn: 'key',
+      targetColumn: 'label',
+      model: 'minilm',
+      out,
+      embedder: emb,
+      config: { batchSize: 2 },
+    });
     expect(Array.from(r.ids)).toEqual([10, -3, 7]);
     expect(r.targets).toEqual([1, null, 0]);
     const { table, meta: m } = readArtifact(out, embeddingSchema(384));
@@ -103,15 +118,25 @@ describe('embedCsv (any CSV)', () => {
   it('rejects bad input with one line and writes nothing', async () => {
     const out = join(dir, 'bad', 'x.arrow');
     const f = csv();
-    await expect(embedCsv({ input: f, textColumn: 'text', model: 'minilm', out, embedder: emb })).rejects.toThrow(/in\.csv: no column 'text' \(--text-column\); columns are key, body, label/);
-    await expect(embedCsv({ input: f, textColumn: 'body', idColumn: 'label', model: 'minilm', out, embedder: emb })).rejects.toThrow(/row 3, column 'label': '' is not an integer/);
+    await expect(embedCsv({ input: f, textColumn: 'text', model: 'minilm', out, embedder: emb })).rejects.toThrow(
+      /in\.csv: no column 'text' \(--text-column\); columns are key, body, label/,
+    );
+    await expect(embedCsv({ input: f, textColumn: 'body', idColumn: 'label', model: 'minilm', out, embedder: emb })).rejects.toThrow(
+      /row 3, column 'label': '' is not an integer/,
+    );
     const big = join(dir, 'big.csv');
     writeFileSync(big, 'text,target\na,1\nb,300\n');
-    await expect(embedCsv({ input: big, textColumn: 'text', targetColumn: 'target', model: 'minilm', out, embedder: emb })).rejects.toThrow(/big\.csv: row 3, column 'target': '300' is not an integer in \[-128, 127\]/);
+    await expect(embedCsv({ input: big, textColumn: 'text', targetColumn: 'target', model: 'minilm', out, embedder: emb })).rejects.toThrow(
+      /big\.csv: row 3, column 'target': '300' is not an integer in \[-128, 127\]/,
+    );
     const dup = join(dir, 'dup.csv');
     writeFileSync(dup, 'id,text\n1,a\n1,b\n');
-    await expect(embedCsv({ input: dup, textColumn: 'text', idColumn: 'id', model: 'minilm', out, embedder: emb })).rejects.toThrow(/id 1 occurs twice/);
-    await expect(embedCsv({ input: join(dir, 'nope.csv'), textColumn: 'text', model: 'minilm', out, embedder: emb })).rejects.toThrow(/nope\.csv: file not found/);
+    await expect(embedCsv({ input: dup, textColumn: 'text', idColumn: 'id', model: 'minilm', out, embedder: emb })).rejects.toThrow(
+      /id 1 occurs twice/,
+    );
+    await expect(embedCsv({ input: join(dir, 'nope.csv'), textColumn: 'text', model: 'minilm', out, embedder: emb })).rejects.toThrow(
+      /nope\.csv: file not found/,
+    );
     expect(existsSync(join(dir, 'bad'))).toBe(false);
   });
 });

@@ -1,6 +1,17 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import { buildTable, fail, fixedSizeListVector, log, paths, provenance, readArtifact, writeArtifact, writeArtifacts, type ArtifactMeta } from '@tangent/arrow-io';
+import {
+  buildTable,
+  fail,
+  fixedSizeListVector,
+  log,
+  paths,
+  provenance,
+  readArtifact,
+  writeArtifact,
+  writeArtifacts,
+  type ArtifactMeta,
+} from '@tangent/arrow-io';
 import { SPLITS, textSchema, type Split } from '@tangent/text';
 import { parse } from 'csv-parse/sync';
 import { embedConfigSchema, type EmbedConfig, type ModelKind } from './config.ts';
@@ -27,7 +38,9 @@ export interface EmbedResult {
  */
 export async function runEmbed(config: EmbedConfig, opts: { embedder?: Embedder } = {}): Promise<EmbedResult> {
   const inputs = Object.fromEntries(SPLITS.map((s) => [s, paths.artifacts('text', `${s}.arrow`)])) as Record<Split, string>;
-  const tables = Object.fromEntries(SPLITS.map((s) => [s, readArtifact(inputs[s], textSchema, 'run `tangent text` first').table])) as Record<Split, ReturnType<typeof readArtifact>['table']>;
+  const tables = Object.fromEntries(
+    SPLITS.map((s) => [s, readArtifact(inputs[s], textSchema, 'run `tangent text` first').table]),
+  ) as Record<Split, ReturnType<typeof readArtifact>['table']>;
   const embedder = opts.embedder ?? (await loadEmbedder(config));
   const outName = config.outName ?? defaultOutName(config);
   const outDir = paths.artifacts('embed', outName);
@@ -45,7 +58,14 @@ export async function runEmbed(config: EmbedConfig, opts: { embedder?: Embedder 
   const rows = Object.fromEntries(SPLITS.map((s) => [s, tables[s].numRows])) as Record<Split, number>;
   const total = rows.train + rows.test;
   const schema = embeddingSchema(embedder.dim);
-  const extraBase = { model: config.model, name: embedder.name, dim: embedder.dim, settings: embedder.settings, seconds: +seconds.toFixed(3), perSecond: +(total / seconds).toFixed(2) };
+  const extraBase = {
+    model: config.model,
+    name: embedder.name,
+    dim: embedder.dim,
+    settings: embedder.settings,
+    seconds: +seconds.toFixed(3),
+    perSecond: +(total / seconds).toFixed(2),
+  };
   const artifacts = [];
   for (const s of SPLITS) {
     const t = tables[s];
@@ -56,7 +76,15 @@ export async function runEmbed(config: EmbedConfig, opts: { embedder?: Embedder 
       target: Array.from(t.getChild('target')! as Iterable<number | null>),
       embedding: fixedSizeListVector(vectors[s], embedder.dim),
     });
-    const meta = await provenance({ stage: STAGE, stageVersion: STAGE_VERSION, config, inputs: [inputs[s]], dtype: 'float32', seed: null, extra: { ...extraBase, split: s } });
+    const meta = await provenance({
+      stage: STAGE,
+      stageVersion: STAGE_VERSION,
+      config,
+      inputs: [inputs[s]],
+      dtype: 'float32',
+      seed: null,
+      extra: { ...extraBase, split: s },
+    });
     artifacts.push({ path: `${outDir}/${s}.arrow`, schema, table, meta });
   }
   const metas = writeArtifacts(artifacts);
@@ -99,12 +127,22 @@ export interface EmbedCsvResult {
   meta?: ArtifactMeta;
 }
 
-function parseIntColumn(file: string, column: string, raw: string, row: number, min: number, max: number, allowEmpty: boolean): number | null {
+function parseIntColumn(
+  file: string,
+  column: string,
+  raw: string,
+  row: number,
+  min: number,
+  max: number,
+  allowEmpty: boolean,
+): number | null {
   const v = raw.trim();
   if (v === '' && allowEmpty) return null;
   const n = Number(v);
   if (v === '' || !Number.isInteger(n) || n < min || n > max)
-    fail(`${file}: row ${row + 2}, column '${column}': '${raw}' is not an integer in [${min}, ${max}]; fix the value or choose another column`);
+    fail(
+      `${file}: row ${row + 2}, column '${column}': '${raw}' is not an integer in [${min}, ${max}]; fix the value or choose another column`,
+    );
   return n;
 }
 
@@ -114,13 +152,19 @@ export async function embedCsv(opts: EmbedCsvOptions): Promise<EmbedCsvResult> {
   if (!existsSync(input)) fail(`${input}: file not found; pass an existing CSV with --input`);
   let records: Array<Record<string, string>>;
   try {
-    records = parse(readFileSync(input), { columns: true, skip_empty_lines: true, bom: true, relax_column_count: false }) as Array<Record<string, string>>;
+    records = parse(readFileSync(input), { columns: true, skip_empty_lines: true, bom: true, relax_column_count: false }) as Array<
+      Record<string, string>
+    >;
   } catch (e) {
     fail(`${input}: not a valid CSV (${(e as Error).message.split('\n')[0]})`);
   }
   const header = records.length ? Object.keys(records[0]) : [];
   if (!records.length) fail(`${input}: no data rows; the CSV needs a header row and at least one row`);
-  for (const [flag, col] of [['--text-column', textColumn], ['--id-column', idColumn], ['--target-column', targetColumn]] as const)
+  for (const [flag, col] of [
+    ['--text-column', textColumn],
+    ['--id-column', idColumn],
+    ['--target-column', targetColumn],
+  ] as const)
     if (col !== undefined && !header.includes(col)) fail(`${input}: no column '${col}' (${flag}); columns are ${header.join(', ')}`);
   const ids = new Int32Array(records.length);
   const targets: Array<number | null> = [];
@@ -147,8 +191,16 @@ export async function embedCsv(opts: EmbedCsvOptions): Promise<EmbedCsvResult> {
   if (opts.out) {
     const schema = embeddingSchema(embedder.dim);
     const split = opts.split ?? basename(input).replace(/\.[^.]*$/, '');
-    const table = buildTable(schema, { id: ids, split: new Array(ids.length).fill(split), target: targets, embedding: fixedSizeListVector(embeddings, embedder.dim) });
-    const runConfig = { ...config, input: { file: basename(input), textColumn, idColumn: idColumn ?? null, targetColumn: targetColumn ?? null, split } };
+    const table = buildTable(schema, {
+      id: ids,
+      split: new Array(ids.length).fill(split),
+      target: targets,
+      embedding: fixedSizeListVector(embeddings, embedder.dim),
+    });
+    const runConfig = {
+      ...config,
+      input: { file: basename(input), textColumn, idColumn: idColumn ?? null, targetColumn: targetColumn ?? null, split },
+    };
     const meta = await provenance({
       stage: STAGE,
       stageVersion: STAGE_VERSION,
@@ -156,7 +208,14 @@ export async function embedCsv(opts: EmbedCsvOptions): Promise<EmbedCsvResult> {
       inputs: [input],
       dtype: 'float32',
       seed: null,
-      extra: { model: config.model, name: embedder.name, dim: embedder.dim, settings: embedder.settings, seconds: +seconds.toFixed(3), perSecond: +(ids.length / seconds).toFixed(2) },
+      extra: {
+        model: config.model,
+        name: embedder.name,
+        dim: embedder.dim,
+        settings: embedder.settings,
+        seconds: +seconds.toFixed(3),
+        perSecond: +(ids.length / seconds).toFixed(2),
+      },
     });
     result.meta = writeArtifact(opts.out, schema, table, meta);
     log(`embed: wrote ${opts.out} (${ids.length} rows × ${embedder.dim}) in ${seconds.toFixed(1)} s`);

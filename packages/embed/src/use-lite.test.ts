@@ -70,7 +70,14 @@ describe('USE-lite (real weights, offline)', () => {
 
 describe('USE-lite worker pool', () => {
   it('gives bit-identical vectors to the in-process engine, in input order', async () => {
-    const texts = ['fire near Canada.', 'ok', 'The earthquake destroyed many buildings last night', 'I love pizza', 'Storm warning for the coast', 'a'];
+    const texts = [
+      'fire near Canada.',
+      'ok',
+      'The earthquake destroyed many buildings last night',
+      'I love pizza',
+      'Storm warning for the coast',
+      'a',
+    ];
     const pool = await UseLiteEmbedder.load({ threads: 2 });
     try {
       expect(pool.concurrency).toBe(2);
@@ -84,6 +91,8 @@ describe('USE-lite worker pool', () => {
   });
 
   it('fails with one line when the model folder lacks its files', async () => {
-    await expect(UseLiteEmbedder.load({ modelDir: '/nonexistent/use', threads: 2 })).rejects.toThrow(/USE-lite: \/nonexistent\/use\/model\.json not found; reinstall/);
+    await expect(UseLiteEmbedder.load({ modelDir: '/nonexistent/use', threads: 2 })).rejects.toThrow(
+      /USE-lite: \/nonexistent\/use\/model\.json not found; reinstall/,
+    );
   });
 });

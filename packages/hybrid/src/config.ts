@@ -109,7 +109,10 @@ export const switchSchema = z
 
 export const ntkSchema = z
   .object({
-    methods: z.array(z.enum(['ntk1', 'ntk2', 'ntk3'])).min(1).default(['ntk1', 'ntk2', 'ntk3']),
+    methods: z
+      .array(z.enum(['ntk1', 'ntk2', 'ntk3']))
+      .min(1)
+      .default(['ntk1', 'ntk2', 'ntk3']),
     /** Learning rate η of the linearised phase (null = sgd.lr). */
     lr: z.number().positive().nullable().default(null),
     /**
@@ -132,7 +135,14 @@ export const experimentSchema = z
     experiment: z.string().regex(/^[A-Za-z0-9_.-]+$/, { message: 'use letters, digits, _ . - only' }),
     seeds: z.array(z.number().int().nonnegative()).min(1).default([0]),
     data: dataSchema,
-    model: modelSchema.default({ hidden: [100, 100], activation: 'relu', parameterization: 'ntk', bias: true, sigmaW: Math.SQRT2, sigmaB: 0.1 }),
+    model: modelSchema.default({
+      hidden: [100, 100],
+      activation: 'relu',
+      parameterization: 'ntk',
+      bias: true,
+      sigmaW: Math.SQRT2,
+      sigmaB: 0.1,
+    }),
     sgd: sgdSchema,
     switch: switchSchema.default({
       window: 2,
@@ -160,17 +170,28 @@ export type DataConfig = z.infer<typeof dataSchema>;
 export function checkExperiment(cfg: ExperimentConfig, source: string): ExperimentConfig {
   const E = cfg.sgd.epochs;
   const sw = cfg.switch;
-  if (sw.maxEpoch !== null && sw.maxEpoch >= E) fail(`${source}: field 'switch.maxEpoch': ${sw.maxEpoch} must be below sgd.epochs (${E}) so the NTK phase has a budget; lower it or raise sgd.epochs`);
-  if (sw.fixedEpoch.enabled && sw.fixedEpoch.epoch >= E) fail(`${source}: field 'switch.fixedEpoch.epoch': ${sw.fixedEpoch.epoch} must be below sgd.epochs (${E}); lower it or raise sgd.epochs`);
+  if (sw.maxEpoch !== null && sw.maxEpoch >= E)
+    fail(
+      `${source}: field 'switch.maxEpoch': ${sw.maxEpoch} must be below sgd.epochs (${E}) so the NTK phase has a budget; lower it or raise sgd.epochs`,
+    );
+  if (sw.fixedEpoch.enabled && sw.fixedEpoch.epoch >= E)
+    fail(
+      `${source}: field 'switch.fixedEpoch.epoch': ${sw.fixedEpoch.epoch} must be below sgd.epochs (${E}); lower it or raise sgd.epochs`,
+    );
   if (sw.minEpoch >= E) fail(`${source}: field 'switch.minEpoch': ${sw.minEpoch} must be below sgd.epochs (${E})`);
   if (!sw.paramNorm.enabled && !sw.ntkStability.enabled && !sw.fixedEpoch.enabled && sw.maxEpoch === null)
-    fail(`${source}: field 'switch': every heuristic is disabled and no maxEpoch is set; enable one of paramNorm, ntkStability, fixedEpoch or set maxEpoch`);
+    fail(
+      `${source}: field 'switch': every heuristic is disabled and no maxEpoch is set; enable one of paramNorm, ntkStability, fixedEpoch or set maxEpoch`,
+    );
   const classification = cfg.data.kind === 'fashion_mnist' || (cfg.data.kind === 'csv' && cfg.data.task === 'classification');
-  if (!classification && cfg.sgd.loss === 'cross_entropy') fail(`${source}: field 'sgd.loss': cross_entropy needs a classification task; use mse for regression`);
+  if (!classification && cfg.sgd.loss === 'cross_entropy')
+    fail(`${source}: field 'sgd.loss': cross_entropy needs a classification task; use mse for regression`);
   if (cfg.sgd.loss === 'cross_entropy') {
     const bad = cfg.ntk.methods.filter((m) => m !== 'ntk1');
     if (bad.length)
-      fail(`${source}: field 'ntk.methods': ${bad.join(', ')} are closed-form solutions of the linearised MSE flow and need sgd.loss: mse; drop them or switch the loss to mse (NTK 1 works with either loss)`);
+      fail(
+        `${source}: field 'ntk.methods': ${bad.join(', ')} are closed-form solutions of the linearised MSE flow and need sgd.loss: mse; drop them or switch the loss to mse (NTK 1 works with either loss)`,
+      );
   }
   if (new Set(cfg.seeds).size !== cfg.seeds.length) fail(`${source}: field 'seeds': duplicate seeds ${JSON.stringify(cfg.seeds)}`);
   return cfg;

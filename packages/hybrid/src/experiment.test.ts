@@ -23,7 +23,11 @@ describe('phase-2 plumbing on a real network', () => {
       expect(viaBackward[q]).toBeCloseTo(s, 4);
     }
     const K = empiricalNtkMlp(net, X);
-    for (const [i, j] of [[0, 0], [1, 4], [14, 2]]) {
+    for (const [i, j] of [
+      [0, 0],
+      [1, 4],
+      [14, 2],
+    ]) {
       let s = 0;
       for (let q = 0; q < J.cols; q++) s += J.data[i * J.cols + q] * J.data[j * J.cols + q];
       expect(K.data[i * 15 + j]).toBeCloseTo(s, 6);
@@ -47,7 +51,11 @@ describe('runExperiment end to end (tiny CSV regression)', () => {
       data: { kind: 'csv', path: join(dir, 'toy.csv'), target: 'y', task: 'regression' },
       model: { hidden: [32, 32] },
       sgd: { lr: 0.05, batchSize: 16, epochs: 6 },
-      switch: { fixedEpoch: { enabled: true, epoch: 3 }, paramNorm: { enabled: false }, ntkStability: { enabled: true, delta: 1e-9, monitorSize: 8 } },
+      switch: {
+        fixedEpoch: { enabled: true, epoch: 3 },
+        paramNorm: { enabled: false },
+        ntkStability: { enabled: true, delta: 1e-9, monitorSize: 8 },
+      },
       ntk: { linErrTestSize: 10 },
     });
     const out = await runExperiment(cfg, { outDir: join(dir, 'out'), quiet: true });

@@ -66,7 +66,14 @@ export interface SeedRun {
 
 export function mlpSpec(cfg: ExperimentConfig, data: Dataset): MlpSpec {
   const m = cfg.model;
-  return { sizes: [data.inDim, ...m.hidden, data.outDim], activation: m.activation, parameterization: m.parameterization, bias: m.bias, sigmaW: m.sigmaW, sigmaB: m.sigmaB };
+  return {
+    sizes: [data.inDim, ...m.hidden, data.outDim],
+    activation: m.activation,
+    parameterization: m.parameterization,
+    bias: m.bias,
+    sigmaW: m.sigmaW,
+    sigmaB: m.sigmaB,
+  };
 }
 
 export function switchRules(cfg: ExperimentConfig): SwitchRules {
@@ -115,7 +122,9 @@ export function evaluator(data: Dataset, cfg: ExperimentConfig) {
 const HISTORY_EVAL_ROWS = 10_000;
 
 export function runSeed(cfg: ExperimentConfig, data: Dataset, seed: number): SeedRun {
-  const K = data.outDim, N = data.nTrain, d = data.inDim;
+  const K = data.outDim,
+    N = data.nTrain,
+    d = data.inDim;
   const loss: TrainLoss = data.task === 'classification' && cfg.sgd.loss === 'cross_entropy' ? 'cross_entropy' : 'mse';
   const train: TrainSet = { X: mat(data.xTrain, N, d), y: data.yTrain, labels: data.labelsTrain, K };
   const Xtest = mat(data.xTest, data.nTest, d);
@@ -123,7 +132,8 @@ export function runSeed(cfg: ExperimentConfig, data: Dataset, seed: number): See
   const XtrainEval: Mat32 = { rows: evalRows, cols: d, data: data.xTrain.subarray(0, evalRows * d) };
   const ev = evaluator(data, cfg);
   const rules = switchRules(cfg);
-  const E = cfg.sgd.epochs, k = cfg.switch.window;
+  const E = cfg.sgd.epochs,
+    k = cfg.switch.window;
 
   const net = initMlp(mlpSpec(cfg, data), seed);
   const P = net.params.length;
@@ -140,7 +150,8 @@ export function runSeed(cfg: ExperimentConfig, data: Dataset, seed: number): See
 
   const snapshots: Float32Array[] = []; // ring of the last k+1 θ's
   const history: HistoryRow[] = [];
-  let sgdSeconds = 0, monitorSeconds = 0;
+  let sgdSeconds = 0,
+    monitorSeconds = 0;
   const record = (epoch: number, trainLoss: number, monitorNtk: boolean) => {
     const t0 = performance.now();
     const th = Float32Array.from(net.params);
@@ -157,7 +168,18 @@ export function runSeed(cfg: ExperimentConfig, data: Dataset, seed: number): See
     monitorSeconds += (performance.now() - t0) / 1000;
     const trMetric = ev.score(predictBlocked(net, XtrainEval), 'train', evalRows);
     const teMetric = ev.score(predictBlocked(net, Xtest), 'test');
-    history.push({ seed, epoch, trainLoss, trainMetric: trMetric, testMetric: teMetric, sgdSeconds, paramNorm: l2norm(th), paramDelta, ntkDist, ntkNorm0: theta0MonNorm });
+    history.push({
+      seed,
+      epoch,
+      trainLoss,
+      trainMetric: trMetric,
+      testMetric: teMetric,
+      sgdSeconds,
+      paramNorm: l2norm(th),
+      paramDelta,
+      ntkDist,
+      ntkNorm0: theta0MonNorm,
+    });
   };
   record(0, NaN, monitorOn); // epoch 0: the initialisation
   history[0].trainLoss = lossOn(net, train, loss);
@@ -186,9 +208,23 @@ export function runSeed(cfg: ExperimentConfig, data: Dataset, seed: number): See
   const remainingSteps = (E - decision.epoch) * stepsPerEpoch(N, cfg.sgd.batchSize);
   const results: MethodResult[] = [
     {
-      seed, method: 'sgd', switchEpoch: decision.epoch, heuristic: decision.heuristic, trainMetric: baseTrain, testMetric: baseTest,
-      phase1Seconds: sgdSeconds, phase2Seconds: 0, totalSeconds: sgdSeconds, kernelSeconds: 0, eighSeconds: 0, solveSeconds: 0,
-      steps: remainingSteps, linErrTrain: null, linErrTest: null, linErrRel: null, linearLoss: null,
+      seed,
+      method: 'sgd',
+      switchEpoch: decision.epoch,
+      heuristic: decision.heuristic,
+      trainMetric: baseTrain,
+      testMetric: baseTest,
+      phase1Seconds: sgdSeconds,
+      phase2Seconds: 0,
+      totalSeconds: sgdSeconds,
+      kernelSeconds: 0,
+      eighSeconds: 0,
+      solveSeconds: 0,
+      steps: remainingSteps,
+      linErrTrain: null,
+      linErrTest: null,
+      linErrRel: null,
+      linearLoss: null,
     },
   ];
 
@@ -236,7 +272,8 @@ export function runSeed(cfg: ExperimentConfig, data: Dataset, seed: number): See
 
     // Linearisation error: real network vs linear model at the same θ.
     const fSub = forward(trained, Xsub).out.data;
-    let e2 = 0, m2 = 0;
+    let e2 = 0,
+      m2 = 0;
     for (let i = 0; i < fSub.length; i++) {
       e2 += (fSub[i] - sol.fLin[i]) ** 2;
       m2 += (sol.fLin[i] - problem.f0[i]) ** 2;
@@ -244,7 +281,9 @@ export function runSeed(cfg: ExperimentConfig, data: Dataset, seed: number): See
     let linErrTest: number | null = null;
     if (crossKernel) {
       const fT = forward(trained, XlinTest).out.data;
-      const M = crossKernel.rows, C = crossKernel.cols, Kd = crossKernel.data;
+      const M = crossKernel.rows,
+        C = crossKernel.cols,
+        Kd = crossKernel.data;
       let s = 0;
       for (let i = 0; i < M; i++) {
         let acc = 0;
@@ -254,12 +293,22 @@ export function runSeed(cfg: ExperimentConfig, data: Dataset, seed: number): See
       linErrTest = Math.sqrt(s / M);
     }
     results.push({
-      seed, method, switchEpoch: decision.epoch, heuristic: decision.heuristic,
+      seed,
+      method,
+      switchEpoch: decision.epoch,
+      heuristic: decision.heuristic,
       trainMetric: ev.score(predictBlocked(trained, train.X), 'train'),
       testMetric: ev.score(predictBlocked(trained, Xtest), 'test'),
-      phase1Seconds: atSwitch.phase1Seconds, phase2Seconds, totalSeconds: atSwitch.phase1Seconds + phase2Seconds,
-      kernelSeconds, eighSeconds, solveSeconds, steps,
-      linErrTrain: Math.sqrt(e2 / fSub.length), linErrTest, linErrRel: m2 > 0 ? Math.sqrt(e2 / m2) : null,
+      phase1Seconds: atSwitch.phase1Seconds,
+      phase2Seconds,
+      totalSeconds: atSwitch.phase1Seconds + phase2Seconds,
+      kernelSeconds,
+      eighSeconds,
+      solveSeconds,
+      steps,
+      linErrTrain: Math.sqrt(e2 / fSub.length),
+      linErrTest,
+      linErrRel: m2 > 0 ? Math.sqrt(e2 / m2) : null,
       linearLoss: sol.trace.at(-1)!.loss,
     });
     for (const t of sol.trace) ntkTraces.push({ seed, method, step: t.step, loss: t.loss });
@@ -270,7 +319,8 @@ export function runSeed(cfg: ExperimentConfig, data: Dataset, seed: number): See
 /** Mean training loss over the full training set (MSE ½‖·‖² per sample or cross-entropy). */
 function lossOn(net: Mlp, train: TrainSet, loss: TrainLoss): number {
   const out = predictBlocked(net, train.X);
-  const n = train.X.rows, K = train.K;
+  const n = train.X.rows,
+    K = train.K;
   let s = 0;
   for (let i = 0; i < n; i++) {
     if (loss === 'mse') for (let o = 0; o < K; o++) s += 0.5 * (out[i * K + o] - train.y[i * K + o]) ** 2;

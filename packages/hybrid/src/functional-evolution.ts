@@ -9,7 +9,16 @@
  * where J0ᵀ v = 0: those terms are dropped rather than amplifying rounding.
  */
 import { fail } from '@tangent/arrow-io';
-import { checkProblem, checkpoints, fromEigenbasis, linearLoss, toEigenbasis, type LinearisedProblem, type LinearSolution, type Spectrum } from './linearised-model.ts';
+import {
+  checkProblem,
+  checkpoints,
+  fromEigenbasis,
+  linearLoss,
+  toEigenbasis,
+  type LinearisedProblem,
+  type LinearSolution,
+  type Spectrum,
+} from './linearised-model.ts';
 
 /** s_j(K) = Σ_{k=0}^{K−1} e^{−a k}, the geometric sum, via expm1 for small a. */
 export function geometricExpSum(a: number, K: number): number {
@@ -42,6 +51,9 @@ export function functionalEvolution(
     return fromEigenbasis(sp, e);
   };
   const toF = (r: Float64Array) => r.map((v, i) => v + p.y[i]);
-  const trace = checkpoints(opts.steps, opts.traceCount ?? 20).map((k) => ({ step: k, loss: linearLoss('mse', toF(residualAt(k)), p.y, p.outDim) }));
+  const trace = checkpoints(opts.steps, opts.traceCount ?? 20).map((k) => ({
+    step: k,
+    loss: linearLoss('mse', toF(residualAt(k)), p.y, p.outDim),
+  }));
   return { w, fLin: toF(residualAt(opts.steps)), trace };
 }

@@ -17,7 +17,12 @@ const trace = (deltas: Array<number | null>, dists: Array<number | null>, norm =
 
 describe('parameter-norm heuristic (a)', () => {
   it('computes ‖θ_t − θ_{t−k}‖ over the window', () => {
-    const thetas = [[0, 0], [3, 4], [3, 4], [6, 8]];
+    const thetas = [
+      [0, 0],
+      [3, 4],
+      [3, 4],
+      [6, 8],
+    ];
     expect(paramWindowDeltas(thetas, 1)).toEqual([null, 5, 0, 5]);
     expect(paramWindowDeltas(thetas, 2)).toEqual([null, null, 5, 5]);
   });
@@ -49,7 +54,10 @@ describe('NTK-stability heuristic (b)', () => {
   it('fires when |d_t − d_{t−k}| < δ with d = ‖Θ_t − Θ_0‖_F', () => {
     // d: 0, 1, 1.8, 2.3, 2.5, 2.55, 2.58 ; k = 2 → |d_t − d_{t−2}| = ., ., 1.8, 1.3, 0.7, 0.25, 0.08
     const d = [0, 1, 1.8, 2.3, 2.5, 2.55, 2.58];
-    const t = trace(d.map(() => null), d);
+    const t = trace(
+      d.map(() => null),
+      d,
+    );
     const r = rules({ ntkStability: { enabled: true, delta: 0.1, relative: false } });
     const s = decideSwitch(t, r)!;
     expect(s.epoch).toBe(6);
@@ -59,10 +67,20 @@ describe('NTK-stability heuristic (b)', () => {
 
   it('divides by ‖Θ_0‖_F when relative, and never fires without monitoring', () => {
     const d = [0, 1, 1.8, 2.3, 2.5, 2.55, 2.58];
-    const t = trace(d.map(() => null), d, 1, 10);
+    const t = trace(
+      d.map(() => null),
+      d,
+      1,
+      10,
+    );
     expect(decideSwitch(t, rules({ ntkStability: { enabled: true, delta: 0.1, relative: true } }))!.epoch).toBe(4); // 0.7/10 = 0.07
-    const blind = trace(d.map(() => null), []);
-    expect(decideSwitch(blind, rules({ maxEpoch: 6, ntkStability: { enabled: true, delta: 10, relative: false } }))!.heuristic).toBe('max_epoch');
+    const blind = trace(
+      d.map(() => null),
+      [],
+    );
+    expect(decideSwitch(blind, rules({ maxEpoch: 6, ntkStability: { enabled: true, delta: 10, relative: false } }))!.heuristic).toBe(
+      'max_epoch',
+    );
   });
 });
 
@@ -75,20 +93,31 @@ describe('fixed epoch (c), fallback and priority', () => {
 
   it('falls back to maxEpoch when nothing fires', () => {
     const t = trace(Array(10).fill(1), []);
-    expect(decideSwitch(t, rules({ maxEpoch: 7, paramNorm: { enabled: true, epsilon: 0.1, relative: false } }))).toMatchObject({ epoch: 7, heuristic: 'max_epoch' });
+    expect(decideSwitch(t, rules({ maxEpoch: 7, paramNorm: { enabled: true, epsilon: 0.1, relative: false } }))).toMatchObject({
+      epoch: 7,
+      heuristic: 'max_epoch',
+    });
   });
 
   it('reports every heuristic that held, the first in order (a), (b), (c)', () => {
     const d = [0, 0, 0, 0];
     const t = trace([null, null, 0.01, 0.01], d);
-    const r = rules({ paramNorm: { enabled: true, epsilon: 0.1, relative: false }, ntkStability: { enabled: true, delta: 0.1, relative: false }, fixedEpoch: { enabled: true, epoch: 2 } });
+    const r = rules({
+      paramNorm: { enabled: true, epsilon: 0.1, relative: false },
+      ntkStability: { enabled: true, delta: 0.1, relative: false },
+      fixedEpoch: { enabled: true, epoch: 2 },
+    });
     expect(decideSwitch(t, r)).toMatchObject({ epoch: 2, heuristic: 'param_norm', fired: ['param_norm', 'ntk_stability', 'fixed_epoch'] });
   });
 
   it('lists when each heuristic alone would have fired', () => {
     const d = [0, 1, 1.8, 2.3, 2.5, 2.55, 2.58];
     const t = trace([null, null, 0.5, 0.2, 0.05, 0.04, 0.01], d);
-    const r = rules({ paramNorm: { enabled: true, epsilon: 0.1, relative: false }, ntkStability: { enabled: true, delta: 0.1, relative: false }, fixedEpoch: { enabled: true, epoch: 5 } });
+    const r = rules({
+      paramNorm: { enabled: true, epsilon: 0.1, relative: false },
+      ntkStability: { enabled: true, delta: 0.1, relative: false },
+      fixedEpoch: { enabled: true, epoch: 5 },
+    });
     expect(firstFiringEpochs(t, r)).toEqual({ param_norm: 4, ntk_stability: 6, fixed_epoch: 5 });
   });
 });

@@ -65,7 +65,8 @@ export function paramSignal(trace: EpochRecord[], t: number, relative: boolean):
 /** Signal (b) at trace index t: |d_t − d_{t−k}| with d = ‖Θ − Θ_0‖_F, relative to ‖Θ_0‖_F if asked. */
 export function ntkSignal(trace: EpochRecord[], t: number, k: number, relative: boolean): number | null {
   if (t < k) return null;
-  const a = trace[t], b = trace[t - k];
+  const a = trace[t],
+    b = trace[t - k];
   if (!a || !b || a.ntkDist === null || b.ntkDist === null) return null;
   const diff = Math.abs(a.ntkDist - b.ntkDist);
   return relative ? diff / (a.ntkNorm0 || 1) : diff;
@@ -99,7 +100,10 @@ export function decideSwitch(trace: EpochRecord[], rules: SwitchRules): SwitchDe
 }
 
 /** For analysis: the first epoch at which each heuristic alone would have fired (null = never in the trace). */
-export function firstFiringEpochs(trace: EpochRecord[], rules: SwitchRules): Record<'param_norm' | 'ntk_stability' | 'fixed_epoch', number | null> {
+export function firstFiringEpochs(
+  trace: EpochRecord[],
+  rules: SwitchRules,
+): Record<'param_norm' | 'ntk_stability' | 'fixed_epoch', number | null> {
   const only = (which: 'paramNorm' | 'ntkStability' | 'fixedEpoch'): number | null => {
     const r: SwitchRules = {
       ...rules,

@@ -8,7 +8,16 @@
  * θ∞ = θ0 − J0⁺ (f0 − y). Eigenvalues below rcond·λ_max are the null space (J0ᵀ v = 0): dropped.
  */
 import { fail } from '@tangent/arrow-io';
-import { checkProblem, checkpoints, fromEigenbasis, linearLoss, toEigenbasis, type LinearisedProblem, type LinearSolution, type Spectrum } from './linearised-model.ts';
+import {
+  checkProblem,
+  checkpoints,
+  fromEigenbasis,
+  linearLoss,
+  toEigenbasis,
+  type LinearisedProblem,
+  type LinearSolution,
+  type Spectrum,
+} from './linearised-model.ts';
 
 /** φ(λ, t) = (1 − e^{−(η/n) λ t}) / λ, with its λ → 0 limit (η/n) t. */
 export function integratedCoefficient(lambda: number, h: number, t: number): number {

@@ -7,7 +7,15 @@
  * softmax(f) − y for cross-entropy (no closed form exists then; this is the general method).
  */
 import { gemm, type Mat64 } from '@tangent/linalg';
-import { checkProblem, checkpoints, linearLoss, outputResidual, type LinearLoss, type LinearisedProblem, type LinearSolution } from './linearised-model.ts';
+import {
+  checkProblem,
+  checkpoints,
+  linearLoss,
+  outputResidual,
+  type LinearLoss,
+  type LinearisedProblem,
+  type LinearSolution,
+} from './linearised-model.ts';
 import { fail } from '@tangent/arrow-io';
 
 export function linearisedDescent(

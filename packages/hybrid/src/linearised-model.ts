@@ -49,7 +49,8 @@ export interface Spectrum {
 export function checkProblem(p: LinearisedProblem): number {
   const M = p.kernel.rows;
   if (p.kernel.cols !== M) fail(`linearised model: Θ0 must be square, got ${p.kernel.rows}×${p.kernel.cols}`);
-  if (p.f0.length !== M || p.y.length !== M) fail(`linearised model: Θ0 is ${M}×${M} but f0 has ${p.f0.length} and y ${p.y.length} entries`);
+  if (p.f0.length !== M || p.y.length !== M)
+    fail(`linearised model: Θ0 is ${M}×${M} but f0 has ${p.f0.length} and y ${p.y.length} entries`);
   if (p.n * p.outDim !== M) fail(`linearised model: n·K = ${p.n}·${p.outDim} does not match Θ0's size ${M}`);
   return M;
 }
@@ -64,7 +65,9 @@ export function spectrum(kernel: Mat64): Spectrum {
 
 /** c = Vᵀ x. */
 export function toEigenbasis(sp: Spectrum, x: Float64Array): Float64Array {
-  const M = sp.values.length, V = sp.vectors.data, c = new Float64Array(M);
+  const M = sp.values.length,
+    V = sp.vectors.data,
+    c = new Float64Array(M);
   for (let i = 0; i < M; i++) {
     const xi = x[i];
     if (xi === 0) continue;
@@ -76,7 +79,9 @@ export function toEigenbasis(sp: Spectrum, x: Float64Array): Float64Array {
 
 /** x = V c. */
 export function fromEigenbasis(sp: Spectrum, c: Float64Array): Float64Array {
-  const M = sp.values.length, V = sp.vectors.data, x = new Float64Array(M);
+  const M = sp.values.length,
+    V = sp.vectors.data,
+    x = new Float64Array(M);
   for (let i = 0; i < M; i++) {
     let s = 0;
     const row = i * M;
@@ -88,7 +93,9 @@ export function fromEigenbasis(sp: Spectrum, c: Float64Array): Float64Array {
 
 /** Θ0 x (symmetric mat-vec, float64). */
 export function kernelTimes(kernel: Mat64, x: Float64Array): Float64Array {
-  const M = kernel.rows, K = kernel.data, out = new Float64Array(M);
+  const M = kernel.rows,
+    K = kernel.data,
+    out = new Float64Array(M);
   for (let i = 0; i < M; i++) {
     let s = 0;
     const row = i * M;

@@ -13,7 +13,9 @@ export function rmse(pred: ArrayLike<number>, y: ArrayLike<number>): number {
 
 /** D of the NRMSE from the training targets. */
 export function nrmseDenominator(yTrain: ArrayLike<number>, kind: 'range' | 'std'): number {
-  let lo = Infinity, hi = -Infinity, m = 0;
+  let lo = Infinity,
+    hi = -Infinity,
+    m = 0;
   for (let i = 0; i < yTrain.length; i++) {
     lo = Math.min(lo, yTrain[i]);
     hi = Math.max(hi, yTrain[i]);

@@ -22,10 +22,19 @@ function batchLoss(loss: TrainLoss, out: Mat32, y: Float32Array, labels: Int32Ar
 }
 
 /** One epoch of SGD in place; returns the mean mini-batch loss (evaluated before each update). */
-export function sgdEpoch(net: Mlp, data: TrainSet, opts: { lr: number; batchSize: number; loss: TrainLoss; epoch: number }, r: Rng, grad: Float32Array): number {
-  const N = data.X.rows, K = data.K, bs = Math.min(opts.batchSize, N);
+export function sgdEpoch(
+  net: Mlp,
+  data: TrainSet,
+  opts: { lr: number; batchSize: number; loss: TrainLoss; epoch: number },
+  r: Rng,
+  grad: Float32Array,
+): number {
+  const N = data.X.rows,
+    K = data.K,
+    bs = Math.min(opts.batchSize, N);
   const order = r.permutation(N);
-  let sum = 0, steps = 0;
+  let sum = 0,
+    steps = 0;
   for (let s = 0; s < N; s += bs) {
     const idx = order.subarray(s, Math.min(N, s + bs));
     const xb = gatherRows(data.X, idx);
@@ -37,7 +46,8 @@ export function sgdEpoch(net: Mlp, data: TrainSet, opts: { lr: number; batchSize
     }
     const { out, cache } = forward(net, xb);
     const { loss, dPred } = batchLoss(opts.loss, out, yb, lb);
-    if (!Number.isFinite(loss)) fail(`sgd: loss became ${loss} at epoch ${opts.epoch}; lower sgd.lr (now ${opts.lr}), e.g. to ${(opts.lr / 4).toPrecision(3)}`);
+    if (!Number.isFinite(loss))
+      fail(`sgd: loss became ${loss} at epoch ${opts.epoch}; lower sgd.lr (now ${opts.lr}), e.g. to ${(opts.lr / 4).toPrecision(3)}`);
     backward(net, cache, dPred, grad);
     gdStep(net.params, grad, opts.lr);
     sum += loss;

@@ -15,11 +15,12 @@ function tiny(n: number, K: number, P: number, seed: number) {
   const y = r.fillNormal(new Float64Array(M));
   const theta0 = r.fillNormal(new Float64Array(P));
   const kernel: Mat64 = { rows: M, cols: M, data: new Float64Array(M * M) };
-  for (let i = 0; i < M; i++) for (let j = 0; j < M; j++) {
-    let s = 0;
-    for (let q = 0; q < P; q++) s += J[i * P + q] * J[j * P + q];
-    kernel.data[i * M + j] = s;
-  }
+  for (let i = 0; i < M; i++)
+    for (let j = 0; j < M; j++) {
+      let s = 0;
+      for (let q = 0; q < P; q++) s += J[i * P + q] * J[j * P + q];
+      kernel.data[i * M + j] = s;
+    }
   const problem: LinearisedProblem = { kernel, f0, y, n, outDim: K };
   return { J, M, P, f0, y, theta0, problem };
 }
@@ -74,7 +75,8 @@ function expm(A: Float64Array, M: number): Float64Array {
     for (let i = 0; i < M; i++) for (let k = 0; k < M; k++) for (let j = 0; j < M; j++) Z[i * M + j] += X[i * M + k] * Y[k * M + j];
     return Z;
   };
-  let E = new Float64Array(M * M), term = new Float64Array(M * M);
+  let E = new Float64Array(M * M),
+    term = new Float64Array(M * M);
   for (let i = 0; i < M; i++) E[i * M + i] = term[i * M + i] = 1;
   for (let k = 1; k <= 30; k++) {
     term = mul(term, B).map((v) => v / k);
@@ -110,8 +112,14 @@ describe('NTK 1: discrete linearised descent', () => {
 describe('NTK 2: functional evolution', () => {
   it('equals the explicit loop θ_{k+1} = θ_k − (η/n) J0ᵀ exp(−ηΘ0k/n) r0 with an independent matrix exponential', () => {
     const t = tiny(4, 2, 20, 3);
-    const eta = 0.05, steps = 25, M = t.M, h = eta / t.problem.n;
-    const E = expm(t.problem.kernel.data.map((v) => -h * v), M); // exp(−ηΘ0/n)
+    const eta = 0.05,
+      steps = 25,
+      M = t.M,
+      h = eta / t.problem.n;
+    const E = expm(
+      t.problem.kernel.data.map((v) => -h * v),
+      M,
+    ); // exp(−ηΘ0/n)
     let r = t.f0.map((v, i) => v - t.y[i]);
     const d = new Float64Array(t.P);
     for (let k = 0; k < steps; k++) {
@@ -140,7 +148,11 @@ describe('NTK 2: functional evolution', () => {
   });
 
   it('sums the geometric series exactly', () => {
-    for (const [a, K] of [[0.3, 7], [1e-14, 100], [0, 5]] as const) {
+    for (const [a, K] of [
+      [0.3, 7],
+      [1e-14, 100],
+      [0, 5],
+    ] as const) {
       let s = 0;
       for (let k = 0; k < K; k++) s += Math.exp(-a * k);
       expect(geometricExpSum(a, K)).toBeCloseTo(s, 9);
@@ -154,7 +166,10 @@ describe('NTK 3: integrated flow', () => {
     const sol = integratedFlow(t.problem, spectrum(t.problem.kernel), { eta: 1, t: 1e9 });
     const pinv = pseudoInverse(new MlMatrix(Array.from({ length: t.M }, (_, i) => Array.from(t.J.subarray(i * t.P, (i + 1) * t.P)))));
     const r0 = Array.from(t.f0, (v, i) => v - t.y[i]);
-    const ref = pinv.mmul(MlMatrix.columnVector(r0)).to1DArray().map((v) => -v);
+    const ref = pinv
+      .mmul(MlMatrix.columnVector(r0))
+      .to1DArray()
+      .map((v) => -v);
     expect(maxDiff(deltaFromW(t.J, t.M, t.P, sol.w), ref)).toBeLessThan(1e-7 * (1 + maxAbs(ref)));
     expect(maxDiff(sol.fLin, t.y)).toBeLessThan(1e-7); // interpolates the training targets
   });
@@ -164,16 +179,21 @@ describe('NTK 3: integrated flow', () => {
     const sol = integratedFlow(t.problem, spectrum(t.problem.kernel), { eta: 1, t: 1e12 });
     const pinv = pseudoInverse(new MlMatrix(Array.from({ length: t.M }, (_, i) => Array.from(t.J.subarray(i * t.P, (i + 1) * t.P)))));
     const r0 = Array.from(t.f0, (v, i) => v - t.y[i]);
-    const ref = pinv.mmul(MlMatrix.columnVector(r0)).to1DArray().map((v) => -v);
+    const ref = pinv
+      .mmul(MlMatrix.columnVector(r0))
+      .to1DArray()
+      .map((v) => -v);
     expect(maxDiff(deltaFromW(t.J, t.M, t.P, sol.w), ref)).toBeLessThan(1e-7 * (1 + maxAbs(ref)));
   });
 
   it('at finite t agrees with NTK 1 at small step (the flow it integrates)', () => {
     const t = tiny(5, 1, 15, 7);
-    const eta = 0.001, steps = 3000;
+    const eta = 0.001,
+      steps = 3000;
     const a = linearisedDescent(t.problem, { eta, steps });
     const b = integratedFlow(t.problem, spectrum(t.problem.kernel), { eta, t: steps });
-    const da = deltaFromW(t.J, t.M, t.P, a.w), db = deltaFromW(t.J, t.M, t.P, b.w);
+    const da = deltaFromW(t.J, t.M, t.P, a.w),
+      db = deltaFromW(t.J, t.M, t.P, b.w);
     expect(maxDiff(da, db)).toBeLessThan(5e-3 * maxAbs(db));
   });
 

@@ -26,14 +26,19 @@ function gemmBench(name: string, f32: boolean): Benchmark {
     name,
     n,
     setup: () => {
-      const A = randomMatrix(n, 1), B = randomMatrix(n, 2);
+      const A = randomMatrix(n, 1),
+        B = randomMatrix(n, 2);
       return f32 ? { A: mat32(n, n, Float32Array.from(A.data)), B: mat32(n, n, Float32Array.from(B.data)) } : { A, B };
     },
     run: (s) => {
       const { A, B } = s as { A: Mat64; B: Mat64 };
       gemm(A, B);
     },
-    extra: (seconds) => ({ gflops: +((2 * n ** 3) / seconds / 1e9).toFixed(1), backend: backendInfo().name, threads: backendInfo().threads }),
+    extra: (seconds) => ({
+      gflops: +((2 * n ** 3) / seconds / 1e9).toFixed(1),
+      backend: backendInfo().name,
+      threads: backendInfo().threads,
+    }),
   };
 }
 

@@ -4,7 +4,7 @@
  * TANGENT_BLAS=openblas|ort|ts|auto (auto: native BLAS/LAPACK, then onnxruntime, then TS).
  */
 import { availableParallelism } from 'node:os';
-import { fail } from '@tangent/arrow-io';
+import { fail } from '@tangent/base';
 import type { FloatArray } from './matrix.ts';
 import { gemmRef, potrfLowerRef, syevRef, syrkLowerRef, trsmLeftRef } from './reference.ts';
 
@@ -16,7 +16,18 @@ export interface Backend {
   library: string;
   threads: number;
   /** C = alpha·op(A)·op(B) + beta·C; op(A) m×k, op(B) k×n; A, B, C the same array type. */
-  gemm(ta: boolean, tb: boolean, m: number, n: number, k: number, alpha: number, a: FloatArray, b: FloatArray, beta: number, c: FloatArray): void;
+  gemm(
+    ta: boolean,
+    tb: boolean,
+    m: number,
+    n: number,
+    k: number,
+    alpha: number,
+    a: FloatArray,
+    b: FloatArray,
+    beta: number,
+    c: FloatArray,
+  ): void;
   /** Lower triangle of C = alpha·A·Aᵀ (A n×k), or alpha·Aᵀ·A (trans, A k×n). */
   syrkLower(trans: boolean, n: number, k: number, alpha: number, a: FloatArray, c: FloatArray): void;
   /** In-place lower Cholesky; returns 0 or the 1-based failing pivot. Strict upper part: unspecified. */
@@ -98,7 +109,9 @@ export function backend(): Backend {
     current = choose();
     if (!announced && !process.env.TANGENT_QUIET) {
       announced = true;
-      process.stderr.write(`linalg: backend ${current.name} (${current.library}, ${current.threads} thread${current.threads === 1 ? '' : 's'})\n`);
+      process.stderr.write(
+        `linalg: backend ${current.name} (${current.library}, ${current.threads} thread${current.threads === 1 ? '' : 's'})\n`,
+      );
     }
   }
   return current;

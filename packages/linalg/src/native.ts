@@ -9,7 +9,13 @@ import koffi from 'koffi';
 import { defaultThreads, registerBackend, type Backend } from './backend.ts';
 import { transposeSquareInPlace } from './reference.ts';
 
-const RowMajor = 101, NoTrans = 111, Trans = 112, Upper = 121, Lower = 122, Left = 141, NonUnit = 131;
+const RowMajor = 101,
+  NoTrans = 111,
+  Trans = 112,
+  Upper = 121,
+  Lower = 122,
+  Left = 141,
+  NonUnit = 131;
 
 /** Candidate libraries, most preferred first: [blas, lapack?] (lapack defaults to the blas lib). */
 function candidates(): string[][] {
@@ -115,7 +121,10 @@ function bind(blas: koffi.IKoffiLib, lapack: koffi.IKoffiLib, library: string): 
   // CHARACTER arguments (harmless extra arguments for LAPACKs that do not read them).
   const dpotrf = f(lapack, 'void dpotrf_(const char *, int *, double *, int *, int *, size_t)');
   const spotrf = f(lapack, 'void spotrf_(const char *, int *, float *, int *, int *, size_t)');
-  const dsyevd = f(lapack, 'void dsyevd_(const char *, const char *, int *, double *, int *, double *, double *, int *, int *, int *, int *, size_t, size_t)');
+  const dsyevd = f(
+    lapack,
+    'void dsyevd_(const char *, const char *, int *, double *, int *, double *, double *, int *, int *, int *, int *, size_t, size_t)',
+  );
 
   let threads = 1;
   let setThreads: ((n: number) => void) | undefined;
@@ -148,8 +157,11 @@ function bind(blas: koffi.IKoffiLib, lapack: koffi.IKoffiLib, library: string): 
   }
 
   // Scalars passed by reference; reused across calls (everything here is synchronous).
-  const iN = new Int32Array(1), iLda = new Int32Array(1), iInfo = new Int32Array(1);
-  const iLwork = new Int32Array(1), iLiwork = new Int32Array(1);
+  const iN = new Int32Array(1),
+    iLda = new Int32Array(1),
+    iInfo = new Int32Array(1);
+  const iLwork = new Int32Array(1),
+    iLiwork = new Int32Array(1);
 
   const be: Backend = {
     name: 'openblas',
@@ -162,7 +174,22 @@ function bind(blas: koffi.IKoffiLib, lapack: koffi.IKoffiLib, library: string): 
       const lda = ta ? m : k;
       const ldb = tb ? k : n;
       const g = a instanceof Float64Array ? dgemm : sgemm;
-      g(RowMajor, ta ? Trans : NoTrans, tb ? Trans : NoTrans, m, n, k, alpha, a, Math.max(1, lda), b, Math.max(1, ldb), beta, c, Math.max(1, n));
+      g(
+        RowMajor,
+        ta ? Trans : NoTrans,
+        tb ? Trans : NoTrans,
+        m,
+        n,
+        k,
+        alpha,
+        a,
+        Math.max(1, lda),
+        b,
+        Math.max(1, ldb),
+        beta,
+        c,
+        Math.max(1, n),
+      );
     },
     syrkLower(trans, n, k, alpha, a, c) {
       if (n === 0) return;

@@ -2,7 +2,7 @@
  * The public kernels: shape checks, allocation and the symmetric/triangular bookkeeping, on
  * top of whichever backend `backend()` picked. Same dtype in and out.
  */
-import { TangentError, fail } from '@tangent/arrow-io';
+import { TangentError, fail } from '@tangent/base';
 import { backend, hasEigh } from './backend.ts';
 import type { FloatArray, Mat64, Matrix } from './matrix.ts';
 import { syevRef } from './reference.ts';
@@ -12,7 +12,9 @@ export class NotPositiveDefiniteError extends TangentError {
   /** 1-based index of the first pivot that was not positive. */
   readonly pivot: number;
   constructor(pivot: number, n: number, what = 'matrix') {
-    super(`cholesky: ${what} (${n}×${n}) is not positive definite: pivot ${pivot} is not positive; add jitter to the diagonal or check for duplicate/degenerate rows`);
+    super(
+      `cholesky: ${what} (${n}×${n}) is not positive definite: pivot ${pivot} is not positive; add jitter to the diagonal or check for duplicate/degenerate rows`,
+    );
     this.name = 'NotPositiveDefiniteError';
     this.pivot = pivot;
   }
@@ -28,12 +30,15 @@ function dtypeName(a: FloatArray): string {
 
 function checkMatrix(m: Matrix, what: string, op: string): void {
   if (!m || !(m.data instanceof Float64Array || m.data instanceof Float32Array)) fail(`${op}: ${what} must be a Mat64 or Mat32`);
-  if (!Number.isInteger(m.rows) || !Number.isInteger(m.cols) || m.rows < 0 || m.cols < 0) fail(`${op}: ${what} has invalid shape ${m.rows}×${m.cols}`);
-  if (m.data.length !== m.rows * m.cols) fail(`${op}: ${what} is ${m.rows}×${m.cols} but holds ${m.data.length} values (must be contiguous)`);
+  if (!Number.isInteger(m.rows) || !Number.isInteger(m.cols) || m.rows < 0 || m.cols < 0)
+    fail(`${op}: ${what} has invalid shape ${m.rows}×${m.cols}`);
+  if (m.data.length !== m.rows * m.cols)
+    fail(`${op}: ${what} is ${m.rows}×${m.cols} but holds ${m.data.length} values (must be contiguous)`);
 }
 
 function sameType(a: Matrix, b: Matrix, op: string): void {
-  if (a.data.constructor !== b.data.constructor) fail(`${op}: mixed dtypes (${dtypeName(a.data)} and ${dtypeName(b.data)}); convert one first`);
+  if (a.data.constructor !== b.data.constructor)
+    fail(`${op}: mixed dtypes (${dtypeName(a.data)} and ${dtypeName(b.data)}); convert one first`);
 }
 
 function checkSquare(m: Matrix, what: string, op: string): void {
@@ -69,7 +74,8 @@ export function gemm<T extends FloatArray>(A: Matrix<T>, B: Matrix<T>, opts: Gem
     sameType(A, opts.out, 'gemm');
     if (opts.out.rows !== m || opts.out.cols !== n) fail(`gemm: out is ${opts.out.rows}×${opts.out.cols}, expected ${m}×${n}`);
     if (opts.out.data.buffer === A.data.buffer || opts.out.data.buffer === B.data.buffer) {
-      if (overlaps(opts.out.data, A.data) || overlaps(opts.out.data, B.data)) fail('gemm: out overlaps an input; use a separate output matrix');
+      if (overlaps(opts.out.data, A.data) || overlaps(opts.out.data, B.data))
+        fail('gemm: out overlaps an input; use a separate output matrix');
     }
     C = opts.out;
   } else C = { rows: m, cols: n, data: alloc(A.data, m * n) };
@@ -83,8 +89,10 @@ export function gemm<T extends FloatArray>(A: Matrix<T>, B: Matrix<T>, opts: Gem
 }
 
 function overlaps(x: FloatArray, y: FloatArray): boolean {
-  const x0 = x.byteOffset, x1 = x0 + x.byteLength;
-  const y0 = y.byteOffset, y1 = y0 + y.byteLength;
+  const x0 = x.byteOffset,
+    x1 = x0 + x.byteLength;
+  const y0 = y.byteOffset,
+    y1 = y0 + y.byteLength;
   return x0 < y1 && y0 < x1;
 }
 
@@ -106,8 +114,7 @@ export function mirrorLower(n: number, a: FloatArray): void {
   const B = 64;
   for (let ib = 0; ib < n; ib += B)
     for (let jb = 0; jb <= ib; jb += B)
-      for (let i = ib; i < Math.min(ib + B, n); i++)
-        for (let j = jb; j < Math.min(jb + B, i); j++) a[j * n + i] = a[i * n + j];
+      for (let i = ib; i < Math.min(ib + B, n); i++) for (let j = jb; j < Math.min(jb + B, i); j++) a[j * n + i] = a[i * n + j];
 }
 
 function zeroUpper(n: number, a: FloatArray): void {
@@ -139,7 +146,11 @@ function asMatrix<T extends FloatArray>(B: Matrix<T> | T, n: number, op: string)
 }
 
 /** X = op(T)⁻¹·B for triangular T (lower by default); B a matrix (n×m) or a vector (n). */
-export function triangularSolve<T extends FloatArray, R extends Matrix<T> | T>(Tm: Matrix<T>, B: R, opts: { lower?: boolean; trans?: boolean } = {}): R {
+export function triangularSolve<T extends FloatArray, R extends Matrix<T> | T>(
+  Tm: Matrix<T>,
+  B: R,
+  opts: { lower?: boolean; trans?: boolean } = {},
+): R {
   checkSquare(Tm, 'T', 'triangularSolve');
   const n = Tm.rows;
   const { M, vector } = asMatrix(B as Matrix<T> | T, n, 'triangularSolve');
@@ -179,9 +190,13 @@ export function eigh(A: Mat64, opts: { overwrite?: boolean } = {}): Eigh {
   if (!(A.data instanceof Float64Array)) fail('eigh: A must be float64 (Mat64); eigenvectors need the precision');
   const n = A.rows;
   const be = backend();
-  if (!be.syev && n > TS_EIGH_MAX_N) fail(`eigh: ${n}×${n} is too large for the TypeScript eigensolver (backend '${be.name}' has no LAPACK); use TANGENT_BLAS=openblas or check hasEigh() first`);
+  if (!be.syev && n > TS_EIGH_MAX_N)
+    fail(
+      `eigh: ${n}×${n} is too large for the TypeScript eigensolver (backend '${be.name}' has no LAPACK); use TANGENT_BLAS=openblas or check hasEigh() first`,
+    );
   const V: Mat64 = opts.overwrite ? A : { rows: n, cols: n, data: A.data.slice() };
-  for (let i = 0; i < V.data.length; i++) if (!Number.isFinite(V.data[i])) fail(`eigh: A has a non-finite entry at (${Math.floor(i / n)}, ${i % n})`);
+  for (let i = 0; i < V.data.length; i++)
+    if (!Number.isFinite(V.data[i])) fail(`eigh: A has a non-finite entry at (${Math.floor(i / n)}, ${i % n})`);
   const w = new Float64Array(n);
   if (be.syev) {
     // dsyevd reads the column-major upper triangle = our row-major lower triangle.

@@ -61,7 +61,14 @@ function valueInfo(name: string, elem: number, dims: [string, string]): Pb {
 export function gemmModel(f64: boolean, ta: boolean, tb: boolean): Uint8Array {
   const elem = f64 ? ONNX_DOUBLE : ONNX_FLOAT;
   const attr = (name: string, v: number) => new Pb().str(1, name).int(3, v).int(20, 2); // type INT
-  const node = new Pb().str(1, 'A').str(1, 'B').str(2, 'Y').str(3, 'gemm').str(4, 'Gemm').msg(5, attr('transA', ta ? 1 : 0)).msg(5, attr('transB', tb ? 1 : 0));
+  const node = new Pb()
+    .str(1, 'A')
+    .str(1, 'B')
+    .str(2, 'Y')
+    .str(3, 'gemm')
+    .str(4, 'Gemm')
+    .msg(5, attr('transA', ta ? 1 : 0))
+    .msg(5, attr('transB', tb ? 1 : 0));
   const graph = new Pb()
     .msg(1, node)
     .str(2, 'linalg_gemm')

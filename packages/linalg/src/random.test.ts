@@ -3,7 +3,9 @@ import { rng } from './random.ts';
 
 describe('rng', () => {
   it('is reproducible from its seed and differs across seeds', () => {
-    const a = rng(42), b = rng(42), c = rng(43);
+    const a = rng(42),
+      b = rng(42),
+      c = rng(43);
     const xa = Array.from({ length: 5 }, () => a.uniform());
     expect(Array.from({ length: 5 }, () => b.uniform())).toEqual(xa);
     expect(Array.from({ length: 5 }, () => c.uniform())).not.toEqual(xa);
@@ -23,7 +25,8 @@ describe('rng', () => {
 
   it('uniform integers cover the range evenly (chi-square)', () => {
     const r = rng(7);
-    const k = 10, n = 100_000;
+    const k = 10,
+      n = 100_000;
     const counts = new Array(k).fill(0);
     for (let i = 0; i < n; i++) counts[r.int(k)]++;
     const chi2 = counts.reduce((s, c) => s + (c - n / k) ** 2 / (n / k), 0);

@@ -1,6 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import { mat32, mat64 } from './matrix.ts';
-import { addDiagonal, axpy, colMeans, colsSlice, dot, frobeniusNorm, matVec, norm2, normalizeRows, rowNorms, subtractRow, trace } from './reduce.ts';
+import {
+  addDiagonal,
+  axpy,
+  colMeans,
+  colsSlice,
+  dot,
+  frobeniusNorm,
+  matVec,
+  norm2,
+  normalizeRows,
+  rowNorms,
+  subtractRow,
+  trace,
+} from './reduce.ts';
 
 describe('reductions', () => {
   const A = mat64(2, 3, [1, 2, 2, -3, 0, 4]);

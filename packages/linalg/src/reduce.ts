@@ -2,7 +2,7 @@
  * O(n²) and O(n) helpers the stages need around the heavy kernels. Plain TypeScript: they are
  * memory-bound, so a native call would not be faster. Sums accumulate in float64.
  */
-import { fail } from '@tangent/arrow-io';
+import { fail } from '@tangent/base';
 import type { FloatArray, Mat32, Mat64, Matrix } from './matrix.ts';
 
 function sameLength(x: ArrayLike<number>, y: ArrayLike<number>, op: string): void {
@@ -179,7 +179,8 @@ export function colsSlice<T extends FloatArray>(A: Matrix<T>, start: number, end
 
 /** Squared Euclidean distances between rows of X (n×d) and rows of Y (m×d), via ‖x‖²+‖y‖²−2xᵀy; float64, clamped at 0. */
 export function sqDistFromGram(G: Mat64, xNormsSq: Float64Array, yNormsSq: Float64Array): Mat64 {
-  if (G.rows !== xNormsSq.length || G.cols !== yNormsSq.length) fail(`sqDistFromGram: Gram is ${G.rows}×${G.cols}, norms ${xNormsSq.length} and ${yNormsSq.length}`);
+  if (G.rows !== xNormsSq.length || G.cols !== yNormsSq.length)
+    fail(`sqDistFromGram: Gram is ${G.rows}×${G.cols}, norms ${xNormsSq.length} and ${yNormsSq.length}`);
   const out = new Float64Array(G.rows * G.cols);
   for (let i = 0; i < G.rows; i++)
     for (let j = 0; j < G.cols; j++) out[i * G.cols + j] = Math.max(0, xNormsSq[i] + yNormsSq[j] - 2 * G.data[i * G.cols + j]);

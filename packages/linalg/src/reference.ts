@@ -6,7 +6,18 @@
 import type { FloatArray } from './matrix.ts';
 
 /** C = alpha·op(A)·op(B) + beta·C with op(A) m×k, op(B) k×n. */
-export function gemmRef(ta: boolean, tb: boolean, m: number, n: number, k: number, alpha: number, a: FloatArray, b: FloatArray, beta: number, c: FloatArray): void {
+export function gemmRef(
+  ta: boolean,
+  tb: boolean,
+  m: number,
+  n: number,
+  k: number,
+  alpha: number,
+  a: FloatArray,
+  b: FloatArray,
+  beta: number,
+  c: FloatArray,
+): void {
   // Accumulate each output row in float64 whatever the storage type, then write once:
   // the reference should be at least as accurate as what it checks.
   const row = new Float64Array(n);
@@ -249,10 +260,11 @@ export function syevRef(n: number, a: Float64Array, w: Float64Array): void {
   for (let i = 0; i < n - 1; i++) {
     let k = i;
     let p = d[i];
-    for (let j = i + 1; j < n; j++) if (d[j] < p) {
-      k = j;
-      p = d[j];
-    }
+    for (let j = i + 1; j < n; j++)
+      if (d[j] < p) {
+        k = j;
+        p = d[j];
+      }
     if (k !== i) {
       d[k] = d[i];
       d[i] = p;

@@ -7,8 +7,8 @@
 import { gemm, mat32, rng, type Mat32 } from '@tangent/linalg';
 import { backward, forward, gdStep, initMlp, mse, type Mlp } from '@tangent/nn';
 import type { Benchmark } from '../../../tools/bench.ts';
-import { empiricalNtkTwoLayer } from '../src/empiricalNtkTwoLayer.ts';
-import { twoLayerSpec } from '../src/trainTwoLayer.ts';
+import { empiricalNtkTwoLayer } from '../src/empirical-ntk-two-layer.ts';
+import { twoLayerSpec } from '../src/train-two-layer.ts';
 
 function unitRows(n: number, d: number, seed: number): Mat32 {
   const X = mat32(n, d, rng(seed).fillNormal(new Float32Array(n * d)));
@@ -22,8 +22,15 @@ function unitRows(n: number, d: number, seed: number): Mat32 {
 
 const net = (d: number, m: number): Mlp => initMlp(twoLayerSpec(d, m, { parameterization: 'ntk', bias: false, sigmaB: 1 }), 0);
 
-interface EpochState { net: Mlp; X: Mat32; y: Float32Array; grad: Float32Array }
-const N = 6000, D = 128, M = 4096;
+interface EpochState {
+  net: Mlp;
+  X: Mat32;
+  y: Float32Array;
+  grad: Float32Array;
+}
+const N = 6000,
+  D = 128,
+  M = 4096;
 const epochFlops = 4 * N * D * M + 6 * N * M; // fwd X·W1ᵀ + bwd G1ᵀ·X, plus the width-1 layer
 const entkN = 2000;
 const entkFlops = 2 * entkN * entkN * M + 2 * entkN * D * M; // two syrk (n²m each) + u = X W1ᵀ

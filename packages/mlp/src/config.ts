@@ -70,7 +70,10 @@ export const mlpConfigSchema = z
         /** 'float32' runs the kernel GEMMs in float32 (kernel still float64); 'float64' is exact but slower. */
         precision: z.enum(['float64', 'float32']).default('float32'),
         /** Memory allowed for one kernel computation (kernel + temporaries), bytes. */
-        maxKernelBytes: z.number().positive().default(2 * 2 ** 30),
+        maxKernelBytes: z
+          .number()
+          .positive()
+          .default(2 * 2 ** 30),
       })
       .strict()
       .prefault({}),

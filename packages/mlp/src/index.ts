@@ -1,8 +1,7 @@
 export * from './config.ts';
-export * from './classification.ts';
-export * from './empiricalNtkTwoLayer.ts';
-export * from './kernelStats.ts';
-export * from './trackedSubset.ts';
-export * from './trainTwoLayer.ts';
+export * from './empirical-ntk-two-layer.ts';
+export * from './kernel-stats.ts';
+export * from './tracked-subset.ts';
+export * from './train-two-layer.ts';
 export * from './stage.ts';
 export { register, loadMlpConfig } from './cli.ts';

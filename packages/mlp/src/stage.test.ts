@@ -21,8 +21,23 @@ function writeFeatures(path: string, ids: number[], targets: Array<number | null
     for (let j = 0; j < D; j++) s += (X[i * D + j] = r.normal() + (targets[i] === 1 && j === 0 ? 1.5 : 0)) ** 2;
     for (let j = 0; j < D; j++) X[i * D + j] /= Math.sqrt(s);
   }
-  const schema = defineSchema('pca', [new Field('id', new Int32(), false), new Field('split', new Utf8(), false), new Field('target', new Int8(), true), new Field('embedding', embeddingType(D), false)]);
-  writeArtifact(path, schema, buildTable(schema, { id: Int32Array.from(ids), split: ids.map(() => (targets[0] === null ? 'test' : 'train')), target: targets, embedding: fixedSizeListVector(X, D) }), meta);
+  const schema = defineSchema('pca', [
+    new Field('id', new Int32(), false),
+    new Field('split', new Utf8(), false),
+    new Field('target', new Int8(), true),
+    new Field('embedding', embeddingType(D), false),
+  ]);
+  writeArtifact(
+    path,
+    schema,
+    buildTable(schema, {
+      id: Int32Array.from(ids),
+      split: ids.map(() => (targets[0] === null ? 'test' : 'train')),
+      target: targets,
+      embedding: fixedSizeListVector(X, D),
+    }),
+    meta,
+  );
 }
 
 beforeAll(() => {
@@ -32,8 +47,21 @@ beforeAll(() => {
   const t = ids.map((_, i) => (i % 3 === 0 ? 1 : 0));
   writeFeatures(join(dir, 'pca', 'toy', 'train.arrow'), ids, t, 1);
   writeFeatures(join(dir, 'pca', 'toy', 'test.arrow'), [7, 3, 9, 1, 5], [null, null, null, null, null], 2);
-  const splitSchema = defineSchema('split', [new Field('id', new Int32(), false), new Field('role', new Utf8(), false), new Field('fold', new Int8(), false)]);
-  writeArtifact(join(dir, 'ntk', 'split.arrow'), splitSchema, buildTable(splitSchema, { id: Int32Array.from(ids), role: ids.map((_, i) => (i % 5 === 4 ? 'eval' : 'fit')), fold: Int8Array.from(ids, (_, i) => i % 3) }), meta);
+  const splitSchema = defineSchema('split', [
+    new Field('id', new Int32(), false),
+    new Field('role', new Utf8(), false),
+    new Field('fold', new Int8(), false),
+  ]);
+  writeArtifact(
+    join(dir, 'ntk', 'split.arrow'),
+    splitSchema,
+    buildTable(splitSchema, {
+      id: Int32Array.from(ids),
+      role: ids.map((_, i) => (i % 5 === 4 ? 'eval' : 'fit')),
+      fold: Int8Array.from(ids, (_, i) => i % 3),
+    }),
+    meta,
+  );
   mkdirSync(join(dir, 'ntk', 'toy'), { recursive: true });
   writeFileSync(join(dir, 'ntk', 'toy', 'metrics.json'), JSON.stringify({ eval: { accuracy: 0.8, f1: 0.7, rows: 16 } }));
 });
@@ -43,7 +71,16 @@ afterAll(() => {
 });
 
 const config = (): MlpConfig =>
-  mlpConfigSchema.parse({ input: 'toy', split: join(dir, 'ntk', 'split.arrow'), widths: [8, 64], seeds: [0, 1], lrs: [1], lrSweep: { widths: [8], lrs: [0.5] }, train: { epochs: 15 }, tracking: { size: 24, every: 5 } });
+  mlpConfigSchema.parse({
+    input: 'toy',
+    split: join(dir, 'ntk', 'split.arrow'),
+    widths: [8, 64],
+    seeds: [0, 1],
+    lrs: [1],
+    lrSweep: { widths: [8], lrs: [0.5] },
+    train: { epochs: 15 },
+    tracking: { size: 24, every: 5 },
+  });
 
 describe('mlp stage on synthetic artifacts', () => {
   it('runs, caches by key, writes the submission and the exact summary layout', async () => {
@@ -51,7 +88,8 @@ describe('mlp stage on synthetic artifacts', () => {
     const data = prepareData(c);
     expect(data.fit.X.rows).toBe(64);
     expect(data.eval.X.rows).toBe(16);
-    for (const width of c.widths) for (const seed of c.seeds) for (const lr of width === 8 ? [0.5, 1] : [1]) await runMlpRun(c, { width, seed, lr }, data);
+    for (const width of c.widths)
+      for (const seed of c.seeds) for (const lr of width === 8 ? [0.5, 1] : [1]) await runMlpRun(c, { width, seed, lr }, data);
     const p = join(dir, 'mlp', 'w64-s0-lr1');
     const m = JSON.parse(readFileSync(join(p, 'metrics.json'), 'utf8'));
     expect(m.lr_natural).toBeCloseTo(1, 10);
@@ -78,7 +116,16 @@ describe('mlp stage on synthetic artifacts', () => {
     expect(summary.diverged_runs).toEqual([]);
     expect(summary.ntk_accuracy).toBe(0.8);
     expect(summary.widths.map((w) => w.width)).toEqual([8, 64]);
-    expect(Object.keys(summary.widths[0])).toEqual(['width', 'seeds', 'delta_theta_mean', 'delta_theta_sd', 'accuracy_mean', 'accuracy_sd', 'f1_mean', 'kernel_init_error_mean']);
+    expect(Object.keys(summary.widths[0])).toEqual([
+      'width',
+      'seeds',
+      'delta_theta_mean',
+      'delta_theta_sd',
+      'accuracy_mean',
+      'accuracy_sd',
+      'f1_mean',
+      'kernel_init_error_mean',
+    ]);
     expect(summary.widths[1].delta_theta_mean).toBeLessThan(summary.widths[0].delta_theta_mean);
     expect(summary.delta_theta_loglog_slope).toBeLessThan(0);
   });

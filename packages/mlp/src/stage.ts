@@ -7,13 +7,28 @@
 import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Field, Float64, Int32, Int8 } from 'apache-arrow';
-import { buildTable, defineSchema, fail, hashFile, hashJson, log, paths, provenance, readArtifact, readFixedSizeList, writeArtifact, writeFileAtomic, type ArtifactSchema } from '@tangent/arrow-io';
+import {
+  buildTable,
+  defineSchema,
+  fail,
+  hashFile,
+  hashJson,
+  log,
+  paths,
+  provenance,
+  readArtifact,
+  readFixedSizeList,
+  writeArtifact,
+  writeFileAtomic,
+  type ArtifactSchema,
+} from '@tangent/arrow-io';
 import type { Mat32, Mat64 } from '@tangent/linalg';
 import { DivergenceError } from '@tangent/nn';
+import { loglogSlope, mean, sd } from '@tangent/kernels';
 import { splitSchema } from '@tangent/ntk';
 import { enumerateRuns, runId, type MlpConfig, type RunKey } from './config.ts';
-import { stratifiedSubset } from './trackedSubset.ts';
-import { trainTwoLayer, type HistoryRow, type TrainResult } from './trainTwoLayer.ts';
+import { stratifiedSubset } from './tracked-subset.ts';
+import { trainTwoLayer, type HistoryRow, type TrainResult } from './train-two-layer.ts';
 
 export const STAGE = 'mlp';
 export const STAGE_VERSION = '1';
@@ -69,7 +84,8 @@ function readFeatures(path: string, inputScale: MlpConfig['model']['inputScale']
     const v = t.get(i) as number | null;
     y[i] = v === null ? 0 : v > 0 ? 1 : -1; // ±1 coding, as in kernel regression
   }
-  for (let i = 0; i < X.data.length; i++) if (!Number.isFinite(X.data[i])) fail(`${path}: non-finite feature at row ${Math.floor(i / X.cols)}; rerun the pca stage`);
+  for (let i = 0; i < X.data.length; i++)
+    if (!Number.isFinite(X.data[i])) fail(`${path}: non-finite feature at row ${Math.floor(i / X.cols)}; rerun the pca stage`);
   if (inputScale === 'sqrt_d') {
     const s = Math.sqrt(X.cols);
     for (let i = 0; i < X.data.length; i++) X.data[i] *= s;
@@ -78,7 +94,8 @@ function readFeatures(path: string, inputScale: MlpConfig['model']['inputScale']
 }
 
 function rows(X: Mat32, idx: Int32Array): Mat32 {
-  const c = X.cols, out = new Float32Array(idx.length * c);
+  const c = X.cols,
+    out = new Float32Array(idx.length * c);
   idx.forEach((r, i) => out.set(X.data.subarray(r * c, (r + 1) * c), i * c));
   return { rows: idx.length, cols: c, data: out };
 }
@@ -99,15 +116,19 @@ export function prepareData(c: MlpConfig): Prepared {
   const role = table.getChild('role')!;
   const roleOf = new Map<number, string>();
   for (let i = 0; i < sid.length; i++) roleOf.set(sid[i], role.get(i) as string);
-  const fitIdx: number[] = [], evalIdx: number[] = [];
+  const fitIdx: number[] = [],
+    evalIdx: number[] = [];
   for (let i = 0; i < all.ids.length; i++) {
     const r = roleOf.get(all.ids[i]);
     if (r === 'fit') fitIdx.push(i);
     else if (r === 'eval') evalIdx.push(i);
-    else fail(`${p.split}: train id ${all.ids[i]} has no fit/eval role (got ${JSON.stringify(r)}); rerun the ntk stage on the same features`);
+    else
+      fail(`${p.split}: train id ${all.ids[i]} has no fit/eval role (got ${JSON.stringify(r)}); rerun the ntk stage on the same features`);
   }
-  if (fitIdx.length === 0 || evalIdx.length === 0) fail(`${p.split}: needs both 'fit' and 'eval' rows, got ${fitIdx.length} and ${evalIdx.length}`);
-  const fi = Int32Array.from(fitIdx), ei = Int32Array.from(evalIdx);
+  if (fitIdx.length === 0 || evalIdx.length === 0)
+    fail(`${p.split}: needs both 'fit' and 'eval' rows, got ${fitIdx.length} and ${evalIdx.length}`);
+  const fi = Int32Array.from(fitIdx),
+    ei = Int32Array.from(evalIdx);
   return {
     fit: { X: rows(all.X, fi), y: Float32Array.from(fi, (i) => all.y[i]) },
     eval: { X: rows(all.X, ei), y: Float32Array.from(ei, (i) => all.y[i]) },
@@ -118,11 +139,11 @@ export function prepareData(c: MlpConfig): Prepared {
 
 /**
  * The analytical NTK with the network's scaling (two layers, σ_w = 1, no bias), float64, from
- * @tangent/ntk (loaded lazily so the CLI starts without the ntk package's dependencies).
+ * @tangent/kernels (loaded lazily so the CLI starts without the ntk package's dependencies).
  */
 async function analyticalKernel(c: MlpConfig): Promise<((X: Mat32) => Mat64) | undefined> {
   if (c.model.parameterization !== 'ntk' || c.model.bias) return undefined; // the b = 0 start has no closed-form counterpart here
-  const { ntkGram } = await import('@tangent/ntk');
+  const { ntkGram } = await import('@tangent/kernels');
   return (X) => ntkGram(X, undefined, { depth: 2, sigmaW: 1, sigmaB: 0 });
 }
 
@@ -180,7 +201,8 @@ function codeHash(): string {
   for (const pkg of CODE_PACKAGES) {
     const dir = join(root, pkg, 'src');
     if (!existsSync(dir)) continue;
-    for (const f of readdirSync(dir).sort()) if (f.endsWith('.ts') && !f.endsWith('.test.ts')) files[`${pkg}/${f}`] = readFileSync(join(dir, f), 'utf8');
+    for (const f of readdirSync(dir).sort())
+      if (f.endsWith('.ts') && !f.endsWith('.test.ts')) files[`${pkg}/${f}`] = readFileSync(join(dir, f), 'utf8');
   }
   return hashJson(files);
 }
@@ -215,7 +237,12 @@ function trainSettings(c: MlpConfig) {
 }
 
 /** One (width, seed, lr) run: train, then write history.arrow and metrics.json (metrics last). */
-export async function runMlpRun(c: MlpConfig, key: RunKey, data?: Prepared, opts: { force?: boolean } = {}): Promise<RunMetrics & { cached?: boolean }> {
+export async function runMlpRun(
+  c: MlpConfig,
+  key: RunKey,
+  data?: Prepared,
+  opts: { force?: boolean } = {},
+): Promise<RunMetrics & { cached?: boolean }> {
   const d = data ?? prepareData(c);
   const id = runId(key);
   const cacheKey = await runCacheKey(c, key, d.inputs);
@@ -280,7 +307,15 @@ export async function runMlpRun(c: MlpConfig, key: RunKey, data?: Prepared, opts
     cache_key: cacheKey,
   };
   const dir = runDir(key);
-  const meta = await provenance({ stage: STAGE, stageVersion: STAGE_VERSION, config: { ...(sharedConfig(c) as object), run: key }, inputs: d.inputs, dtype: 'float32 (training), float64 (kernels)', seed: key.seed, extra: m as unknown as Record<string, unknown> });
+  const meta = await provenance({
+    stage: STAGE,
+    stageVersion: STAGE_VERSION,
+    config: { ...(sharedConfig(c) as object), run: key },
+    inputs: d.inputs,
+    dtype: 'float32 (training), float64 (kernels)',
+    seed: key.seed,
+    extra: m as unknown as Record<string, unknown>,
+  });
   writeArtifact(join(dir, 'history.arrow'), historySchema, historyTable(r.history), meta);
   writeFileAtomic(join(dir, 'metrics.json'), `${JSON.stringify({ ...m, provenance: { ...meta, config: meta.config } }, null, 2)}\n`);
   rmSync(divergedPath, { force: true });
@@ -313,12 +348,10 @@ function recordDivergence(key: RunKey, cacheKey: string, e: DivergenceError): vo
 export function readRunMetrics(key: RunKey): RunMetrics | null {
   const p = join(runDir(key), 'metrics.json');
   if (!existsSync(p) && existsSync(join(runDir(key), 'diverged.json'))) return null;
-  if (!existsSync(p)) fail(`${p}: missing; run it first: tangent mlp --width ${key.width} --seed ${key.seed} --lr ${key.lr} (or nx run @tangent/mlp:run)`);
+  if (!existsSync(p))
+    fail(`${p}: missing; run it first: tangent mlp --width ${key.width} --seed ${key.seed} --lr ${key.lr} (or nx run @tangent/mlp:run)`);
   return JSON.parse(readFileSync(p, 'utf8')) as RunMetrics;
 }
-
-const mean = (a: number[]) => a.reduce((s, v) => s + v, 0) / a.length;
-const sd = (a: number[]) => (a.length < 2 ? 0 : Math.sqrt(a.reduce((s, v) => s + (v - mean(a)) ** 2, 0) / (a.length - 1)));
 
 /** The learning rate (natural units) with the best mean final eval accuracy over seeds at this width. */
 export function bestLr(c: MlpConfig, width: number): number {
@@ -360,23 +393,19 @@ export async function runMlpSubmission(c: MlpConfig, width: number, data?: Prepa
 export interface Summary {
   ntk_accuracy: number | null;
   ntk_f1: number | null;
-  widths: Array<{ width: number; seeds: number; delta_theta_mean: number; delta_theta_sd: number; accuracy_mean: number; accuracy_sd: number; f1_mean: number; kernel_init_error_mean: number | null }>;
+  widths: Array<{
+    width: number;
+    seeds: number;
+    delta_theta_mean: number;
+    delta_theta_sd: number;
+    accuracy_mean: number;
+    accuracy_sd: number;
+    f1_mean: number;
+    kernel_init_error_mean: number | null;
+  }>;
   delta_theta_loglog_slope: number | null;
   /** Runs at the main learning rate that diverged and are left out of the means. */
   diverged_runs: string[];
-}
-
-/** Least-squares slope of log y on log x. */
-export function loglogSlope(x: number[], y: number[]): number | null {
-  const pts = x.map((v, i) => [Math.log(v), Math.log(y[i])]).filter(([a, b]) => Number.isFinite(a) && Number.isFinite(b));
-  if (pts.length < 2) return null;
-  const mx = mean(pts.map((p) => p[0])), my = mean(pts.map((p) => p[1]));
-  let num = 0, den = 0;
-  for (const [a, b] of pts) {
-    num += (a - mx) * (b - my);
-    den += (a - mx) ** 2;
-  }
-  return den > 0 ? num / den : null;
 }
 
 /** KRR eval-split figures from data/ntk/<input>/metrics.json (`eval.accuracy`, `eval.f1`). */
@@ -399,17 +428,32 @@ export function runMlpSummary(c: MlpConfig): { path: string; summary: Summary } 
     const all = c.seeds.map((seed) => ({ seed, m: readRunMetrics({ width, seed, lr }) }));
     for (const r of all) if (r.m === null) diverged.push(runId({ width, seed: r.seed, lr }));
     const ms = all.map((r) => r.m).filter((m): m is RunMetrics => m !== null);
-    if (!ms.length) fail(`width ${width}: every seed diverged at lr ${lr}; lower the learning rate (see data/mlp/w${width}-s*-lr${lr}/diverged.json)`);
-    const dt = ms.map((m) => m.delta_theta ?? NaN), acc = ms.map((m) => m.eval_accuracy ?? NaN), f1 = ms.map((m) => m.eval_f1 ?? NaN);
+    if (!ms.length)
+      fail(`width ${width}: every seed diverged at lr ${lr}; lower the learning rate (see data/mlp/w${width}-s*-lr${lr}/diverged.json)`);
+    const dt = ms.map((m) => m.delta_theta ?? NaN),
+      acc = ms.map((m) => m.eval_accuracy ?? NaN),
+      f1 = ms.map((m) => m.eval_f1 ?? NaN);
     const ke = ms.map((m) => m.kernel_init_error).filter((v): v is number => v !== null);
-    return { width, seeds: ms.length, delta_theta_mean: mean(dt), delta_theta_sd: sd(dt), accuracy_mean: mean(acc), accuracy_sd: sd(acc), f1_mean: mean(f1), kernel_init_error_mean: ke.length ? mean(ke) : null };
+    return {
+      width,
+      seeds: ms.length,
+      delta_theta_mean: mean(dt),
+      delta_theta_sd: sd(dt),
+      accuracy_mean: mean(acc),
+      accuracy_sd: sd(acc),
+      f1_mean: mean(f1),
+      kernel_init_error_mean: ke.length ? mean(ke) : null,
+    };
   });
   const krr = krrFigures(inputPaths(c).krr);
   const summary: Summary = {
     ntk_accuracy: krr.accuracy,
     ntk_f1: krr.f1,
     widths: rows,
-    delta_theta_loglog_slope: loglogSlope(rows.map((r) => r.width), rows.map((r) => r.delta_theta_mean)),
+    delta_theta_loglog_slope: loglogSlope(
+      rows.map((r) => r.width),
+      rows.map((r) => r.delta_theta_mean),
+    ),
     diverged_runs: diverged,
   };
   const path = paths.artifacts(STAGE, 'summary.json');

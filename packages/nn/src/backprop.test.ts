@@ -3,14 +3,15 @@ import { mat32, rng, type Mat32 } from '@tangent/linalg';
 import { backward, forward } from './backprop.ts';
 import { binaryCrossEntropy, mse, softmaxCrossEntropy } from './losses.ts';
 import { initMlp, type MlpSpec, type Mlp } from './mlp.ts';
-import { tfjsMirror } from './tfjsMirror.ts';
+import { tfjsMirror } from './tfjs-mirror.ts';
 
 function randomX(n: number, d: number, seed: number): Mat32 {
   return mat32(n, d, rng(seed).fillNormal(new Float32Array(n * d)));
 }
 
 function maxRelErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let num = 0, den = 0;
+  let num = 0,
+    den = 0;
   for (let i = 0; i < a.length; i++) {
     num = Math.max(num, Math.abs(a[i] - b[i]));
     den = Math.max(den, Math.abs(b[i]));
@@ -34,7 +35,14 @@ function forward64(mlp: Mlp, theta: Float64Array, X: Mat32): Float64Array[] {
         z[u] = a * acc + (s.bias ? c * theta[L.bOffset + u] : 0);
         if (l < mlp.layers.length - 1) {
           const v = z[u];
-          z[u] = s.activation === 'relu' ? Math.max(v, 0) : s.activation === 'tanh' ? Math.tanh(v) : s.activation === 'sigmoid' ? 1 / (1 + Math.exp(-v)) : v;
+          z[u] =
+            s.activation === 'relu'
+              ? Math.max(v, 0)
+              : s.activation === 'tanh'
+                ? Math.tanh(v)
+                : s.activation === 'sigmoid'
+                  ? 1 / (1 + Math.exp(-v))
+                  : v;
         }
       }
       h = z;
@@ -45,7 +53,10 @@ function forward64(mlp: Mlp, theta: Float64Array, X: Mat32): Float64Array[] {
 }
 
 const specs: Array<[string, MlpSpec]> = [
-  ['tanh ntk bias σ', { sizes: [5, 7, 6, 3], activation: 'tanh', parameterization: 'ntk', bias: true, sigmaW: 1.3, sigmaB: 0.4, biasInit: 'normal' }],
+  [
+    'tanh ntk bias σ',
+    { sizes: [5, 7, 6, 3], activation: 'tanh', parameterization: 'ntk', bias: true, sigmaW: 1.3, sigmaB: 0.4, biasInit: 'normal' },
+  ],
   ['relu standard', { sizes: [4, 9, 2], activation: 'relu', parameterization: 'standard', bias: true, biasInit: 'normal' }],
   ['sigmoid ntk no bias, deep', { sizes: [3, 6, 5, 4, 1], activation: 'sigmoid', parameterization: 'ntk', bias: false }],
 ];
@@ -102,7 +113,12 @@ describe('backward vs tfjs autodiff', () => {
     const m1 = await tfjsMirror(net1);
     const r1 = m1.tf.variableGrads(() => m1.tf.losses.sigmoidCrossEntropy(m1.tf.tensor2d(t, [10, 1]), m1.model(xt)) as never, m1.params);
     expect(bce.loss).toBeCloseTo(r1.value.dataSync()[0], 5);
-    expect(maxRelErr(g1, m1.params.flatMap((p) => Array.from(r1.grads[p.name].dataSync())))).toBeLessThan(1e-5);
+    expect(
+      maxRelErr(
+        g1,
+        m1.params.flatMap((p) => Array.from(r1.grads[p.name].dataSync())),
+      ),
+    ).toBeLessThan(1e-5);
     m1.dispose();
   });
 });
@@ -137,7 +153,12 @@ describe('backward vs central finite differences (float64 oracle)', () => {
       expect(maxRelErr(g, fd)).toBeLessThan(2e-4);
       // and the float32 forward agrees with the float64 one
       const f64 = forward64(net, theta, X);
-      expect(maxRelErr(out.data, f64.flatMap((r) => Array.from(r)))).toBeLessThan(1e-5);
+      expect(
+        maxRelErr(
+          out.data,
+          f64.flatMap((r) => Array.from(r)),
+        ),
+      ).toBeLessThan(1e-5);
     });
   }
 });
@@ -146,6 +167,8 @@ describe('input checks', () => {
   it('rejects a wrong input width with one clear message', () => {
     const net = initMlp({ sizes: [3, 4, 1], activation: 'relu', parameterization: 'ntk', bias: false }, 0);
     expect(() => forward(net, mat32(2, 5))).toThrowError(/X: has 5 columns but the network's input width is 3/);
-    expect(() => initMlp({ sizes: [3], activation: 'relu', parameterization: 'ntk', bias: false }, 0)).toThrowError(/at least input and output/);
+    expect(() => initMlp({ sizes: [3], activation: 'relu', parameterization: 'ntk', bias: false }, 0)).toThrowError(
+      /at least input and output/,
+    );
   });
 });

@@ -4,7 +4,7 @@
  * output F = Z_L. Backward (chain rule, with G_l = ∂L/∂Z_l):
  *   ∂L/∂W_l = a_l G_lᵀ H_{l-1},   ∂L/∂b_l = c_l G_lᵀ 1,   G_{l-1} = (a_l G_l W_l) ⊙ φ'(Z_{l-1}).
  */
-import { fail } from '@tangent/arrow-io';
+import { fail } from '@tangent/base';
 import { gemm, type Mat32 } from '@tangent/linalg';
 import { applyActivation, multiplyByDerivative } from './activations.ts';
 import type { Mlp } from './mlp.ts';
@@ -16,7 +16,10 @@ export interface ForwardCache {
 
 function checkInput(mlp: Mlp, X: Mat32, what = 'X'): void {
   const d = mlp.spec.sizes[0];
-  if (!(X.data instanceof Float32Array)) fail(`${what}: the network runs in float32; convert the input (got ${(X.data as unknown as { constructor?: { name: string } })?.constructor?.name})`);
+  if (!(X.data instanceof Float32Array))
+    fail(
+      `${what}: the network runs in float32; convert the input (got ${(X.data as unknown as { constructor?: { name: string } })?.constructor?.name})`,
+    );
   if (X.cols !== d) fail(`${what}: has ${X.cols} columns but the network's input width is ${d}`);
   if (X.data.length !== X.rows * X.cols) fail(`${what}: ${X.data.length} values for a ${X.rows}×${X.cols} matrix`);
 }
@@ -26,7 +29,10 @@ function affine(mlp: Mlp, l: number, Hprev: Mat32): Mat32 {
   const L = mlp.layers[l];
   const Z = gemm(Hprev, L.W, { transB: true, alpha: L.wScale }) as Mat32;
   if (L.b) {
-    const n = L.fanOut, c = L.bScale, b = L.b, z = Z.data;
+    const n = L.fanOut,
+      c = L.bScale,
+      b = L.b,
+      z = Z.data;
     for (let i = 0; i < Z.rows; i++) {
       const o = i * n;
       for (let j = 0; j < n; j++) z[o + j] += c * b[j];
@@ -74,7 +80,8 @@ export function backward(mlp: Mlp, cache: ForwardCache, dOut: Mat32, grad?: Floa
       // ∂L/∂b_l = c_l Σ_i G_l[i, :]
       const gb = g.subarray(L.bOffset, L.bOffset + L.fanOut);
       gb.fill(0);
-      const n = L.fanOut, gd = G.data;
+      const n = L.fanOut,
+        gd = G.data;
       for (let i = 0; i < N; i++) for (let j = 0; j < n; j++) gb[j] += gd[i * n + j];
       if (L.bScale !== 1) for (let j = 0; j < n; j++) gb[j] *= L.bScale;
     }

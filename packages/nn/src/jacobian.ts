@@ -5,7 +5,7 @@
  *   Δ_L[(i,o)] = e_o,   Δ_{l-1}[(i,o)] = (a_l Δ_l[(i,o)] W_l) ⊙ φ'(z_{l-1}(x_i)).
  * Rows of J are ordered (sample i, output o) → i·K + o; columns follow mlp.params.
  */
-import { fail } from '@tangent/arrow-io';
+import { fail } from '@tangent/base';
 import { gemm, type Mat32, type Mat64 } from '@tangent/linalg';
 import { multiplyByDerivative } from './activations.ts';
 import { forward, type ForwardCache } from './backprop.ts';
@@ -37,17 +37,26 @@ export function jacobian(mlp: Mlp, X: Mat32, opts: { dtype: 'float64' }): Mat64;
 /** J = ∂f(X)/∂θ, (N·K) × P, float32 by default. */
 export function jacobian(mlp: Mlp, X: Mat32, opts: { dtype?: 'float32' | 'float64' } = {}): Mat32 | Mat64 {
   const { cache } = forward(mlp, X);
-  const N = X.rows, K = mlp.spec.sizes[mlp.spec.sizes.length - 1], P = mlp.params.length;
+  const N = X.rows,
+    K = mlp.spec.sizes[mlp.spec.sizes.length - 1],
+    P = mlp.params.length;
   const bytes = N * K * P * (opts.dtype === 'float64' ? 8 : 4);
-  if (bytes > 2 ** 31) fail(`jacobian: ${N * K}×${P} would take ${(bytes / 2 ** 30).toFixed(1)} GiB; use empiricalNtkMlp (no Jacobian materialised) or fewer samples`);
+  if (bytes > 2 ** 31)
+    fail(
+      `jacobian: ${N * K}×${P} would take ${(bytes / 2 ** 30).toFixed(1)} GiB; use empiricalNtkMlp (no Jacobian materialised) or fewer samples`,
+    );
   const J = opts.dtype === 'float64' ? new Float64Array(N * K * P) : new Float32Array(N * K * P);
   const deltas = outputDeltas(mlp, cache);
   mlp.layers.forEach((L, l) => {
-    const D = deltas[l].data, H = cache.H[l].data, a = L.wScale, c = L.bScale;
+    const D = deltas[l].data,
+      H = cache.H[l].data,
+      a = L.wScale,
+      c = L.bScale;
     for (let i = 0; i < N; i++) {
       const h = H.subarray(i * L.fanIn, (i + 1) * L.fanIn);
       for (let o = 0; o < K; o++) {
-        const r = i * K + o, row = r * P;
+        const r = i * K + o,
+          row = r * P;
         for (let u = 0; u < L.fanOut; u++) {
           const du = a * D[r * L.fanOut + u];
           const base = row + L.wOffset + u * L.fanIn;

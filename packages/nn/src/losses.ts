@@ -6,7 +6,7 @@
  *   softmaxCrossEntropy L = 1/N Σ_i −log softmax(f_i)[c_i]        ∂L/∂f_i = (softmax(f_i) − e_{c_i})/N
  * The 1/2 in mse makes gradient flow read ḟ = −η Θ (f − y)/N, the convention of the NTK papers.
  */
-import { fail } from '@tangent/arrow-io';
+import { fail } from '@tangent/base';
 import { mat32, type Mat32 } from '@tangent/linalg';
 
 export interface LossResult {
@@ -18,7 +18,8 @@ export type LossName = 'mse' | 'bce' | 'softmax';
 
 /** Mean squared error with the 1/2 convention; y has pred's shape (a flat array of N·k values). */
 export function mse(pred: Mat32, y: ArrayLike<number>): LossResult {
-  const n = pred.rows, f = pred.data;
+  const n = pred.rows,
+    f = pred.data;
   if (y.length !== f.length) fail(`mse: ${y.length} targets for ${pred.rows}×${pred.cols} predictions`);
   const d = mat32(pred.rows, pred.cols);
   let s = 0;
@@ -38,7 +39,8 @@ function softplus(x: number): number {
 /** Logistic loss on logits (N × 1); targets t ∈ {0, 1}. */
 export function binaryCrossEntropy(logits: Mat32, targets: ArrayLike<number>): LossResult {
   if (logits.cols !== 1) fail(`binaryCrossEntropy: expects one logit per sample, got ${logits.cols} columns`);
-  const n = logits.rows, f = logits.data;
+  const n = logits.rows,
+    f = logits.data;
   if (targets.length !== n) fail(`binaryCrossEntropy: ${targets.length} targets for ${n} samples`);
   const d = mat32(n, 1);
   let s = 0;
@@ -53,7 +55,9 @@ export function binaryCrossEntropy(logits: Mat32, targets: ArrayLike<number>): L
 
 /** Multiclass cross-entropy on logits (N × C); labels are class indices 0..C−1. */
 export function softmaxCrossEntropy(logits: Mat32, labels: ArrayLike<number>): LossResult {
-  const n = logits.rows, C = logits.cols, f = logits.data;
+  const n = logits.rows,
+    C = logits.cols,
+    f = logits.data;
   if (labels.length !== n) fail(`softmaxCrossEntropy: ${labels.length} labels for ${n} samples`);
   const d = mat32(n, C);
   let s = 0;

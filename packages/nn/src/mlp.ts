@@ -14,7 +14,7 @@
  * when `bias` is false.
  */
 import { rng, type Mat32 } from '@tangent/linalg';
-import { fail } from '@tangent/arrow-io';
+import { fail } from '@tangent/base';
 
 export type Activation = 'relu' | 'tanh' | 'identity' | 'sigmoid';
 export type Parameterization = 'ntk' | 'standard';
@@ -57,10 +57,14 @@ export interface Mlp {
 
 export function validateSpec(spec: MlpSpec): Required<MlpSpec> {
   const s: Required<MlpSpec> = { sigmaW: 1, sigmaB: 1, biasInit: 'zeros', ...spec };
-  if (!Array.isArray(s.sizes) || s.sizes.length < 2) fail(`mlp spec: sizes must list at least input and output widths, got ${JSON.stringify(s.sizes)}`);
-  for (const n of s.sizes) if (!Number.isInteger(n) || n < 1) fail(`mlp spec: sizes must be positive integers, got ${JSON.stringify(s.sizes)}`);
-  if (!['relu', 'tanh', 'identity', 'sigmoid'].includes(s.activation)) fail(`mlp spec: activation '${s.activation}' unknown; use relu, tanh, identity or sigmoid`);
-  if (!['ntk', 'standard'].includes(s.parameterization)) fail(`mlp spec: parameterization '${s.parameterization}' unknown; use ntk or standard`);
+  if (!Array.isArray(s.sizes) || s.sizes.length < 2)
+    fail(`mlp spec: sizes must list at least input and output widths, got ${JSON.stringify(s.sizes)}`);
+  for (const n of s.sizes)
+    if (!Number.isInteger(n) || n < 1) fail(`mlp spec: sizes must be positive integers, got ${JSON.stringify(s.sizes)}`);
+  if (!['relu', 'tanh', 'identity', 'sigmoid'].includes(s.activation))
+    fail(`mlp spec: activation '${s.activation}' unknown; use relu, tanh, identity or sigmoid`);
+  if (!['ntk', 'standard'].includes(s.parameterization))
+    fail(`mlp spec: parameterization '${s.parameterization}' unknown; use ntk or standard`);
   if (!(s.sigmaW > 0) || !(s.sigmaB >= 0)) fail(`mlp spec: need sigmaW > 0 and sigmaB >= 0, got ${s.sigmaW}, ${s.sigmaB}`);
   return s;
 }
@@ -73,7 +77,8 @@ export function mlpFromParams(spec: MlpSpec, params: Float32Array): Mlp {
   const layers: Layer[] = [];
   let off = 0;
   for (let l = 1; l < s.sizes.length; l++) {
-    const fanIn = s.sizes[l - 1], fanOut = s.sizes[l];
+    const fanIn = s.sizes[l - 1],
+      fanOut = s.sizes[l];
     const wOffset = off;
     off += fanIn * fanOut;
     const bOffset = s.bias ? off : -1;

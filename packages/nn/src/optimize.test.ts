@@ -29,7 +29,9 @@ describe('fit', () => {
   });
 
   it('seeded mini-batch SGD is reproducible and seed-dependent', () => {
-    const a = initMlp(spec, 4), b = initMlp(spec, 4), c = initMlp(spec, 4);
+    const a = initMlp(spec, 4),
+      b = initMlp(spec, 4),
+      c = initMlp(spec, 4);
     fit(a, X, y, { loss: 'mse', lr: 0.2, epochs: 3, batchSize: 8, seed: 9 });
     fit(b, X, y, { loss: 'mse', lr: 0.2, epochs: 3, batchSize: 8, seed: 9 });
     fit(c, X, y, { loss: 'mse', lr: 0.2, epochs: 3, batchSize: 8, seed: 10 });
@@ -41,11 +43,20 @@ describe('fit', () => {
     const net = initMlp({ ...spec, activation: 'relu' }, 5);
     expect(() => fit(net, X, y, { loss: 'mse', lr: 500, epochs: 100 })).toThrowError(DivergenceError);
     const net2 = initMlp({ ...spec, activation: 'relu' }, 5);
-    expect(() => fit(net2, X, y, { loss: 'mse', lr: 500, epochs: 100 })).toThrowError(/training diverged at epoch \d+ .* learning rate 500; try 125 or lower/);
+    expect(() => fit(net2, X, y, { loss: 'mse', lr: 500, epochs: 100 })).toThrowError(
+      /training diverged at epoch \d+ .* learning rate 500; try 125 or lower/,
+    );
   });
 
   it('bce refuses ±1 labels with the mapping to use', () => {
     const net = initMlp({ ...spec }, 6);
-    expect(() => fit(net, X, Float32Array.from({ length: 40 }, (_, i) => (i % 2 ? 1 : -1)), { loss: 'bce', lr: 0.1, epochs: 1 })).toThrowError(/t = \(y \+ 1\) \/ 2/);
+    expect(() =>
+      fit(
+        net,
+        X,
+        Float32Array.from({ length: 40 }, (_, i) => (i % 2 ? 1 : -1)),
+        { loss: 'bce', lr: 0.1, epochs: 1 },
+      ),
+    ).toThrowError(/t = \(y \+ 1\) \/ 2/);
   });
 });

@@ -2,7 +2,7 @@
  * Gradient descent on the flat parameter vector: θ ← θ − η ∇θ L (full batch = discretised
  * gradient flow; mini-batch = SGD over a seeded reshuffle of the samples every epoch).
  */
-import { TangentError, fail } from '@tangent/arrow-io';
+import { TangentError, fail } from '@tangent/base';
 import { rng, type Mat32 } from '@tangent/linalg';
 import { backward, forward } from './backprop.ts';
 import { lossByName, type LossName } from './losses.ts';
@@ -15,7 +15,8 @@ export function gdStep(params: Float32Array, grad: Float32Array, lr: number): vo
 
 /** Rows `idx` of X as a new contiguous matrix. */
 export function gatherRows(X: Mat32, idx: ArrayLike<number>): Mat32 {
-  const c = X.cols, out = new Float32Array(idx.length * c);
+  const c = X.cols,
+    out = new Float32Array(idx.length * c);
   for (let i = 0; i < idx.length; i++) out.set(X.data.subarray(idx[i] * c, (idx[i] + 1) * c), i * c);
   return { rows: idx.length, cols: c, data: out };
 }
@@ -79,9 +80,11 @@ export function fit(mlp: Mlp, X: Mat32, y: ArrayLike<number>, opts: FitOptions):
   let first = NaN;
   for (let epoch = 1; epoch <= opts.epochs; epoch++) {
     const order = bs === N ? null : r.permutation(N);
-    let sum = 0, steps = 0;
+    let sum = 0,
+      steps = 0;
     for (let s = 0; s < N; s += bs) {
-      let xb = X, yb: ArrayLike<number> = y;
+      let xb = X,
+        yb: ArrayLike<number> = y;
       if (order) {
         const idx = order.subarray(s, Math.min(N, s + bs));
         xb = gatherRows(X, idx);

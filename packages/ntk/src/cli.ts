@@ -13,11 +13,14 @@ export function loadNtkConfig(path: string | undefined, overrides: Partial<NtkCo
   return validateConfig({ ...raw, ...defined }, ntkConfigSchema, source);
 }
 
-const number = (flag: string, integer = false) => (v: string) => {
-  const n = Number(v);
-  if (!Number.isFinite(n) || (integer && !Number.isInteger(n))) fail(`${flag} '${v}': expected ${integer ? 'a whole number' : 'a number'}`);
-  return n;
-};
+const number =
+  (flag: string, integer = false) =>
+  (v: string) => {
+    const n = Number(v);
+    if (!Number.isFinite(n) || (integer && !Number.isInteger(n)))
+      fail(`${flag} '${v}': expected ${integer ? 'a whole number' : 'a number'}`);
+    return n;
+  };
 
 export function register(program: Command): void {
   program
@@ -29,18 +32,35 @@ export function register(program: Command): void {
     .option('--depth <L>', 'weight layers (2 = one hidden layer)', number('--depth', true))
     .option('--solver <s>', 'auto, eigh or cholesky')
     .option('--seed <n>', 'split/fold seed', number('--seed', true))
-    .option('--max-memory-gb <gb>', 'memory budget for the float64 kernels (default: what the OS reports available)', number('--max-memory-gb'))
-    .addHelpText('after', '\nOutputs: data/ntk/<input>/{cv,predictions}.arrow, metrics.json, data/ntk/split.arrow, data/submissions/ntk-krr.csv.')
-    .action(async (o: { config?: string; input?: string; kernel?: string; depth?: number; solver?: string; seed?: number; maxMemoryGb?: number }) => {
-      const config = loadNtkConfig(o.config, {
-        input: o.input,
-        kernel: o.kernel as NtkConfig['kernel'],
-        depth: o.depth,
-        solver: o.solver as NtkConfig['solver'],
-        seed: o.seed,
-        maxMemoryGb: o.maxMemoryGb,
-      });
-      const result = await runNtk(config);
-      process.stdout.write(`${formatSummary(result)}\n`);
-    });
+    .option(
+      '--max-memory-gb <gb>',
+      'memory budget for the float64 kernels (default: what the OS reports available)',
+      number('--max-memory-gb'),
+    )
+    .addHelpText(
+      'after',
+      '\nOutputs: data/ntk/<input>/{cv,predictions}.arrow, metrics.json, data/ntk/split.arrow, data/submissions/ntk-krr.csv.',
+    )
+    .action(
+      async (o: {
+        config?: string;
+        input?: string;
+        kernel?: string;
+        depth?: number;
+        solver?: string;
+        seed?: number;
+        maxMemoryGb?: number;
+      }) => {
+        const config = loadNtkConfig(o.config, {
+          input: o.input,
+          kernel: o.kernel as NtkConfig['kernel'],
+          depth: o.depth,
+          solver: o.solver as NtkConfig['solver'],
+          seed: o.seed,
+          maxMemoryGb: o.maxMemoryGb,
+        });
+        const result = await runNtk(config);
+        process.stdout.write(`${formatSummary(result)}\n`);
+      },
+    );
 }

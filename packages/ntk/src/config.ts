@@ -3,7 +3,10 @@ import { z } from 'zod';
 export const ntkConfigSchema = z
   .object({
     /** Which PCA run to read: data/pca/<input>/{train,test}.arrow. */
-    input: z.string().regex(/^[A-Za-z0-9._-]+$/, 'a folder name (letters, digits, . _ -)').default('use-lite-d128'),
+    input: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]+$/, 'a folder name (letters, digits, . _ -)')
+      .default('use-lite-d128'),
     /** 'ntk': Θ (the trained infinite-width network); 'nngp': Σ (Bayesian posterior mean of the prior). */
     kernel: z.enum(['ntk', 'nngp']).default('ntk'),
     /** Weight layers L ≥ 2 (L = 2 is the one-hidden-layer network of the MLP stage). */

@@ -1,14 +1,4 @@
-export * from './arcCosine.ts';
-export * from './classificationMetrics.ts';
 export * from './config.ts';
-export * from './crossValidateRidge.ts';
-export * from './kernelRidgeFit.ts';
-export * from './looResiduals.ts';
-export * from './memoryGuard.ts';
-export * from './ntkGram.ts';
-export * from './ntkRelu2.ts';
-export * from './reluKernelRecursion.ts';
-export * from './spectralRidge.ts';
+export * from './split-artifact.ts';
 export * from './stage.ts';
-export * from './stratifiedSplit.ts';
 export { register as registerNtk, loadNtkConfig } from './cli.ts';

@@ -9,8 +9,8 @@ import { rng } from '@tangent/linalg';
 import { register } from './cli.ts';
 import { ntkConfigSchema } from './config.ts';
 import { cvSchema, predictionsSchema, runNtk } from './stage.ts';
-import { reluNetKernel } from './reluKernelRecursion.ts';
-import { readSplit } from './stratifiedSplit.ts';
+import { reluNetKernel } from '@tangent/kernels';
+import { readSplit } from './split-artifact.ts';
 
 const d = 6;
 const schema = defineSchema('pca', [
@@ -34,7 +34,12 @@ function writeInputs(dir: string, nTrain: number, nTest: number) {
     }
     const ids = Int32Array.from(r.permutation(n), (p) => idBase + 3 * p);
     const meta = { stage: 'pca', stageVersion: '1', configHash: 'x', config: {}, inputs: {}, dtype: 'float32', seed: null };
-    writeArtifact(join(dir, `${split}.arrow`), schema, buildTable(schema, { id: ids, split: new Array(n).fill(split), target: t, embedding: fixedSizeListVector(X, d) }), meta);
+    writeArtifact(
+      join(dir, `${split}.arrow`),
+      schema,
+      buildTable(schema, { id: ids, split: new Array(n).fill(split), target: t, embedding: fixedSizeListVector(X, d) }),
+      meta,
+    );
     return { ids, X, t };
   };
   return { train: make(nTrain, 'train', 1), test: make(nTest, 'test', 100000) };
@@ -44,7 +49,12 @@ describe('runNtk (stage)', () => {
   const root = mkdtempSync(join(tmpdir(), 'ntk-stage-'));
   const inputDir = join(root, 'pca', 'syn');
   const data = writeInputs((mkdirSync(inputDir, { recursive: true }), inputDir), 240, 70);
-  const where = { inputDir, outputDir: join(root, 'ntk', 'x'), splitPath: join(root, 'ntk', 'split.arrow'), submissionPath: join(root, 'sub', 'ntk-krr.csv') };
+  const where = {
+    inputDir,
+    outputDir: join(root, 'ntk', 'x'),
+    splitPath: join(root, 'ntk', 'split.arrow'),
+    submissionPath: join(root, 'sub', 'ntk-krr.csv'),
+  };
   const cfg = ntkConfigSchema.parse({ lambdaGrid: { min: 1e-4, max: 1, count: 6 }, folds: 4, seed: 3 });
 
   it('writes split, CV table, predictions, metrics and submission that agree with an independent refit', async () => {
@@ -68,7 +78,8 @@ describe('runNtk (stage)', () => {
     expect(m.eval.rows).toBe(nEval);
 
     // Independent eval prediction: scalar kernel + Gaussian elimination at the chosen λ.
-    const fit: number[] = [], ev: number[] = [];
+    const fit: number[] = [],
+      ev: number[] = [];
     data.train.ids.forEach((id, i) => (split.role[split.index.get(id)!] === 'eval' ? ev : fit).push(i));
     const x = (i: number) => data.train.X.subarray(i * d, (i + 1) * d);
     const dot = (a: Float32Array, b: Float32Array) => a.reduce((s, v, k) => s + v * b[k], 0);
@@ -121,10 +132,14 @@ describe('runNtk (stage)', () => {
     const prev = process.env.TANGENT_ARTIFACTS_DIR;
     process.env.TANGENT_ARTIFACTS_DIR = root;
     try {
-      await expect(program.parseAsync(['node', 'tangent', 'ntk', '--config', cfgPath, '--input', 'syn', '--max-memory-gb', '0.0001'])).rejects.toThrow(
+      await expect(
+        program.parseAsync(['node', 'tangent', 'ntk', '--config', cfgPath, '--input', 'syn', '--max-memory-gb', '0.0001']),
+      ).rejects.toThrow(
         /ntk stage on 240 train \+ 70 test rows needs \d+\.\d MB of float64 kernel memory, more than the --max-memory-gb \/ maxMemoryGb limit of 0\.0001 GB; raise --max-memory-gb \(maxMemoryGb in configs\/pipeline\/ntk\.yaml\)/,
       );
-      await expect(program.parseAsync(['node', 'tangent', 'ntk', '--config', cfgPath])).rejects.toThrow(/pca\/nowhere\/train\.arrow: file not found.*run `tangent pca` first/);
+      await expect(program.parseAsync(['node', 'tangent', 'ntk', '--config', cfgPath])).rejects.toThrow(
+        /pca\/nowhere\/train\.arrow: file not found.*run `tangent pca` first/,
+      );
     } finally {
       if (prev === undefined) delete process.env.TANGENT_ARTIFACTS_DIR;
       else process.env.TANGENT_ARTIFACTS_DIR = prev;

@@ -17,15 +17,28 @@ import {
   type ArtifactSchema,
 } from '@tangent/arrow-io';
 import { TS_EIGH_MAX_N, backendInfo, hasEigh, mat64, type Mat64 } from '@tangent/linalg';
-import { binaryMetrics, decideLabels, encodeLabels } from './classificationMetrics.ts';
+import {
+  assertFitsInMemory,
+  binaryMetrics,
+  crossValidateRidge,
+  decideLabels,
+  encodeLabels,
+  f64Bytes,
+  foldSummary,
+  kernelRidgeFit,
+  kernelRidgePredict,
+  logGrid,
+  looResiduals,
+  ntkGramAsync,
+  ridgeSpectrum,
+  selectLambda,
+  spectralRidgeAlphas,
+  stratifiedSplit,
+  subKernel,
+  type RidgeSpectrum,
+} from '@tangent/kernels';
 import { ntkConfigSchema, type NtkConfig } from './config.ts';
-import { crossValidateRidge, foldSummary, logGrid, selectLambda, subKernel } from './crossValidateRidge.ts';
-import { kernelRidgeFit, kernelRidgePredict } from './kernelRidgeFit.ts';
-import { looResiduals } from './looResiduals.ts';
-import { assertFitsInMemory, f64Bytes } from './memoryGuard.ts';
-import { ntkGramAsync } from './ntkGram.ts';
-import { ridgeSpectrum, spectralRidgeAlphas, type RidgeSpectrum } from './spectralRidge.ts';
-import { splitSchema, splitTable, stratifiedSplit } from './stratifiedSplit.ts';
+import { splitSchema, splitTable } from './split-artifact.ts';
 
 export const STAGE = 'ntk';
 export const STAGE_VERSION = '1';
@@ -89,7 +102,12 @@ function readInput(path: string, split: 'train' | 'test'): SplitData {
     if (split === 'train' && v !== 0 && v !== 1) fail(`${path}: train row ${i} has target ${v}; expected 0 or 1`);
     target.push(v);
   }
-  return { path, ids: Int32Array.from(table.getChild('id')!.toArray() as Int32Array), target, X: mat64(rows, dim, Float64Array.from(values)) };
+  return {
+    path,
+    ids: Int32Array.from(table.getChild('id')!.toArray() as Int32Array),
+    target,
+    X: mat64(rows, dim, Float64Array.from(values)),
+  };
 }
 
 /** Arrow IPC bytes with provenance, as writeArtifact would write them — for one atomic group write. */
@@ -140,23 +158,34 @@ export async function runNtk(config: NtkConfig, opts: NtkPaths = {}): Promise<Nt
   let t0 = performance.now();
   const train = readInput(`${inDir}/train.arrow`, 'train');
   const test = readInput(`${inDir}/test.arrow`, 'test');
-  if (test.X.cols !== train.X.cols) fail(`${test.path}: embeddings have dim ${test.X.cols} but train has ${train.X.cols}; rerun the pca stage`);
+  if (test.X.cols !== train.X.cols)
+    fail(`${test.path}: embeddings have dim ${test.X.cols} but train has ${train.X.cols}; rerun the pca stage`);
   lap('read', t0);
-  const n = train.X.rows, nTest = test.X.rows;
+  const n = train.X.rows,
+    nTest = test.X.rows;
   const lambdas = cfg.lambdas ?? logGrid(cfg.lambdaGrid.min, cfg.lambdaGrid.max, cfg.lambdaGrid.count);
 
   // Split on rows ordered by id, so the assignment depends on (id, target, seed) only, not on row order.
   const byId = Array.from({ length: n }, (_, i) => i).sort((a, b) => train.ids[a] - train.ids[b]);
-  for (let p = 1; p < n; p++) if (train.ids[byId[p]] === train.ids[byId[p - 1]]) fail(`${train.path}: id ${train.ids[byId[p]]} appears twice`);
-  const sorted = stratifiedSplit(byId.map((i) => train.target[i]!), { evalFraction: cfg.evalFraction, folds: cfg.folds, seed: cfg.seed });
+  for (let p = 1; p < n; p++)
+    if (train.ids[byId[p]] === train.ids[byId[p - 1]]) fail(`${train.path}: id ${train.ids[byId[p]]} appears twice`);
+  const sorted = stratifiedSplit(
+    byId.map((i) => train.target[i]!),
+    { evalFraction: cfg.evalFraction, folds: cfg.folds, seed: cfg.seed },
+  );
   const split = { isEval: new Uint8Array(n), fold: new Int8Array(n) };
   byId.forEach((row, p) => ((split.isEval[row] = sorted.isEval[p]), (split.fold[row] = sorted.fold[p])));
-  const fitIdx: number[] = [], evalIdx: number[] = [];
+  const fitIdx: number[] = [],
+    evalIdx: number[] = [];
   for (let i = 0; i < n; i++) (split.isEval[i] ? evalIdx : fitIdx).push(i);
-  const nFit = fitIdx.length, nFoldTrain = Math.ceil((nFit * (cfg.folds - 1)) / cfg.folds);
+  const nFit = fitIdx.length,
+    nFoldTrain = Math.ceil((nFit * (cfg.folds - 1)) / cfg.folds);
 
   // Peak: train Gram + fit Gram + one fold's train kernel (+ its validation block), then test × train.
-  const peak = Math.max(f64Bytes(n, n) + f64Bytes(nFit, nFit) + f64Bytes(nFoldTrain, nFoldTrain) + f64Bytes(nFit - nFoldTrain, nFoldTrain), f64Bytes(n, n) + f64Bytes(nTest, n));
+  const peak = Math.max(
+    f64Bytes(n, n) + f64Bytes(nFit, nFit) + f64Bytes(nFoldTrain, nFoldTrain) + f64Bytes(nFit - nFoldTrain, nFoldTrain),
+    f64Bytes(n, n) + f64Bytes(nTest, n),
+  );
   assertFitsInMemory(peak, `ntk stage on ${n} train + ${nTest} test rows`, cfg.maxMemoryGb);
 
   const spec = { depth: cfg.depth, sigmaW: cfg.sigmaW, sigmaB: cfg.sigmaB, kind: cfg.kernel, maxMemoryGb: cfg.maxMemoryGb };
@@ -170,20 +199,34 @@ export async function runNtk(config: NtkConfig, opts: NtkPaths = {}): Promise<Nt
 
   t0 = performance.now();
   const Kfit = subKernel(Ktrain, fitIdx, fitIdx);
-  const cv = crossValidateRidge(Kfit, yFit, tFit, Int8Array.from(fitIdx, (i) => split.fold[i]), {
-    lambdas,
-    solver: cfg.solver,
-    coding: cfg.labelCoding,
-    jitter: cfg.jitter,
-  });
+  const cv = crossValidateRidge(
+    Kfit,
+    yFit,
+    tFit,
+    Int8Array.from(fitIdx, (i) => split.fold[i]),
+    {
+      lambdas,
+      solver: cfg.solver,
+      coding: cfg.labelCoding,
+      jitter: cfg.jitter,
+    },
+  );
   lap('cv', t0);
-  const acc = foldSummary(cv.accuracy), f1 = foldSummary(cv.f1), mse = foldSummary(cv.mse);
+  const acc = foldSummary(cv.accuracy),
+    f1 = foldSummary(cv.f1),
+    mse = foldSummary(cv.mse);
   const best = selectLambda(lambdas, cfg.selectBy === 'f1' ? f1.mean : acc.mean);
   const lambda = lambdas[best];
-  log(`ntk: CV (${cv.solver}) picked λ = ${lambda.toPrecision(4)}: ${cfg.selectBy} ${(cfg.selectBy === 'f1' ? f1 : acc).mean[best].toFixed(4)} ± ${(cfg.selectBy === 'f1' ? f1 : acc).sd[best].toFixed(4)}`);
+  log(
+    `ntk: CV (${cv.solver}) picked λ = ${lambda.toPrecision(4)}: ${cfg.selectBy} ${(cfg.selectBy === 'f1' ? f1 : acc).mean[best].toFixed(4)} ± ${(cfg.selectBy === 'f1' ? f1 : acc).sd[best].toFixed(4)}`,
+  );
 
   // Exact LOO on the whole fit part from one eigendecomposition; it also gives the eval model for free.
-  const loo = { accuracy: new Array<number | null>(lambdas.length).fill(null), f1: new Array<number | null>(lambdas.length).fill(null), mse: new Array<number | null>(lambdas.length).fill(null) };
+  const loo = {
+    accuracy: new Array<number | null>(lambdas.length).fill(null),
+    f1: new Array<number | null>(lambdas.length).fill(null),
+    mse: new Array<number | null>(lambdas.length).fill(null),
+  };
   let spectrum: RidgeSpectrum | null = null;
   t0 = performance.now();
   const canEigh = hasEigh() || nFit <= TS_EIGH_MAX_N;
@@ -203,7 +246,8 @@ export async function runNtk(config: NtkConfig, opts: NtkPaths = {}): Promise<Nt
       loo.f1[c] = met.f1;
       loo.mse[c] = se / nFit;
     }
-  } else if (cfg.loo) log(`ntk: no native eigensolver for the ${nFit}×${nFit} fit kernel: exact LOO skipped (it needs one eigendecomposition)`);
+  } else if (cfg.loo)
+    log(`ntk: no native eigensolver for the ${nFit}×${nFit} fit kernel: exact LOO skipped (it needs one eigendecomposition)`);
   if (cv.solver === 'cholesky') log(`ntk: CV solved by one Cholesky per fold and λ (${cv.folds}×${lambdas.length})`);
   lap('loo', t0);
 
@@ -257,12 +301,33 @@ export async function runNtk(config: NtkConfig, opts: NtkPaths = {}): Promise<Nt
   };
 
   const inputs = [train.path, test.path];
-  const extra = { input: cfg.input, kernel: cfg.kernel, depth: cfg.depth, chosenLambda: lambda, solver: cv.solver, trainRows: n, fitRows: nFit, evalRows: evalIdx.length, testRows: nTest, dim: train.X.cols };
+  const extra = {
+    input: cfg.input,
+    kernel: cfg.kernel,
+    depth: cfg.depth,
+    chosenLambda: lambda,
+    solver: cv.solver,
+    trainRows: n,
+    fitRows: nFit,
+    evalRows: evalIdx.length,
+    testRows: nTest,
+    dim: train.X.cols,
+  };
   const prov = async (what: string, dtype: string, more: Record<string, unknown> = {}) =>
-    provenance({ stage: STAGE, stageVersion: STAGE_VERSION, config: cfg, inputs, dtype, seed: cfg.seed, extra: { ...extra, artifact: what, ...more } });
+    provenance({
+      stage: STAGE,
+      stageVersion: STAGE_VERSION,
+      config: cfg,
+      inputs,
+      dtype,
+      seed: cfg.seed,
+      extra: { ...extra, artifact: what, ...more },
+    });
 
-  const m = lambdas.length, k = cv.folds;
-  const foldAcc = new Float64Array(m * k), foldF1 = new Float64Array(m * k);
+  const m = lambdas.length,
+    k = cv.folds;
+  const foldAcc = new Float64Array(m * k),
+    foldF1 = new Float64Array(m * k);
   for (let c = 0; c < m; c++) for (let f = 0; f < k; f++) ((foldAcc[c * k + f] = cv.accuracy[f][c]), (foldF1[c * k + f] = cv.f1[f][c]));
   const schemaCv = cvSchema(k);
   const cvTable = buildTable(schemaCv, {
@@ -291,17 +356,34 @@ export async function runNtk(config: NtkConfig, opts: NtkPaths = {}): Promise<Nt
   for (let i = 0; i < nTest; i++) csv += `${test.ids[i]},${testLabels[i]}\n`;
 
   writeFilesAtomic([
-    { path: out.split, data: artifactBytes(out.split, splitSchema, splitTable(train.ids, split), await prov('split', 'int8', { evalFraction: cfg.evalFraction, folds: cfg.folds })) },
+    {
+      path: out.split,
+      data: artifactBytes(
+        out.split,
+        splitSchema,
+        splitTable(train.ids, split),
+        await prov('split', 'int8', { evalFraction: cfg.evalFraction, folds: cfg.folds }),
+      ),
+    },
     { path: out.cv, data: artifactBytes(out.cv, schemaCv, cvTable, await prov('cv', 'float64', { selectBy: cfg.selectBy })) },
     { path: out.predictions, data: artifactBytes(out.predictions, predictionsSchema, predTable, await prov('predictions', 'float64')) },
-    { path: out.metrics, data: `${JSON.stringify({ ...metrics, configHash: (await prov('metrics', 'float64')).configHash, config: cfg }, null, 2)}\n` },
+    {
+      path: out.metrics,
+      data: `${JSON.stringify({ ...metrics, configHash: (await prov('metrics', 'float64')).configHash, config: cfg }, null, 2)}\n`,
+    },
     { path: out.submission, data: csv },
   ]);
   return { outputs: out, metrics };
 }
 
 export function formatSummary(r: NtkResult): string {
-  const m = r.metrics as { kernel: string; chosenLambda: number; cv: { solver: string; f1: { mean: number; sd: number }; accuracy: { mean: number; sd: number } }; eval: { accuracy: number; f1: number; rows: number }; timings: { total: number } };
+  const m = r.metrics as {
+    kernel: string;
+    chosenLambda: number;
+    cv: { solver: string; f1: { mean: number; sd: number }; accuracy: { mean: number; sd: number } };
+    eval: { accuracy: number; f1: number; rows: number };
+    timings: { total: number };
+  };
   return [
     `ntk: ${m.kernel} KRR, λ = ${m.chosenLambda.toPrecision(4)} (CV ${m.cv.solver}: acc ${m.cv.accuracy.mean.toFixed(4)} ± ${m.cv.accuracy.sd.toFixed(4)}, F1 ${m.cv.f1.mean.toFixed(4)} ± ${m.cv.f1.sd.toFixed(4)})`,
     `  eval (${m.eval.rows} rows): accuracy ${m.eval.accuracy.toFixed(4)}, F1 ${m.eval.f1.toFixed(4)}; ${m.timings.total.toFixed(1)} s`,

@@ -3,7 +3,9 @@ import type { Benchmark } from '../../../tools/bench.ts';
 import { backendInfo, mat32, rng, type Mat32 } from '@tangent/linalg';
 import { fitPca, projectPca, unitRows32 } from '../src/pca.ts';
 
-const n = 7613, D = 384, d = 128;
+const n = 7613,
+  D = 384,
+  d = 128;
 
 export const benchmarks: Benchmark[] = [
   {

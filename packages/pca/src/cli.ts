@@ -25,7 +25,10 @@ export function register(program: Command): void {
       return n;
     })
     .option('--transductive', 'fit on train + test instead of train only')
-    .addHelpText('after', '\nOutputs: $TANGENT_ARTIFACTS_DIR (default data)/pca/<embedder>-d<d>/{train,test}.arrow, columns id, split, target, embedding.')
+    .addHelpText(
+      'after',
+      '\nOutputs: $TANGENT_ARTIFACTS_DIR (default data)/pca/<embedder>-d<d>/{train,test}.arrow, columns id, split, target, embedding.',
+    )
     .action(async (opts: { config?: string; embedder?: string; dims?: number; transductive?: boolean }) => {
       const config = loadPcaConfig(opts.config, { embedder: opts.embedder, d: opts.dims, transductive: opts.transductive });
       const result = await runPca(config);

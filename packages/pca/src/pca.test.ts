@@ -54,15 +54,16 @@ describe.each(availableBackends().map((b) => [b]))('fitPca on backend %s', (back
 describe('fitPca', () => {
   it('closed form: four points on two axes', () => {
     // (±a, 0), (0, ±b): mean 0, covariance diag(2a²/3, 2b²/3) with divisor n − 1 = 3.
-    const a = 3, b = 1;
+    const a = 3,
+      b = 1;
     const X = mat64(4, 2, [a, 0, -a, 0, 0, b, 0, -b]);
     const m = fitPca(X, 2);
     expect(Array.from(m.mean)).toEqual([0, 0]);
     expect(m.variances[0]).toBeCloseTo((2 * a * a) / 3, 14);
     expect(m.variances[1]).toBeCloseTo((2 * b * b) / 3, 14);
-    expect(m.explainedVarianceRatio[0]).toBeCloseTo(a * a / (a * a + b * b), 14);
+    expect(m.explainedVarianceRatio[0]).toBeCloseTo((a * a) / (a * a + b * b), 14);
     // Sign convention: largest-magnitude entry positive.
-    expect(Array.from(m.components.data).map((v) => Math.abs(v) < 1e-15 ? 0 : v)).toEqual([1, 0, 0, 1]);
+    expect(Array.from(m.components.data).map((v) => (Math.abs(v) < 1e-15 ? 0 : v))).toEqual([1, 0, 0, 1]);
   });
 
   it('projections are unit norm, fitted-only-on-train data projects test rows too', () => {
@@ -94,6 +95,8 @@ describe('fitPca', () => {
     expect(() => fitPca(mat64(5, 10, correlated(5, 10, 3, 1).data), 6)).toThrowError(/rank bound n−1=4/);
     X.data[17] = NaN;
     expect(() => fitPca(X, 3)).toThrowError(/non-finite value in row 1, column 7/);
-    expect(() => projectPca(fitPca(correlated(20, 10, 3, 1), 3), correlated(5, 9, 3, 1))).toThrowError(/9 columns but the model was fitted on 10/);
+    expect(() => projectPca(fitPca(correlated(20, 10, 3, 1), 3), correlated(5, 9, 3, 1))).toThrowError(
+      /9 columns but the model was fitted on 10/,
+    );
   });
 });

@@ -55,7 +55,13 @@ describe('runPca', () => {
       for (let j = 0; j < 6; j++) s += e.values[i * 6 + j] ** 2;
       expect(Math.sqrt(s)).toBeCloseTo(1, 5);
     }
-    const x = train.meta.extra as { explainedVarianceRatio: number[]; d: number; inputDim: number; componentsHash: string; fitRows: number };
+    const x = train.meta.extra as {
+      explainedVarianceRatio: number[];
+      d: number;
+      inputDim: number;
+      componentsHash: string;
+      fitRows: number;
+    };
     expect(x.d).toBe(6);
     expect(x.inputDim).toBe(D);
     expect(x.fitRows).toBe(120);
@@ -75,9 +81,13 @@ describe('runPca', () => {
 
   it('fails clearly on a missing input, a too-large d, and leaves no output', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'pca-'));
-    await expect(runPca(pcaConfigSchema.parse({}), { inputDir: join(dir, 'nope'), outputDir: join(dir, 'out') })).rejects.toThrowError(/train\.arrow: file not found.*tangent embed/);
+    await expect(runPca(pcaConfigSchema.parse({}), { inputDir: join(dir, 'nope'), outputDir: join(dir, 'out') })).rejects.toThrowError(
+      /train\.arrow: file not found.*tangent embed/,
+    );
     fakeEmbed(join(dir, 'in'), 8);
-    await expect(runPca(pcaConfigSchema.parse({ d: 16 }), { inputDir: join(dir, 'in'), outputDir: join(dir, 'out') })).rejects.toThrowError(/d=16 exceeds the embedding dimension 8/);
+    await expect(runPca(pcaConfigSchema.parse({ d: 16 }), { inputDir: join(dir, 'in'), outputDir: join(dir, 'out') })).rejects.toThrowError(
+      /d=16 exceeds the embedding dimension 8/,
+    );
     expect(existsSync(join(dir, 'out'))).toBe(false);
   });
 

@@ -1,4 +1,16 @@
-import { buildTable, fail, fixedSizeListVector, hashBytes, log, paths, provenance, readArtifact, readFixedSizeList, writeArtifact, type ArtifactMeta } from '@tangent/arrow-io';
+import {
+  buildTable,
+  fail,
+  fixedSizeListVector,
+  hashBytes,
+  log,
+  paths,
+  provenance,
+  readArtifact,
+  readFixedSizeList,
+  writeArtifact,
+  type ArtifactMeta,
+} from '@tangent/arrow-io';
 import { backendInfo, hasEigh, mat32, type Mat32 } from '@tangent/linalg';
 import type { Table } from 'apache-arrow';
 import { pcaConfigSchema, type PcaConfig } from './config.ts';
@@ -52,7 +64,8 @@ export async function runPca(config: PcaConfig, opts: { inputDir?: string; outpu
   const input = {} as Record<Split, SplitInput>;
   for (const split of SPLITS) input[split] = readSplit(`${inDir}/${split}.arrow`, split);
   const D = input.train.X.cols;
-  if (input.test.X.cols !== D) fail(`${input.test.path}: embeddings have dim ${input.test.X.cols} but train has ${D}; rerun the embed stage`);
+  if (input.test.X.cols !== D)
+    fail(`${input.test.path}: embeddings have dim ${input.test.X.cols} but train has ${D}; rerun the embed stage`);
   if (cfg.d > D) fail(`pca config: d=${cfg.d} exceeds the embedding dimension ${D} of ${input.train.path}; choose d <= ${D}`);
 
   const fitData = cfg.transductive ? stack(input.train.X, input.test.X) : input.train.X;
@@ -63,7 +76,9 @@ export async function runPca(config: PcaConfig, opts: { inputDir?: string; outpu
   const ratio = Array.from(model.explainedVarianceRatio);
   let cum = 0;
   const cumulative = ratio.map((r) => (cum += r));
-  log(`pca: ${D} → ${cfg.d} dims, fitted on ${model.fitRows} rows${cfg.transductive ? ' (train+test)' : ''}, explained variance ${(100 * cum).toFixed(1)}% (${seconds.toFixed(2)} s)`);
+  log(
+    `pca: ${D} → ${cfg.d} dims, fitted on ${model.fitRows} rows${cfg.transductive ? ' (train+test)' : ''}, explained variance ${(100 * cum).toFixed(1)}% (${seconds.toFixed(2)} s)`,
+  );
 
   const schema = embeddingArtifactSchema(STAGE, cfg.d);
   const outputs = { train: `${outDir}/train.arrow`, test: `${outDir}/test.arrow` };

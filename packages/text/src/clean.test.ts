@@ -48,12 +48,16 @@ describe('replaceUrls', () => {
 
 describe('replaceMentions', () => {
   it('removes handles and the colon of a retweet', () => {
-    expect(collapseWhitespace(replaceMentions('Has body bagged ** RT @d_lac: Drake is body bagging meek'))).toBe('Has body bagged ** RT Drake is body bagging meek'); // 1466
+    expect(collapseWhitespace(replaceMentions('Has body bagged ** RT @d_lac: Drake is body bagging meek'))).toBe(
+      'Has body bagged ** RT Drake is body bagging meek',
+    ); // 1466
     expect(collapseWhitespace(replaceMentions('@aphyr I\u2019ve been following you', '@user'))).toBe('@user I\u2019ve been following you'); // 9250
   });
   it('leaves e-mail addresses alone', () => {
     const t = "@TheSewphist whoever holds the address 'fuckface@wineisdumb.com' is going to be deluged in spam meant for me"; // 3229
-    expect(collapseWhitespace(replaceMentions(t))).toBe("whoever holds the address 'fuckface@wineisdumb.com' is going to be deluged in spam meant for me");
+    expect(collapseWhitespace(replaceMentions(t))).toBe(
+      "whoever holds the address 'fuckface@wineisdumb.com' is going to be deluged in spam meant for me",
+    );
   });
 });
 
@@ -71,13 +75,19 @@ describe('replaceHashtags', () => {
 
 describe('removeSpecialChars', () => {
   it("'basic' maps typographic punctuation to ASCII and drops symbols", () => {
-    expect(asciiPunctuation('\u201cParties\u201d \u2018Let\u2019s\u2019 long\u2026 up \u2013 Bloody \u2014 x')).toBe('"Parties" \'Let\'s\' long... up - Bloody - x');
+    expect(asciiPunctuation('\u201cParties\u201d \u2018Let\u2019s\u2019 long\u2026 up \u2013 Bloody \u2014 x')).toBe(
+      "\"Parties\" 'Let's' long... up - Bloody - x",
+    );
     // 4027 after mojibake repair: the bullets go, the apostrophe stays.
-    expect(collapseWhitespace(removeSpecialChars("\u2022i'm the architect of my own disaster\u2022", 'basic'))).toBe("i'm the architect of my own disaster");
+    expect(collapseWhitespace(removeSpecialChars("\u2022i'm the architect of my own disaster\u2022", 'basic'))).toBe(
+      "i'm the architect of my own disaster",
+    );
     // 8490 after entity decoding
     expect(collapseWhitespace(removeSpecialChars('//kinda screamed >_<', 'basic'))).toBe('//kinda screamed');
     // 3435 after repair: currency and letters stay
-    expect(removeSpecialChars('Derail \u00a36bn Worldpay IPO \u2013 R\u00e9union \u2122', 'basic')).toBe('Derail \u00a36bn Worldpay IPO - R\u00e9union  ');
+    expect(removeSpecialChars('Derail \u00a36bn Worldpay IPO \u2013 R\u00e9union \u2122', 'basic')).toBe(
+      'Derail \u00a36bn Worldpay IPO - R\u00e9union  ',
+    );
   });
   it("'alnum' keeps letters, digits and spaces only; 'keep' changes nothing", () => {
     expect(collapseWhitespace(removeSpecialChars("I'm on top of the hill and I can see a fire in the woods...", 'alnum'))).toBe(
@@ -106,23 +116,29 @@ describe('urlDecodeKeyword', () => {
 
 describe('cleanTweet', () => {
   it('applies every default step to real tweets', () => {
-    expect(cleanTweet('@aphyr I\u0089\u00db\u00aave been following you this long\u0089\u00db_ Sunk cost fallacy or somethin\u0089\u00db\u00aa')).toBe(
-      "I've been following you this long... Sunk cost fallacy or somethin'",
-    ); // 9250
-    expect(cleanTweet('Buyout Giants Bid To Derail \u00e5\u00a36bn Worldpay IPO \u0089\u00db\u00d2 Sky\u00e5\u00caNews http://t.co/94GjsKUR0r')).toBe(
-      'Buyout Giants Bid To Derail \u00a36bn Worldpay IPO - Sky News',
-    ); // 3435
-    expect(cleanTweet('\u0089\u00db\u00a2\u0089\u00db\u00a2If your lost &amp; alone or your sinking like a stone carry on\u00e5\u00a1\u00e5\u00a1')).toBe(
-      'If your lost & alone or your sinking like a stone carry on',
-    ); // 8717
-    expect(cleanTweet('How Missing Jet\u0089\u00db\u00aas Debris Could Have Floated to R\u00cc\u00a9union - The New York Times http://t.co/pNnUnrnqjA')).toBe(
-      "How Missing Jet's Debris Could Have Floated to R\u00e9union - The New York Times",
-    ); // 3114
+    expect(
+      cleanTweet('@aphyr I\u0089\u00db\u00aave been following you this long\u0089\u00db_ Sunk cost fallacy or somethin\u0089\u00db\u00aa'),
+    ).toBe("I've been following you this long... Sunk cost fallacy or somethin'"); // 9250
+    expect(
+      cleanTweet('Buyout Giants Bid To Derail \u00e5\u00a36bn Worldpay IPO \u0089\u00db\u00d2 Sky\u00e5\u00caNews http://t.co/94GjsKUR0r'),
+    ).toBe('Buyout Giants Bid To Derail \u00a36bn Worldpay IPO - Sky News'); // 3435
+    expect(
+      cleanTweet(
+        '\u0089\u00db\u00a2\u0089\u00db\u00a2If your lost &amp; alone or your sinking like a stone carry on\u00e5\u00a1\u00e5\u00a1',
+      ),
+    ).toBe('If your lost & alone or your sinking like a stone carry on'); // 8717
+    expect(
+      cleanTweet(
+        'How Missing Jet\u0089\u00db\u00aas Debris Could Have Floated to R\u00cc\u00a9union - The New York Times http://t.co/pNnUnrnqjA',
+      ),
+    ).toBe("How Missing Jet's Debris Could Have Floated to R\u00e9union - The New York Times"); // 3114
   });
 
   it('follows the options: lowercase, tokens, no repair', () => {
     const t = 'RT @WIRED: Reddit will now quarantine offensive content http://t.co/zlAGv1U5ZA'; // 7823
-    expect(cleanTweet(t, { lowercase: true, urls: 'token', mentions: 'token' })).toBe('rt @user reddit will now quarantine offensive content url');
+    expect(cleanTweet(t, { lowercase: true, urls: 'token', mentions: 'token' })).toBe(
+      'rt @user reddit will now quarantine offensive content url',
+    );
     expect(cleanTweet(t, { urls: 'keep', mentions: 'keep', specialChars: 'keep' })).toBe(t);
     expect(cleanTweet('I don\u0089\u00db\u00aat', { repairMojibake: false, specialChars: 'keep' })).toBe('I don\u0089\u00db\u00aat');
     expect(cleanTweet('Set goals &amp; DEMOLISH them all!', { decodeHtmlEntities: false })).toBe('Set goals &amp; DEMOLISH them all!'); // 3278

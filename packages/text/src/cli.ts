@@ -37,7 +37,12 @@ export function register(program: Command): void {
     .description('Stage 1: load Kaggle train.csv/test.csv, clean the tweets, write data/text/{train,test}.arrow')
     .option('-c, --config <file>', `stage config (YAML); defaults to ${DEFAULT_CONFIG} if present`)
     .option('--data-dir <dir>', 'folder with train.csv/test.csv or nlp-getting-started/ (default: $TANGENT_DATA_DIR or data/raw)')
-    .option('--set <key=value>', 'override a config field, e.g. --set clean.lowercase=true (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option(
+      '--set <key=value>',
+      'override a config field, e.g. --set clean.lowercase=true (repeatable)',
+      (v: string, acc: string[]) => [...acc, v],
+      [] as string[],
+    )
     .option('--examples <n>', 'also print n rows whose text the cleaning changed (raw -> clean)', (v) => {
       const n = Number(v);
       if (!Number.isInteger(n) || n < 0) fail(`--examples '${v}': expected a whole number >= 0`);

@@ -44,7 +44,13 @@ describe('loadKaggleCsv on the real files', () => {
   });
 
   it('keeps CSV order and the first/last rows intact', () => {
-    expect(train.rows[0]).toEqual({ id: 1, keyword: '', location: '', text: 'Our Deeds are the Reason of this #earthquake May ALLAH Forgive us all', target: 1 });
+    expect(train.rows[0]).toEqual({
+      id: 1,
+      keyword: '',
+      location: '',
+      text: 'Our Deeds are the Reason of this #earthquake May ALLAH Forgive us all',
+      target: 1,
+    });
     expect(train.rows[train.rows.length - 1].id).toBe(10873);
     expect(test.rows[0].id).toBe(0);
   });
@@ -70,20 +76,26 @@ describe('findKaggleFile', () => {
 
   it('fails with one line naming the missing data dir and how to fix it', () => {
     const msg = errorOf(() => findKaggleFile('/nonexistent/tangent-data', 'train.csv'));
-    expect(msg).toMatch(/^\/nonexistent\/tangent-data: data directory not found; set TANGENT_DATA_DIR .*kaggle\.com\/competitions\/nlp-getting-started/);
+    expect(msg).toMatch(
+      /^\/nonexistent\/tangent-data: data directory not found; set TANGENT_DATA_DIR .*kaggle\.com\/competitions\/nlp-getting-started/,
+    );
   });
 
   it('fails with one line when the dir lacks the file', () => {
     const dir = mkdtempSync(join(tmpdir(), 'text-empty-'));
     mkdirSync(join(dir, 'nlp-getting-started'));
-    expect(errorOf(() => findKaggleFile(dir, 'test.csv'))).toMatch(/nlp-getting-started\/test\.csv: test\.csv not found .*TANGENT_DATA_DIR/);
+    expect(errorOf(() => findKaggleFile(dir, 'test.csv'))).toMatch(
+      /nlp-getting-started\/test\.csv: test\.csv not found .*TANGENT_DATA_DIR/,
+    );
   });
 });
 
 describe('loadKaggleCsv errors', () => {
   it('names the missing text column', () => {
     const p = tmpCsv('id,keyword,location,tweet,target\n1,,,hello,0\n');
-    expect(errorOf(() => loadKaggleCsv(p))).toMatch(new RegExp(`^${p}: no 'text' column \\(header is 'id,keyword,location,tweet,target'\\); expected id,keyword,location,text`));
+    expect(errorOf(() => loadKaggleCsv(p))).toMatch(
+      new RegExp(`^${p}: no 'text' column \\(header is 'id,keyword,location,tweet,target'\\); expected id,keyword,location,text`),
+    );
   });
 
   it('names file, row and line of a bad target', () => {
@@ -94,7 +106,9 @@ describe('loadKaggleCsv errors', () => {
   it('rejects non-integer, out-of-range and duplicate ids', () => {
     expect(errorOf(() => loadKaggleCsv(tmpCsv(`${HEADER}1.5,,,a,0\n`)))).toMatch(/row 1 \(line 2\): id '1\.5' is not an int32 integer/);
     expect(errorOf(() => loadKaggleCsv(tmpCsv(`${HEADER}2147483648,,,a,0\n`)))).toMatch(/id '2147483648' is not an int32/);
-    expect(errorOf(() => loadKaggleCsv(tmpCsv(`${HEADER}7,,,a,0\n7,,,b,1\n`)))).toMatch(/row 2 \(line 3\): duplicate id 7 \(first at row 1\)/);
+    expect(errorOf(() => loadKaggleCsv(tmpCsv(`${HEADER}7,,,a,0\n7,,,b,1\n`)))).toMatch(
+      /row 2 \(line 3\): duplicate id 7 \(first at row 1\)/,
+    );
   });
 
   it('rejects a row with the wrong number of fields and broken quoting', () => {

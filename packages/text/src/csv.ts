@@ -54,7 +54,9 @@ export function loadKaggleCsv(path: string): KaggleCsv {
   const header = records[0].record.map((h) => h.trim());
   const missing = REQUIRED.filter((c) => !header.includes(c));
   if (missing.length)
-    fail(`${path}: no '${missing.join("', '")}' column (header is '${header.join(',')}'); expected id,keyword,location,text[,target] as in Kaggle's file (${KAGGLE_URL})`);
+    fail(
+      `${path}: no '${missing.join("', '")}' column (header is '${header.join(',')}'); expected id,keyword,location,text[,target] as in Kaggle's file (${KAGGLE_URL})`,
+    );
   const col = (name: string) => header.indexOf(name);
   const [iId, iKw, iLoc, iText, iTarget] = [col('id'), col('keyword'), col('location'), col('text'), col('target')];
   const hasTarget = iTarget >= 0;
@@ -65,10 +67,12 @@ export function loadKaggleCsv(path: string): KaggleCsv {
     // info.lines is where the record ends; a quoted newline makes it start earlier.
     const line = records[r - 1].info.lines + 1;
     const where = `${path} row ${r} (line ${line}${info.lines > line ? `-${info.lines}` : ''})`;
-    if (record.length !== header.length) fail(`${where}: ${record.length} fields, header has ${header.length}; check quoting or re-download the file`);
+    if (record.length !== header.length)
+      fail(`${where}: ${record.length} fields, header has ${header.length}; check quoting or re-download the file`);
     const idStr = record[iId].trim();
     const id = Number(idStr);
-    if (!/^-?\d+$/.test(idStr) || id < -(2 ** 31) || id >= 2 ** 31) fail(`${where}: id '${idStr}' is not an int32 integer; fix the row or re-download the file`);
+    if (!/^-?\d+$/.test(idStr) || id < -(2 ** 31) || id >= 2 ** 31)
+      fail(`${where}: id '${idStr}' is not an int32 integer; fix the row or re-download the file`);
     const prev = seen.get(id);
     if (prev !== undefined) fail(`${where}: duplicate id ${id} (first at row ${prev}); ids must be unique`);
     seen.set(id, r);

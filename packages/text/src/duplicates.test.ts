@@ -9,7 +9,11 @@ function bruteForce(texts: string[], targets: Array<number | null>) {
   const firstIdx: number[] = [];
   for (let i = 0; i < texts.length; i++) {
     let first = i;
-    for (let j = 0; j < i; j++) if (texts[j] === texts[i]) { first = j; break; }
+    for (let j = 0; j < i; j++)
+      if (texts[j] === texts[i]) {
+        first = j;
+        break;
+      }
     if (first !== i) duplicates++;
     else firstIdx.push(i);
   }
@@ -20,7 +24,10 @@ function bruteForce(texts: string[], targets: Array<number | null>) {
     const members = texts.flatMap((t, k) => (t === texts[i] ? [k] : []));
     if (members.length > 1) duplicateGroups++;
     const ys = new Set(members.map((k) => targets[k]).filter((y) => y !== null));
-    if (ys.size === 2) { conflictingGroups++; conflictingRows += members.length; }
+    if (ys.size === 2) {
+      conflictingGroups++;
+      conflictingRows += members.length;
+    }
   }
   return { rows: texts.length, unique: firstIdx.length, duplicates, duplicateGroups, conflictingGroups, conflictingRows };
 }
@@ -28,7 +35,12 @@ function bruteForce(texts: string[], targets: Array<number | null>) {
 describe('duplicateStats', () => {
   it('counts a small hand-made case', () => {
     expect(duplicateStats(['a', 'b', 'a', 'a', 'c', 'c'], [0, 1, 1, 0, 1, 1])).toEqual({
-      rows: 6, unique: 3, duplicates: 3, duplicateGroups: 2, conflictingGroups: 1, conflictingRows: 3,
+      rows: 6,
+      unique: 3,
+      duplicates: 3,
+      duplicateGroups: 2,
+      conflictingGroups: 1,
+      conflictingRows: 3,
     });
     expect(duplicateStats(['x', 'x'], [null, null]).conflictingGroups).toBe(0);
   });
@@ -43,7 +55,10 @@ describe('duplicateStats', () => {
     const targets = dupRows.map((r) => r.target);
     const fast = duplicateStats(texts, targets);
     expect(fast).toEqual(bruteForce(texts, targets));
-    const all = duplicateStats(rows.map((r) => r.text), rows.map((r) => r.target));
+    const all = duplicateStats(
+      rows.map((r) => r.text),
+      rows.map((r) => r.target),
+    );
     expect(all.duplicates).toBe(fast.duplicates);
     // Known facts about Kaggle's train.csv: 18 texts carry both labels, on 55 rows.
     expect(all.conflictingGroups).toBe(18);

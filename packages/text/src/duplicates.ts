@@ -33,5 +33,12 @@ export function duplicateStats(texts: readonly string[], targets?: ReadonlyArray
       conflictingRows += g.n;
     }
   }
-  return { rows: texts.length, unique: groups.size, duplicates: texts.length - groups.size, duplicateGroups, conflictingGroups, conflictingRows };
+  return {
+    rows: texts.length,
+    unique: groups.size,
+    duplicates: texts.length - groups.size,
+    duplicateGroups,
+    conflictingGroups,
+    conflictingRows,
+  };
 }

@@ -24,8 +24,8 @@ const REAL = {
 // Unicode's CP1252.TXT, bytes 0x80..0x9F (0 = undefined). Kept as code points, not chars, so it is a
 // second transcription of the standard: Node 20's TextDecoder('windows-1252') decodes as latin1.
 const CP1252_TXT = [
-  0x20ac, 0, 0x201a, 0x0192, 0x201e, 0x2026, 0x2020, 0x2021, 0x02c6, 0x2030, 0x0160, 0x2039, 0x0152, 0, 0x017d, 0,
-  0, 0x2018, 0x2019, 0x201c, 0x201d, 0x2022, 0x2013, 0x2014, 0x02dc, 0x2122, 0x0161, 0x203a, 0x0153, 0, 0x017e, 0x0178,
+  0x20ac, 0, 0x201a, 0x0192, 0x201e, 0x2026, 0x2020, 0x2021, 0x02c6, 0x2030, 0x0160, 0x2039, 0x0152, 0, 0x017d, 0, 0, 0x2018, 0x2019,
+  0x201c, 0x201d, 0x2022, 0x2013, 0x2014, 0x02dc, 0x2122, 0x0161, 0x203a, 0x0153, 0, 0x017e, 0x0178,
 ];
 const cp1252Char = (b: number) => (b >= 0x80 && b < 0xa0 ? String.fromCodePoint(CP1252_TXT[b - 0x80] || b) : String.fromCharCode(b));
 
@@ -58,13 +58,17 @@ describe('repairMojibake on real tweets', () => {
     expect(repairMojibake(REAL.eAcute)).toContain('Jet\u2019s Debris Could Have Floated to R\u00e9union -');
     expect(repairMojibake(REAL.trademark)).toBe('Aftershock \u2122 (2010) Full\u2122 Streaming - YouTube http://t.co/vVE3UsesGf');
     expect(repairMojibake(REAL.euro)).toBe('continue over proposed \u20ac... http://t.co/bBm9sR1wOw');
-    expect(repairMojibake(REAL.pound)).toBe('Buyout Giants Bid To Derail \u00a36bn Worldpay IPO \u2013 Sky\u00a0News http://t.co/94GjsKUR0r');
+    expect(repairMojibake(REAL.pound)).toBe(
+      'Buyout Giants Bid To Derail \u00a36bn Worldpay IPO \u2013 Sky\u00a0News http://t.co/94GjsKUR0r',
+    );
     expect(repairMojibake(REAL.nbsp)).toBe('18 bovines rescued 3 smugglers\u00a0nabbed http://t.co/E7fn5G5rUu');
   });
 
   it('turns the truncation mark into an ellipsis, or drops it when asked', () => {
     expect(repairMojibake(REAL.ellipsis)).toBe('@aphyr I\u2019ve been following you this long\u2026 Sunk cost fallacy or somethin\u2019');
-    expect(repairMojibake(REAL.ellipsis, { guessEllipsis: false })).toBe('@aphyr I\u2019ve been following you this long Sunk cost fallacy or somethin\u2019');
+    expect(repairMojibake(REAL.ellipsis, { guessEllipsis: false })).toBe(
+      '@aphyr I\u2019ve been following you this long Sunk cost fallacy or somethin\u2019',
+    );
   });
 
   it('drops a character whose byte was lost, with its placeholder', () => {

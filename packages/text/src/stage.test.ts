@@ -116,7 +116,9 @@ describe('config loading and overrides', () => {
     expect(applyOverrides({}, ['keyword.urlDecode=false'])).toEqual({ keyword: { urlDecode: false } });
   });
   it('fails with one line on a bad field', () => {
-    expect(() => loadTextConfig(join(root, 'configs/pipeline/text.yaml'), ['clean.urls=drop'])).toThrowError(/text\.yaml \(with --set\): field 'clean\.urls': /);
+    expect(() => loadTextConfig(join(root, 'configs/pipeline/text.yaml'), ['clean.urls=drop'])).toThrowError(
+      /text\.yaml \(with --set\): field 'clean\.urls': /,
+    );
     expect(() => loadTextConfig('/nonexistent/text.yaml')).toThrowError(/config file not found: \/nonexistent\/text\.yaml/);
   });
 });
@@ -140,7 +142,10 @@ describe('tangent text (CLI)', () => {
 
   it('runs the stage and prints the summary', () => {
     const out = mkdtempSync(join(tmpdir(), 'text-cli-'));
-    const r = cli(['--config', 'configs/pipeline/text.yaml', '--examples', '2'], { TANGENT_ARTIFACTS_DIR: out, TANGENT_DATA_DIR: paths.rawData() });
+    const r = cli(['--config', 'configs/pipeline/text.yaml', '--examples', '2'], {
+      TANGENT_ARTIFACTS_DIR: out,
+      TANGENT_DATA_DIR: paths.rawData(),
+    });
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/^text train: 7613 rows, targets 0=4342 1=3271/);

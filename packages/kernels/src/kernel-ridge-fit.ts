@@ -1,0 +1,49 @@
+import { fail } from '@tangent/base';
+import { NotPositiveDefiniteError, cholesky, choleskySolve, matVec, type Mat64 } from '@tangent/linalg';
+
+/**
+ * Kernel ridge regression, α = (K + λI)⁻¹ y (Schölkopf & Smola 2002, eq. 4.46; the NTK
+ * predictor at t → ∞ of gradient flow on ½|f − y|² + ½λ|θ − θ0|² with f0 ≈ 0), by Cholesky.
+ * λ = 0 with duplicate inputs makes K singular: that is an error, never NaN; `jitter` adds a
+ * documented ε·mean(diag K) to the diagonal instead when the caller wants interpolation anyway.
+ */
+export function kernelRidgeFit(
+  K: Mat64,
+  y: Float64Array,
+  lambda: number,
+  opts: { jitter?: number; overwrite?: boolean; what?: string } = {},
+): Float64Array {
+  const n = K.rows;
+  if (K.cols !== n) fail(`kernelRidgeFit: kernel must be square, got ${K.rows}×${K.cols}`);
+  if (y.length !== n) fail(`kernelRidgeFit: ${y.length} targets for a ${n}×${n} kernel`);
+  if (!(lambda >= 0) || !Number.isFinite(lambda)) fail(`kernelRidgeFit: lambda must be a finite number ≥ 0, got ${lambda}`);
+  let shift = lambda;
+  if (opts.jitter) {
+    let tr = 0;
+    for (let i = 0; i < n; i++) tr += K.data[i * n + i];
+    shift += (opts.jitter * tr) / Math.max(n, 1);
+  }
+  const A: Mat64 = opts.overwrite ? K : { rows: n, cols: n, data: K.data.slice() };
+  for (let i = 0; i < n; i++) A.data[i * n + i] += shift;
+  let L: Mat64;
+  try {
+    L = cholesky(A, { overwrite: true, what: 'K + λI' });
+  } catch (e) {
+    if (e instanceof NotPositiveDefiniteError)
+      fail(
+        `${opts.what ?? 'kernel ridge'}: K + λI is singular at λ = ${lambda} (pivot ${e.pivot} of ${n}; duplicate or collinear inputs?); ` +
+          `use λ > 0 (lambdas in configs/pipeline/ntk.yaml) or set jitter`,
+      );
+    throw e;
+  }
+  const alpha = choleskySolve(L, y);
+  for (let i = 0; i < n; i++)
+    if (!Number.isFinite(alpha[i])) fail(`${opts.what ?? 'kernel ridge'}: solve produced non-finite weights at λ = ${lambda}; increase λ`);
+  return alpha;
+}
+
+/** ŷ = K_test α, K_test the (test × train) cross kernel. */
+export function kernelRidgePredict(Ktest: Mat64, alpha: Float64Array): Float64Array {
+  if (Ktest.cols !== alpha.length) fail(`kernelRidgePredict: cross kernel has ${Ktest.cols} columns but ${alpha.length} weights`);
+  return matVec(Ktest, alpha);
+}

@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import { mat32, mat64, rng } from '@tangent/linalg';
+import { kernelRidgeFit } from './kernel-ridge-fit.ts';
+import { ntkGram, ntkGramAsync } from './ntk-gram.ts';
+import { ntkRelu2 } from './ntk-relu2.ts';
+import { reluNetKernel } from './relu-kernel-recursion.ts';
+
+function randomMat(n: number, d: number, seed: number) {
+  const r = rng(seed);
+  return mat64(
+    n,
+    d,
+    Float64Array.from({ length: n * d }, () => r.normal() * (0.3 + r.uniform())),
+  );
+}
+const row = (M: { cols: number; data: Float64Array }, i: number) => M.data.subarray(i * M.cols, (i + 1) * M.cols);
+const dot = (a: Float64Array, b: Float64Array) => a.reduce((s, v, i) => s + v * b[i], 0);
+/** Bitwise equality of two float arrays (vitest's deep equal is far too slow on millions of entries). */
+const sameBits = (a: Float64Array, b: Float64Array) =>
+  a.length === b.length && Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+
+describe('ntkGram', () => {
+  const X = randomMat(37, 5, 1),
+    Z = randomMat(23, 5, 2);
+
+  it('symmetric depth-2 NTK equals the closed form entry by entry, across block boundaries', () => {
+    const K = ntkGram(X, undefined, { depth: 2, blockRows: 8 });
+    let worst = 0;
+    for (let i = 0; i < X.rows; i++)
+      for (let j = 0; j < X.rows; j++) {
+        const xi = row(X, i),
+          xj = row(X, j);
+        const ref = ntkRelu2(Math.sqrt(dot(xi, xi)), Math.sqrt(dot(xj, xj)), dot(xi, xj), 5);
+        worst = Math.max(worst, Math.abs(K.data[i * X.rows + j] - ref) / (i === j ? 1e5 : 1));
+        expect(K.data[i * X.rows + j]).toBe(K.data[j * X.rows + i]);
+      }
+    expect(worst).toBeLessThan(1e-13);
+  });
+
+  it('cross kernel with depth 4, bias and NNGP matches the scalar recursion', () => {
+    for (const kind of ['ntk', 'nngp'] as const) {
+      const spec = { depth: 4, sigmaW: 1.2, sigmaB: 0.3 };
+      const K = ntkGram(X, Z, { ...spec, kind, blockRows: 10 });
+      for (let i = 0; i < X.rows; i++)
+        for (let j = 0; j < Z.rows; j++) {
+          const xi = row(X, i),
+            zj = row(Z, j);
+          const s = reluNetKernel(dot(xi, xi), dot(zj, zj), dot(xi, zj), 5, spec);
+          expect(K.data[i * Z.rows + j]).toBeCloseTo(kind === 'ntk' ? s.ntk : s.nngp, 12);
+        }
+    }
+  });
+
+  it('accepts float32 inputs and gives the float64 kernel of their values', () => {
+    const X32 = mat32(X.rows, X.cols, Float32Array.from(X.data));
+    const K32 = ntkGram(X32, undefined, { depth: 2 });
+    const K64 = ntkGram(mat64(X.rows, X.cols, Float64Array.from(X32.data)), undefined, { depth: 2 });
+    expect(K32.data).toEqual(K64.data);
+  });
+
+  it('refuses bad input and oversize kernels with one clear line', () => {
+    const bad = randomMat(4, 3, 3);
+    bad.data[5] = NaN;
+    expect(() => ntkGram(bad)).toThrow(/non-finite input at row 1, column 2/);
+    expect(() => ntkGram(X, randomMat(3, 4, 1))).toThrow(/X has 5 features but Z has 4/);
+    expect(() => ntkGram(X, undefined, { depth: 1 })).toThrow(/depth must be an integer ≥ 2/);
+    expect(() => ntkGram(mat64(60_000, 1), undefined, { depth: 2, maxMemoryGb: 1 })).toThrow(
+      /60000×60000 NTK kernel needs 26\.82 GB .*more than the --max-memory-gb \/ maxMemoryGb limit of 1 GB; raise --max-memory-gb \(maxMemoryGb in configs\/pipeline\/ntk\.yaml\)/,
+    );
+  });
+
+  it('the worker-parallel map gives bit-identical kernels, and its shared memory works with the solvers', async () => {
+    const big = randomMat(2100, 4, 7),
+      other = randomMat(1900, 4, 8);
+    const serial = ntkGram(big, undefined, { depth: 2 });
+    const par = await ntkGramAsync(big, undefined, { depth: 2, threads: 2 });
+    expect(par.data.buffer).toBeInstanceOf(SharedArrayBuffer);
+    expect(sameBits(par.data, serial.data)).toBe(true);
+    const cross = await ntkGramAsync(big, other, { depth: 3, sigmaB: 0.1, kind: 'nngp', threads: 3 });
+    expect(sameBits(cross.data, ntkGram(big, other, { depth: 3, sigmaB: 0.1, kind: 'nngp' }).data)).toBe(true);
+    const y = Float64Array.from({ length: 2100 }, (_, i) => (i % 3 ? 1 : -1));
+    expect(sameBits(kernelRidgeFit(par, y, 1e-3, { overwrite: true }), kernelRidgeFit(serial, y, 1e-3))).toBe(true);
+  });
+});
