@@ -1,13 +1,13 @@
 import { Command } from 'commander';
-import { TangentError } from '@tangent/arrow-io';
-import { commands } from './commands/index.ts';
+import { TangentError } from '@tangent/base';
+import { registerAll } from './commands/index.ts';
 
 const program = new Command('tangent')
   .description('NTK vs finite-width networks: pipeline stages and experiments')
   .showHelpAfterError()
   .configureHelp({ sortSubcommands: false });
 
-for (const register of commands) register(program);
+registerAll(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -36,7 +36,7 @@ export function analyse(inp: AnalysisInputs): Analysis {
   const widths = [...mlp.summary.widths].sort((a, b) => a.width - b.width);
   const comparison: ComparisonRow[] = [
     {
-      method: `${krr.metrics.kernel.toUpperCase()} kernel ridge (depth ${krr.metrics.depth}, λ=${krr.metrics.chosenLambda.toPrecision(3)})`,
+      method: `${krr.metrics.kernel.toUpperCase()} kernel ridge (depth ${krr.metrics.depth}, λ=${krr.metrics.chosen_lambda.toPrecision(3)})`,
       width: null,
       seeds: 1,
       accuracy_mean: krr.metrics.eval.accuracy,
@@ -109,7 +109,7 @@ export function analyse(inp: AnalysisInputs): Analysis {
       yTitle: 'accuracy',
       xLog: true,
       band: { lower: 'lo', upper: 'hi' },
-      marker: { value: krr.metrics.chosenLambda, label: 'chosen' },
+      marker: { value: krr.metrics.chosen_lambda, label: 'chosen' },
     }),
   });
   const initRows = widths
@@ -187,7 +187,7 @@ export function analyse(inp: AnalysisInputs): Analysis {
   for (const h of inp.hybrid) {
     const rows = Object.entries(h.summary)
       .filter(([, s]) => s)
-      .map(([method, s]) => ({ method, value: s!.testMetric.mean, sd: s!.testMetric.sd }));
+      .map(([method, s]) => ({ method, value: s!.test_metric.mean, sd: s!.test_metric.sd }));
     figures.push({
       name: `hybrid_${h.name}`,
       caption: `Hybrid SGD→NTK on ${h.name}: test ${h.metric} per method (mean ± sd over seeds).`,

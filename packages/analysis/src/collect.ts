@@ -1,32 +1,24 @@
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { fail, paths, readArtifact } from '@tangent/arrow-io';
+import { existsSync } from 'node:fs';
+import { fail } from '@tangent/base';
 import {
-  enumerateRuns,
-  historySchema as mlpHistorySchema,
-  loadMlpConfig,
-  readRunMetrics,
-  runDir,
-  runId,
-  type RunKey,
+  checkSubmission,
+  cvSchema,
+  historySchema,
+  krrMetricsSchema,
+  predictionsSchema,
+  readJsonFile,
+  readRunOutcome,
+  type Instance,
+  type KrrMetrics,
   type RunMetrics,
-  type Summary as MlpSummary,
-} from '@tangent/mlp';
-import { cvSchema } from '@tangent/ntk';
-import { textSchema } from '@tangent/text';
-import { parse } from 'csv-parse/sync';
+  type StageContext,
+  type SubmissionCheck,
+} from '@tangent/contracts';
+import { loglogSlope, mean, sd } from '@tangent/kernels';
+import { paths } from '@tangent/arrow-io';
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
 import type { AnalysisConfig } from './config.ts';
-
-/** What the ntk stage reports in data/ntk/<input>/metrics.json (the fields used here). */
-export interface KrrMetrics {
-  kernel: string;
-  depth: number;
-  chosenLambda: number;
-  cv: { solver: string; folds: number; accuracy: { mean: number; sd: number }; f1: { mean: number; sd: number } };
-  loo: { computed: boolean; accuracy: number | null; f1: number | null };
-  eval: { rows: number; accuracy: number; f1: number; fitRows: number };
-  timings: Record<string, number>;
-}
 
 export interface CvRow {
   lambda: number;
@@ -50,71 +42,90 @@ export interface HybridSummary {
   metric: string;
   summary: Record<
     string,
-    { testMetric: { mean: number; sd: number; n: number }; totalSeconds: { mean: number; sd: number; n: number } } | null
+    { test_metric: { mean: number; sd: number; n: number }; total_seconds: { mean: number; sd: number; n: number } } | null
   >;
   thesis: unknown;
 }
 
-export interface SubmissionCheck {
-  file: string;
-  rows: number;
-  positives: number;
+/** Per input (embedder, d): the finite-width runs at the main learning rate, width by width. */
+export interface MlpSummary {
+  ntk_accuracy: number;
+  ntk_f1: number;
+  widths: Array<{
+    width: number;
+    seeds: number;
+    delta_theta_mean: number;
+    delta_theta_sd: number;
+    accuracy_mean: number;
+    accuracy_sd: number;
+    f1_mean: number;
+    kernel_init_error_mean: number | null;
+  }>;
+  delta_theta_loglog_slope: number | null;
+  /** Runs at the main learning rate that diverged and are left out of the means. */
+  diverged_runs: string[];
+}
+
+export interface RunRecord {
+  key: { width: number; seed: number; lr: number };
+  metrics: RunMetrics;
+  history: HistoryRow[];
 }
 
 export interface AnalysisInputs {
   input: string;
   krr: { metrics: KrrMetrics; cv: CvRow[] };
-  mlp: {
-    summary: MlpSummary;
-    mainLr: number;
-    runs: Array<{ key: RunKey; metrics: RunMetrics; history: HistoryRow[] }>;
-    diverged: string[];
-  };
+  mlp: { summary: MlpSummary; mainLr: number; runs: RunRecord[]; diverged: string[] };
   hybrid: HybridSummary[];
   submissions: SubmissionCheck[];
-  /** Every file read, for provenance. */
-  files: string[];
-}
-
-function readJson<T>(path: string, hint: string): T {
-  if (!existsSync(path)) fail(`${path}: not found; ${hint}`);
-  try {
-    return JSON.parse(readFileSync(path, 'utf8')) as T;
-  } catch (e) {
-    fail(`${path}: not valid JSON (${(e as Error).message}); ${hint}`);
-  }
 }
 
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 
-/**
- * A Kaggle submission must be `id,target` with one row per test tweet, ids in test.csv order
- * and 0/1 targets; anything else is rejected on upload, so it is an error here too.
- */
-export function checkSubmission(path: string, testIds: Int32Array): SubmissionCheck {
-  const rows = parse(readFileSync(path, 'utf8'), { columns: true, skip_empty_lines: true }) as Array<Record<string, string>>;
-  const name = path.split('/').pop()!;
-  if (rows.length && !('id' in rows[0] && 'target' in rows[0])) fail(`${path}: header must be 'id,target'; rerun the stage that wrote it`);
-  if (rows.length !== testIds.length) fail(`${path}: ${rows.length} rows, Kaggle expects ${testIds.length}; rerun the stage that wrote it`);
-  let positives = 0;
-  rows.forEach((r, i) => {
-    if (Number(r.id) !== testIds[i]) fail(`${path}: row ${i + 2} has id ${r.id}, expected ${testIds[i]} (test.csv order)`);
-    if (r.target !== '0' && r.target !== '1') fail(`${path}: row ${i + 2} has target '${r.target}', expected 0 or 1`);
-    positives += Number(r.target);
+/** The width-by-width summary of the runs at the main learning rate (diverged runs listed, not averaged). */
+export function summariseRuns(runs: RunRecord[], diverged: string[], mainLr: number, krr: KrrMetrics): MlpSummary {
+  const widths = [...new Set(runs.map((r) => r.key.width))].sort((a, b) => a - b);
+  const rows = widths.map((width) => {
+    const ms = runs.filter((r) => r.key.width === width && r.key.lr === mainLr).map((r) => r.metrics);
+    if (!ms.length) fail(`width ${width}: every seed diverged at lr ${mainLr}; lower grid.lrs[0] in the manifest`);
+    const dt = ms.map((m) => m.delta_theta ?? NaN),
+      acc = ms.map((m) => m.eval_accuracy ?? NaN),
+      f1 = ms.map((m) => m.eval_f1 ?? NaN);
+    const ke = ms.map((m) => m.kernel_init_error).filter((v): v is number => v !== null);
+    return {
+      width,
+      seeds: ms.length,
+      delta_theta_mean: mean(dt),
+      delta_theta_sd: sd(dt),
+      accuracy_mean: mean(acc),
+      accuracy_sd: sd(acc),
+      f1_mean: mean(f1),
+      kernel_init_error_mean: ke.length ? mean(ke) : null,
+    };
   });
-  return { file: name, rows: rows.length, positives };
+  return {
+    ntk_accuracy: krr.eval.accuracy,
+    ntk_f1: krr.eval.f1,
+    widths: rows,
+    delta_theta_loglog_slope: loglogSlope(
+      rows.map((r) => r.width),
+      rows.map((r) => r.delta_theta_mean),
+    ),
+    diverged_runs: diverged.filter((id) => id.endsWith(`-lr${mainLr}`)),
+  };
 }
 
-/** Gather the outputs of the ntk, mlp and (optionally) hybrid stages for one pipeline input. */
-export function collectInputs(cfg: AnalysisConfig): AnalysisInputs {
-  const files: string[] = [];
-  const mlpConfig = loadMlpConfig(cfg.mlpConfig);
-  const ntkDir = paths.artifacts('ntk', mlpConfig.input);
-  const metricsPath = join(ntkDir, 'metrics.json');
-  const metrics = readJson<KrrMetrics>(metricsPath, 'run the ntk stage first: npx nx run @tangent/ntk:run');
-  const cvPath = join(ntkDir, 'cv.arrow');
-  const { table } = readArtifact(cvPath, cvSchema(metrics.cv.folds), 'run the ntk stage first');
-  files.push(metricsPath, cvPath);
+const hybridFileSchema = z.object({
+  metric: z.string(),
+  summary: z.record(z.string(), z.unknown()),
+  thesis: z.unknown(),
+});
+
+/** Gather one input's ntk, mlp and submission outputs (checked against their recorded identities). */
+export function collectInput(ctx: StageContext<AnalysisConfig>, ntk: Instance): AnalysisInputs {
+  const input = ntk.key;
+  const metrics = ctx.readJson(ntk, 'metrics.json', krrMetricsSchema);
+  const { table } = ctx.readArrow(ntk, 'cv.arrow', cvSchema(metrics.cv.folds));
   const cv: CvRow[] = table.toArray().map((r) => ({
     lambda: r.lambda,
     accuracy_mean: r.accuracy_mean,
@@ -124,58 +135,57 @@ export function collectInputs(cfg: AnalysisConfig): AnalysisInputs {
     loo_accuracy: num(r.loo_accuracy),
     selected: r.selected === 1,
   }));
-
-  const summaryPath = paths.artifacts('mlp', 'summary.json');
-  const summary = readJson<MlpSummary>(summaryPath, 'run the mlp stage first: npx nx run @tangent/mlp:run');
-  files.push(summaryPath);
-  // Exactly the runs the current mlp config asks for, not whatever older runs left in data/mlp.
-  const runs: AnalysisInputs['mlp']['runs'] = [];
+  const runs: RunRecord[] = [];
   const diverged: string[] = [];
-  for (const key of enumerateRuns(mlpConfig)) {
-    const metrics = readRunMetrics(key);
-    if (metrics === null) {
-      diverged.push(runId(key));
+  const mine = ctx.deps('mlp').filter((i) => i.key.startsWith(`${input}/`));
+  for (const run of mine) {
+    const m = readRunOutcome(ctx, run);
+    const id = run.key.split('/').pop()!;
+    if (m === null) {
+      diverged.push(id);
       continue;
     }
-    const hPath = join(runDir(key), 'history.arrow');
-    const h = readArtifact(hPath, mlpHistorySchema, 'run the mlp stage first').table;
-    files.push(join(runDir(key), 'metrics.json'), hPath);
-    const history = h
-      .toArray()
-      .map((r) => ({ epoch: r.epoch, train_loss: r.train_loss, eval_accuracy: num(r.eval_accuracy), delta_theta: num(r.delta_theta) }));
-    runs.push({ key, metrics, history });
+    const h = ctx.readArrow(run, 'history.arrow', historySchema).table;
+    const history = h.toArray().map((r) => ({
+      epoch: r.epoch,
+      train_loss: r.train_loss,
+      eval_accuracy: num(r.eval_accuracy),
+      delta_theta: num(r.delta_theta),
+    }));
+    runs.push({ key: { width: run.point.width!, seed: run.point.seed!, lr: run.point.lr! }, metrics: m, history });
   }
+  const mainLr = ctx.config.grid.lrs[0];
+  const summary = summariseRuns(runs, diverged, mainLr, metrics);
+
+  // Kaggle format checks of this input's submissions, against the test ids in test.csv order.
+  const pred = ctx.readArrow(ntk, 'predictions.arrow', predictionsSchema).table;
+  const split = pred.getChild('split')!;
+  const idCol = pred.getChild('id')!;
+  const testIds: number[] = [];
+  for (let i = 0; i < pred.numRows; i++) if (split.get(i) === 'test') testIds.push(idCol.get(i) as number);
+  const subs = [
+    { dep: ntk, file: 'submission.csv' },
+    ...ctx
+      .deps('mlp-submit')
+      .filter((i) => i.key.startsWith(`${input}/`))
+      .map((dep) => ({ dep, file: 'submission.csv' })),
+  ];
+  const submissions = subs.map(({ dep, file }) => {
+    const path = ctx.path(dep, file);
+    if (!existsSync(path)) fail(`${path}: not found; rerun: npx tangent ${dep.stage} --key ${dep.key}`);
+    ctx.track(path);
+    const check = checkSubmission(path, readFileSync(path, 'utf8'), testIds);
+    return { ...check, file: `${dep.key.replace(/\//g, '-')}.csv` };
+  });
 
   const hybrid: HybridSummary[] = [];
-  for (const name of cfg.hybrid) {
+  for (const name of ctx.config.hybrid) {
     const p = paths.artifacts('hybrid', name, 'metrics.json');
     if (!existsSync(p)) continue;
-    const j = readJson<{ metric: string; summary: HybridSummary['summary']; thesis: unknown }>(p, 'rerun the experiment');
-    files.push(p);
-    hybrid.push({ name, metric: j.metric, summary: j.summary, thesis: j.thesis });
+    const r = hybridFileSchema.safeParse(readJsonFile(p, `rerun the experiment: npx tangent experiment --config configs/${name}.yaml`));
+    if (!r.success) fail(`${p}: field '${r.error.issues[0].path.join('.')}': ${r.error.issues[0].message}; rerun the experiment`);
+    ctx.track(p);
+    hybrid.push({ name, metric: r.data.metric, summary: r.data.summary as HybridSummary['summary'], thesis: r.data.thesis });
   }
-
-  const testPath = paths.artifacts('text', 'test.arrow');
-  const testIds = Int32Array.from(
-    readArtifact(testPath, textSchema, 'run the text stage first').table.getChild('id')!.toArray() as Int32Array,
-  );
-  files.push(testPath);
-  const subDir = paths.artifacts('submissions');
-  const submissions = existsSync(subDir)
-    ? readdirSync(subDir)
-        .filter((f) => f.endsWith('.csv'))
-        .sort()
-        .map((f) => {
-          files.push(join(subDir, f));
-          return checkSubmission(join(subDir, f), testIds);
-        })
-    : [];
-  return {
-    input: mlpConfig.input,
-    krr: { metrics, cv },
-    mlp: { summary, mainLr: mlpConfig.lrs[0], runs, diverged },
-    hybrid,
-    submissions,
-    files,
-  };
+  return { input, krr: { metrics, cv }, mlp: { summary, mainLr, runs, diverged }, hybrid, submissions };
 }

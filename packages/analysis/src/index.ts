@@ -4,4 +4,4 @@ export * from './collect.ts';
 export * from './config.ts';
 export * from './report.ts';
 export * from './stage.ts';
-export { register } from './cli.ts';
+export * from './submissions.ts';

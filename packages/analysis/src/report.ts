@@ -41,8 +41,8 @@ export function renderReport(inp: AnalysisInputs, a: Analysis, svgs: Record<stri
             .filter(([, s]) => s)
             .map(([method, s]) => [
               method,
-              `${s!.testMetric.mean.toFixed(4)} ± ${s!.testMetric.sd.toFixed(4)} (n=${s!.testMetric.n})`,
-              s!.totalSeconds.mean.toFixed(2),
+              `${s!.test_metric.mean.toFixed(4)} ± ${s!.test_metric.sd.toFixed(4)} (n=${s!.test_metric.n})`,
+              s!.total_seconds.mean.toFixed(2),
             ]),
         ),
     )
@@ -63,7 +63,7 @@ figcaption{font-size:.85em;color:#555}code{background:#f4f4f4;padding:0 .2em}
 <h1>NTK vs finite-width networks: ${esc(inp.input)}</h1>
 <p>Kernel ridge regression with the analytical ${esc(m.kernel.toUpperCase())} (depth ${m.depth}) against 2-layer ReLU MLPs in
 NTK parameterisation trained by gradient descent on the same labels (±1, squared loss) and the same
-fit/eval split (${m.eval.fitRows} fit rows, ${m.eval.rows} eval rows). λ = ${m.chosenLambda.toPrecision(4)} chosen by
+fit/eval split (${m.eval.fit_rows} fit rows, ${m.eval.rows} eval rows). λ = ${m.chosen_lambda.toPrecision(4)} chosen by
 ${m.cv.folds}-fold cross-validation (${esc(m.cv.solver)}): CV accuracy ${pct(m.cv.accuracy.mean, m.cv.accuracy.sd)} %.
 Generated ${esc(createdAt)}.</p>
 <h2>Expected observations</h2>${checks}

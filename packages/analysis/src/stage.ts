@@ -1,16 +1,16 @@
 import { Field, Float64, Int32, Utf8 } from 'apache-arrow';
-import { buildTable, defineSchema, paths, provenance, writeArtifacts } from '@tangent/arrow-io';
+import { buildTable, defineSchema } from '@tangent/arrow-io';
+import { defineStage, type OutputFile } from '@tangent/contracts';
 import { analyse, type Analysis } from './analyse.ts';
 import { renderSvg } from './charts.ts';
-import { collectInputs } from './collect.ts';
-import type { AnalysisConfig } from './config.ts';
+import { collectInput } from './collect.ts';
+import { analysisConfigSchema } from './config.ts';
 import { renderReport } from './report.ts';
 
-export const STAGE = 'analysis';
 export const STAGE_VERSION = '1';
 
 const f64 = (name: string) => new Field(name, new Float64(), true);
-/** data/analysis/comparison.arrow: one row per method on the shared eval split. */
+/** data/analysis/<input>/comparison.arrow: one row per method on the shared eval split. */
 export const comparisonSchema = defineSchema('analysis-comparison', [
   new Field('method', new Utf8(), false),
   new Field('width', new Int32(), true),
@@ -22,61 +22,69 @@ export const comparisonSchema = defineSchema('analysis-comparison', [
   f64('kernel_init_error_mean'),
 ]);
 
-export interface AnalysisResult {
-  analysis: Analysis;
-  outputs: { report: string; comparison: string; summary: string; figures: string[] };
-}
-
-/** Read the ntk/mlp/hybrid outputs, compare, render figures and write the report as one unit. */
-export async function runAnalysis(cfg: AnalysisConfig): Promise<AnalysisResult> {
-  const inputs = collectInputs(cfg);
-  const analysis = analyse(inputs);
-  const svgs: Record<string, string> = {};
-  for (const f of analysis.figures) svgs[f.name] = await renderSvg(f.spec);
-  const createdAt = new Date().toISOString();
-  const dir = (...p: string[]) => paths.artifacts(STAGE, inputs.input, ...p);
-  const c = analysis.comparison;
-  const table = buildTable(comparisonSchema, {
-    method: c.map((r) => r.method),
-    width: c.map((r) => r.width),
-    seeds: Int32Array.from(c, (r) => r.seeds),
-    accuracy_mean: c.map((r) => r.accuracy_mean),
-    accuracy_sd: c.map((r) => r.accuracy_sd),
-    f1_mean: c.map((r) => r.f1_mean),
-    delta_theta_mean: c.map((r) => r.delta_theta_mean),
-    kernel_init_error_mean: c.map((r) => r.kernel_init_error_mean),
-  });
-  const meta = await provenance({
-    stage: STAGE,
-    stageVersion: STAGE_VERSION,
-    config: cfg,
-    inputs: inputs.files,
-    dtype: 'float64',
-    seed: null,
-    extra: { slopes: analysis.slopes },
-  });
-  const summary = {
-    input: inputs.input,
-    krr: { lambda: inputs.krr.metrics.chosenLambda, accuracy: inputs.krr.metrics.eval.accuracy, f1: inputs.krr.metrics.eval.f1 },
-    slopes: analysis.slopes,
-    checks: analysis.checks,
-    comparison: c,
-    submissions: inputs.submissions,
-    createdAt,
-  };
-  const outputs = {
-    report: dir('report.html'),
-    comparison: dir('comparison.arrow'),
-    summary: dir('summary.json'),
-    figures: analysis.figures.map((f) => dir('figures', `${f.name}.svg`)),
-  };
-  writeArtifacts(
-    [{ path: outputs.comparison, schema: comparisonSchema, table, meta: { ...meta, createdAt } }],
-    [
-      { path: outputs.report, data: renderReport(inputs, analysis, svgs, createdAt) },
-      { path: outputs.summary, data: `${JSON.stringify(summary, null, 2)}\n` },
-      ...analysis.figures.map((f, i) => ({ path: outputs.figures[i], data: svgs[f.name] })),
-    ],
-  );
-  return { analysis, outputs };
-}
+/**
+ * Stage 6: per input (embedder, d), kernel regression against the finite-width networks: the
+ * comparison table, the theory checks, figures and an HTML report in data/analysis/<input>/, and
+ * data/analysis/summary.json across inputs — all published in one commit.
+ */
+export const analysisStage = defineStage({
+  name: 'analysis',
+  version: STAGE_VERSION,
+  description: 'compare kernel regression with the finite-width MLPs: figures, HTML report, summaries -> data/analysis/',
+  configSchema: analysisConfigSchema,
+  inputs: ['ntk', 'mlp', 'mlp-submit'],
+  outputs: ['summary.json', '*/report.html', '*/comparison.arrow', '*/summary.json', '*/figures/*.svg'],
+  async run(ctx) {
+    const files: OutputFile[] = [];
+    const perInput: Array<Record<string, unknown>> = [];
+    const lines: string[] = [];
+    for (const ntk of ctx.deps('ntk')) {
+      const inputs = collectInput(ctx, ntk);
+      const analysis = analyse(inputs);
+      const svgs: Record<string, string> = {};
+      for (const f of analysis.figures) svgs[f.name] = await renderSvg(f.spec);
+      const c = analysis.comparison;
+      const table = buildTable(comparisonSchema, {
+        method: c.map((r) => r.method),
+        width: c.map((r) => r.width),
+        seeds: Int32Array.from(c, (r) => r.seeds),
+        accuracy_mean: c.map((r) => r.accuracy_mean),
+        accuracy_sd: c.map((r) => r.accuracy_sd),
+        f1_mean: c.map((r) => r.f1_mean),
+        delta_theta_mean: c.map((r) => r.delta_theta_mean),
+        kernel_init_error_mean: c.map((r) => r.kernel_init_error_mean),
+      });
+      const summary = {
+        input: inputs.input,
+        krr: { lambda: inputs.krr.metrics.chosen_lambda, accuracy: inputs.krr.metrics.eval.accuracy, f1: inputs.krr.metrics.eval.f1 },
+        mlp: inputs.mlp.summary,
+        slopes: analysis.slopes,
+        checks: analysis.checks,
+        comparison: c,
+        submissions: inputs.submissions,
+      };
+      perInput.push(summary);
+      const dir = inputs.input;
+      files.push(
+        {
+          name: `${dir}/comparison.arrow`,
+          schema: comparisonSchema,
+          table,
+          dtype: 'float64',
+          seed: null,
+          extra: { slopes: analysis.slopes },
+        },
+        { name: `${dir}/summary.json`, json: summary },
+        { name: `${dir}/report.html`, text: renderReport(inputs, analysis, svgs, new Date().toISOString()) },
+        ...analysis.figures.map((f) => ({ name: `${dir}/figures/${f.name}.svg`, text: svgs[f.name] })),
+      );
+      lines.push(
+        `analysis ${dir}:`,
+        ...analysis.checks.map((k) => `  ${k.holds === null ? 'n/a' : k.holds ? 'yes' : 'NO '}  ${k.claim}: ${k.measured}`),
+      );
+      lines.push(`  report: ${ctx.outDir}/${dir}/report.html`);
+    }
+    files.push({ name: 'summary.json', json: { inputs: perInput } });
+    return { files, summary: lines.join('\n') };
+  },
+});

@@ -6,3 +6,4 @@ export * from './config.ts';
 export * from './hash.ts';
 export * from './paths.ts';
 export * from './stage.ts';
+export * from './publish.ts';

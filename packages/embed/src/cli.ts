@@ -1,12 +1,10 @@
-import { fail, readConfigFile, validateConfig } from '@tangent/arrow-io';
+import { fail } from '@tangent/base';
+import { validateConfig } from '@tangent/arrow-io';
 import type { Command } from 'commander';
 import { embedConfigSchema, MODEL_KINDS, type EmbedConfig, type ModelKind } from './config.ts';
-import { embedCsv, runEmbed } from './stage.ts';
+import { embedCsv } from './stage.ts';
 
-const DEFAULT_CONFIG = 'configs/pipeline/embed.yaml';
-
-interface CliOptions {
-  config?: string;
+export interface CliOptions {
   input?: string;
   textColumn: string;
   idColumn?: string;
@@ -20,10 +18,9 @@ interface CliOptions {
   threads?: string;
 }
 
-/** The YAML config (a missing default file means all defaults) with command-line overrides applied. */
-export function loadEmbedConfig(path: string | undefined, overrides: CliOptions): EmbedConfig {
-  const { file, raw } = readConfigFile(path, DEFAULT_CONFIG);
-  const merged = structuredClone(raw) as Record<string, unknown> & { minilm?: Record<string, unknown>; useLite?: Record<string, unknown> };
+/** An embed config from a base section (e.g. the manifest's) with command-line overrides applied. */
+export function embedConfigWithFlags(base: Record<string, unknown>, overrides: CliOptions, source = 'embed options'): EmbedConfig {
+  const merged = structuredClone(base) as Record<string, unknown> & { minilm?: Record<string, unknown>; useLite?: Record<string, unknown> };
   const num = (flag: string, v: string) => {
     const n = Number(v);
     if (!Number.isInteger(n)) fail(`${flag} '${v}': expected a whole number`);
@@ -47,66 +44,69 @@ export function loadEmbedConfig(path: string | undefined, overrides: CliOptions)
   const flagged = [overrides.model, overrides.batchSize, overrides.modelId, overrides.dtype, overrides.threads].some(
     (v) => v !== undefined,
   );
-  return validateConfig(merged, embedConfigSchema, flagged ? `${file} (with command-line flags)` : file);
+  return validateConfig(merged, embedConfigSchema, flagged ? `${source} (with command-line flags)` : source);
 }
 
-export function register(program: Command): void {
-  program
-    .command('embed')
-    .description('Stage 2: sentence embeddings of the cleaned tweets (USE-lite offline, or MiniLM), or of any CSV column with --input')
-    .option('-c, --config <file>', `stage config (YAML); defaults to ${DEFAULT_CONFIG} if present`)
-    .option('-m, --model <name>', `embedding model: ${MODEL_KINDS.join(' | ')} (overrides the config)`)
-    .option('--model-id <id>', 'MiniLM: Hub id or folder under $TANGENT_MODELS_DIR (default Xenova/all-MiniLM-L6-v2)')
-    .option('--dtype <fp32|q8>', 'MiniLM weights: fp32 (onnx/model.onnx) or q8 (onnx/model_quantized.onnx)')
-    .option('--threads <n>', 'onnxruntime intra-op threads (MiniLM) or worker threads (USE-lite); 0 = one per core')
-    .option('-b, --batch-size <n>', 'texts per forward pass (batches are formed in token-length order)')
-    .option('-i, --input <csv>', 'embed a column of this CSV instead of running the pipeline stage')
-    .option('--text-column <name>', 'with --input: column to embed', 'text')
-    .option('--id-column <name>', 'with --input: integer id column (default: row number from 0)')
-    .option('--target-column <name>', 'with --input: integer label column copied to `target` (empty = null)')
-    .option('--split <name>', "with --input: value of the `split` column (default: the file's base name)")
-    .option('-o, --out <file.arrow>', 'with --input: output Arrow file (required with --input)')
-    .addHelpText(
-      'after',
-      `
-Pipeline mode (no --input): reads $TANGENT_ARTIFACTS_DIR (default data)/text/{train,test}.arrow and
-writes data/embed/<model>/{train,test}.arrow with columns id, split, target, embedding (FixedSizeList<Float32>[dim]).
+/**
+ * The embed command's CSV mode (`tangent embed --input any.csv --out vectors.arrow`), added to the
+ * generated pipeline command: a library entry that needs no manifest or pipeline.
+ */
+export const embedCli = {
+  configure(cmd: Command): void {
+    cmd
+      .option('-m, --model <name>', `CSV mode: embedding model: ${MODEL_KINDS.join(' | ')}`)
+      .option('--model-id <id>', 'MiniLM: Hub id or folder under $TANGENT_MODELS_DIR (default Xenova/all-MiniLM-L6-v2)')
+      .option('--dtype <fp32|q8>', 'MiniLM weights: fp32 (onnx/model.onnx) or q8 (onnx/model_quantized.onnx)')
+      .option('--threads <n>', 'onnxruntime intra-op threads (MiniLM) or worker threads (USE-lite); 0 = one per core')
+      .option('-b, --batch-size <n>', 'texts per forward pass (batches are formed in token-length order)')
+      .option('-i, --input <csv>', 'embed a column of this CSV instead of running the pipeline stage')
+      .option('--text-column <name>', 'with --input: column to embed', 'text')
+      .option('--id-column <name>', 'with --input: integer id column (default: row number from 0)')
+      .option('--target-column <name>', 'with --input: integer label column copied to `target` (empty = null)')
+      .option('--split <name>', "with --input: value of the `split` column (default: the file's base name)")
+      .option('-o, --out <file.arrow>', 'with --input: output Arrow file (required with --input)')
+      .addHelpText(
+        'after',
+        `
 CSV mode: tangent embed --input tweets.csv --text-column text --id-column id --model use-lite --out tweets.arrow
+writes id, split, target, embedding (FixedSizeList<Float32>[dim]); needs no manifest.
 MiniLM reads $TANGENT_MODELS_DIR/<model-id>/ (transformers.js layout) or, if unset, downloads from the Hugging Face Hub.`,
-    )
-    .action(async (opts: CliOptions) => {
-      if (opts.input === undefined) {
-        for (const [flag, v] of [
-          ['--out', opts.out],
-          ['--id-column', opts.idColumn],
-          ['--target-column', opts.targetColumn],
-          ['--split', opts.split],
-        ] as const)
-          if (v !== undefined) fail(`${flag} only applies with --input <csv>; drop it or add --input`);
-        const config = loadEmbedConfig(opts.config, opts);
-        const r = await runEmbed(config);
-        process.stdout.write(
-          `embed: ${r.rows.train} train + ${r.rows.test} test texts -> ${r.outDir} in ${r.seconds.toFixed(1)} s (${r.perSecond.toFixed(1)} texts/s)\n` +
-            `  settings: ${JSON.stringify(r.settings)}\n`,
-        );
-        return;
-      }
-      if (!opts.out) fail('--out <file.arrow> is required with --input');
-      if (!opts.out.endsWith('.arrow')) fail(`--out '${opts.out}': expected a path ending in .arrow`);
-      const config = loadEmbedConfig(opts.config, opts);
-      const r = await embedCsv({
-        input: opts.input,
-        textColumn: opts.textColumn,
-        idColumn: opts.idColumn,
-        targetColumn: opts.targetColumn,
-        split: opts.split,
-        out: opts.out,
-        model: config.model,
-        config,
-      });
-      process.stdout.write(
-        `embed: ${r.ids.length} texts -> ${opts.out} (dim ${r.dim}) in ${r.seconds.toFixed(1)} s (${(r.ids.length / r.seconds).toFixed(1)} texts/s)\n` +
-          `  settings: ${JSON.stringify(r.settings)}\n`,
       );
+  },
+  /** Handles CSV mode and returns true; false leaves the pipeline mode to the generated command. */
+  async run(opts: CliOptions): Promise<boolean> {
+    if (opts.input === undefined) {
+      for (const [flag, v] of [
+        ['--out', opts.out],
+        ['--id-column', opts.idColumn],
+        ['--target-column', opts.targetColumn],
+        ['--split', opts.split],
+        ['--model', opts.model],
+        ['--model-id', opts.modelId],
+        ['--dtype', opts.dtype],
+        ['--threads', opts.threads],
+        ['--batch-size', opts.batchSize],
+      ] as const)
+        if (v !== undefined) fail(`${flag} only applies with --input <csv>; in the pipeline, set it in the manifest's embed section`);
+      return false;
+    }
+    if (!opts.out) fail('--out <file.arrow> is required with --input');
+    if (!opts.out.endsWith('.arrow')) fail(`--out '${opts.out}': expected a path ending in .arrow`);
+    const config = embedConfigWithFlags({}, opts);
+    const r = await embedCsv({
+      input: opts.input,
+      textColumn: opts.textColumn,
+      idColumn: opts.idColumn,
+      targetColumn: opts.targetColumn,
+      split: opts.split,
+      out: opts.out,
+      model: config.model,
+      config,
     });
-}
+    process.stdout.write(
+      `embed: ${r.ids.length} texts -> ${opts.out} (dim ${r.dim}) in ${r.seconds.toFixed(1)} s (${(r.ids.length / r.seconds).toFixed(1)} texts/s)\n` +
+        `  settings: ${JSON.stringify(r.settings)}\n`,
+    );
+    return true;
+  },
+};

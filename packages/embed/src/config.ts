@@ -30,8 +30,8 @@ export const embedConfigSchema = z
     model: z.enum(MODEL_KINDS).default('use-lite'),
     /** Texts per forward pass, taken in order of token length. */
     batchSize: z.number().int().min(1).max(4096).default(32),
-    /** data/embed/<outName>/; default: the model's name (use-lite, minilm, minilm-<id>-<dtype>). */
-    outName: z
+    /** The embedder's name in the manifest grid (set by the pipeline; data/embed/<name>/). */
+    name: z
       .string()
       .regex(/^[A-Za-z0-9._-]+$/, 'a folder name (letters, digits, . _ -)')
       .optional(),

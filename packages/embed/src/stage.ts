@@ -1,49 +1,55 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import {
-  buildTable,
-  fail,
-  fixedSizeListVector,
-  log,
-  paths,
-  provenance,
-  readArtifact,
-  writeArtifact,
-  writeArtifacts,
-  type ArtifactMeta,
-} from '@tangent/arrow-io';
-import { SPLITS, textSchema, type Split } from '@tangent/text';
+import type { Table } from 'apache-arrow';
+import { buildTable, fixedSizeListVector, provenance, writeArtifact, type ArtifactMeta } from '@tangent/arrow-io';
+import { fail, log } from '@tangent/base';
+import { defineStage, embeddingSchema, SPLITS, textSchema, type Split } from '@tangent/contracts';
 import { parse } from 'csv-parse/sync';
 import { embedConfigSchema, type EmbedConfig, type ModelKind } from './config.ts';
 import { embedTexts, type Embedder } from './embedder.ts';
-import { defaultOutName, loadEmbedder } from './models.ts';
-import { embeddingSchema } from './schema.ts';
+import { loadEmbedder } from './models.ts';
 
-export const STAGE = 'embed';
 export const STAGE_VERSION = '1';
 
-export interface EmbedResult {
-  outDir: string;
-  outputs: Record<Split, string>;
-  meta: Record<Split, ArtifactMeta>;
-  rows: Record<Split, number>;
-  seconds: number;
-  perSecond: number;
-  settings: Record<string, unknown>;
-}
-
 /**
- * The pipeline stage: data/text/{train,test}.arrow (cleaned `text`) -> data/embed/<name>/.
- * Both splits are embedded before either file is written, so a failure leaves no partial output.
+ * Stage 2: data/text/{train,test}.arrow (cleaned `text`) -> data/embed/<embedder>/{train,test}.arrow.
+ * Both splits are embedded before anything is published, in one commit.
  */
-export async function runEmbed(config: EmbedConfig, opts: { embedder?: Embedder } = {}): Promise<EmbedResult> {
-  const inputs = Object.fromEntries(SPLITS.map((s) => [s, paths.artifacts('text', `${s}.arrow`)])) as Record<Split, string>;
-  const tables = Object.fromEntries(
-    SPLITS.map((s) => [s, readArtifact(inputs[s], textSchema, 'run `tangent text` first').table]),
-  ) as Record<Split, ReturnType<typeof readArtifact>['table']>;
+export const embedStage = defineStage({
+  name: 'embed',
+  version: STAGE_VERSION,
+  description: 'sentence embeddings of the cleaned tweets (USE-lite offline, or MiniLM) -> data/embed/<embedder>/',
+  configSchema: embedConfigSchema,
+  inputs: ['text'],
+  outputs: ['train.arrow', 'test.arrow'],
+  async run(ctx) {
+    const text = ctx.dep('text');
+    const tables = Object.fromEntries(SPLITS.map((s) => [s, ctx.readArrow(text, `${s}.arrow`, textSchema).table])) as Record<Split, Table>;
+    for (const s of SPLITS)
+      if (tables[s].numRows === 0) fail(`${ctx.path(text, `${s}.arrow`)}: no rows to embed; rerun the text stage on a CSV with rows`);
+    const r = await embedSplits(ctx.config, tables);
+    const total = tables.train.numRows + tables.test.numRows;
+    return {
+      files: SPLITS.map((s) => ({
+        name: `${s}.arrow`,
+        schema: embeddingSchema(r.dim),
+        table: r.tables[s],
+        dtype: 'float32',
+        seed: null,
+        extra: { ...r.extra, split: s },
+      })),
+      summary: `embed: ${tables.train.numRows} train + ${tables.test.numRows} test texts -> ${ctx.outDir} in ${r.seconds.toFixed(1)} s (${(total / r.seconds).toFixed(1)} texts/s)\n  settings: ${JSON.stringify(r.extra.settings)}`,
+    };
+  },
+});
+
+/** Embed the `text` column of both splits with one embedder (library entry of the stage). */
+export async function embedSplits(
+  config: EmbedConfig,
+  tables: Record<Split, Table>,
+  opts: { embedder?: Embedder } = {},
+): Promise<{ tables: Record<Split, Table>; dim: number; seconds: number; extra: Record<string, unknown> }> {
   const embedder = opts.embedder ?? (await loadEmbedder(config));
-  const outName = config.outName ?? defaultOutName(config);
-  const outDir = paths.artifacts('embed', outName);
   const t0 = performance.now();
   const vectors = {} as Record<Split, Float32Array>;
   try {
@@ -55,10 +61,20 @@ export async function runEmbed(config: EmbedConfig, opts: { embedder?: Embedder 
     if (!opts.embedder) await embedder.dispose();
   }
   const seconds = (performance.now() - t0) / 1000;
-  const rows = Object.fromEntries(SPLITS.map((s) => [s, tables[s].numRows])) as Record<Split, number>;
-  const total = rows.train + rows.test;
+  const total = tables.train.numRows + tables.test.numRows;
   const schema = embeddingSchema(embedder.dim);
-  const extraBase = {
+  const out = {} as Record<Split, Table>;
+  for (const s of SPLITS) {
+    const t = tables[s];
+    out[s] = buildTable(schema, {
+      id: t.getChild('id')!.toArray() as Int32Array,
+      split: t.getChild('split')!.toArray() as string[],
+      // Iterate rather than toArray(): toArray() drops the validity bitmap and turns nulls into 0.
+      target: Array.from(t.getChild('target')! as Iterable<number | null>),
+      embedding: fixedSizeListVector(vectors[s], embedder.dim),
+    });
+  }
+  const extra = {
     model: config.model,
     name: embedder.name,
     dim: embedder.dim,
@@ -66,37 +82,7 @@ export async function runEmbed(config: EmbedConfig, opts: { embedder?: Embedder 
     seconds: +seconds.toFixed(3),
     perSecond: +(total / seconds).toFixed(2),
   };
-  const artifacts = [];
-  for (const s of SPLITS) {
-    const t = tables[s];
-    const table = buildTable(schema, {
-      id: t.getChild('id')!.toArray() as Int32Array,
-      split: t.getChild('split')!.toArray() as string[],
-      // Iterate rather than toArray(): toArray() drops the validity bitmap and turns nulls into 0.
-      target: Array.from(t.getChild('target')! as Iterable<number | null>),
-      embedding: fixedSizeListVector(vectors[s], embedder.dim),
-    });
-    const meta = await provenance({
-      stage: STAGE,
-      stageVersion: STAGE_VERSION,
-      config,
-      inputs: [inputs[s]],
-      dtype: 'float32',
-      seed: null,
-      extra: { ...extraBase, split: s },
-    });
-    artifacts.push({ path: `${outDir}/${s}.arrow`, schema, table, meta });
-  }
-  const metas = writeArtifacts(artifacts);
-  return {
-    outDir,
-    outputs: { train: artifacts[0].path, test: artifacts[1].path },
-    meta: { train: metas[0], test: metas[1] },
-    rows,
-    seconds,
-    perSecond: total / seconds,
-    settings: embedder.settings,
-  };
+  return { tables: out, dim: embedder.dim, seconds, extra };
 }
 
 export interface EmbedCsvOptions {
@@ -202,7 +188,7 @@ export async function embedCsv(opts: EmbedCsvOptions): Promise<EmbedCsvResult> {
       input: { file: basename(input), textColumn, idColumn: idColumn ?? null, targetColumn: targetColumn ?? null, split },
     };
     const meta = await provenance({
-      stage: STAGE,
+      stage: 'embed',
       stageVersion: STAGE_VERSION,
       config: runConfig,
       inputs: [input],

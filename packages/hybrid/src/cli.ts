@@ -1,25 +1,24 @@
 import type { Command } from 'commander';
+import { fail } from '@tangent/base';
 import { loadExperiment } from './config.ts';
-import { runExperiment } from './stage.ts';
+import { hybridStage, runExperiment } from './stage.ts';
 
-/** `tangent experiment --config <file.yaml>`: the hybrid SGD → NTK experiment. */
+/** `tangent experiment --config <file.yaml>`: the hybrid stage, configured by its own experiment file. */
 export function register(program: Command): void {
   program
     .command('experiment')
-    .description('hybrid SGD → NTK training: SGD until a lazy-regime heuristic fires, then NTK 1/2/3 vs continued SGD')
+    .description(hybridStage.description)
     .requiredOption('-c, --config <file>', 'experiment config (YAML), e.g. configs/wine_quality.yaml')
     .option('--seeds <list>', 'override the seeds, comma-separated (e.g. 0,1,2)')
-    .option('--out <dir>', 'output folder (default data/hybrid/<experiment>)')
-    .action(async (o: { config: string; seeds?: string; out?: string }) => {
+    .addHelpText('after', `\nOutputs in $TANGENT_ARTIFACTS_DIR (default data)/hybrid/<experiment>/: ${hybridStage.outputs.join(', ')}.`)
+    .action(async (o: { config: string; seeds?: string }) => {
       const cfg = loadExperiment(o.config);
       if (o.seeds) {
         const seeds = o.seeds.split(',').map((s) => Number(s.trim()));
-        if (seeds.some((s) => !Number.isInteger(s) || s < 0)) {
-          const { fail } = await import('@tangent/arrow-io');
+        if (seeds.some((s) => !Number.isInteger(s) || s < 0))
           fail(`--seeds: '${o.seeds}' must be comma-separated non-negative integers, e.g. 0,1,2`);
-        }
         cfg.seeds = seeds;
       }
-      await runExperiment(cfg, { outDir: o.out });
+      await runExperiment(cfg);
     });
 }

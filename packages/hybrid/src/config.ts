@@ -132,7 +132,9 @@ export const ntkSchema = z
 export const experimentSchema = z
   .object({
     /** Output folder name: data/hybrid/<experiment>/. */
-    experiment: z.string().regex(/^[A-Za-z0-9_.-]+$/, { message: 'use letters, digits, _ . - only' }),
+    experiment: z
+      .string()
+      .regex(/^[A-Za-z0-9_-][A-Za-z0-9_.-]*$/, { message: 'a folder name: letters, digits, _ . - (not starting with a dot)' }),
     seeds: z.array(z.number().int().nonnegative()).min(1).default([0]),
     data: dataSchema,
     model: modelSchema.default({

@@ -3,17 +3,26 @@
  * data/hybrid/<experiment>/{history,results,ntk_trace}.arrow + metrics.json (provenance in each)
  * and a printed comparison table (mean ± sd over seeds).
  */
-import { join } from 'node:path';
 import { Field, Float64, Int32, Utf8 } from 'apache-arrow';
-import { buildTable, defineSchema, hashJson, log, paths, provenance, writeArtifact, writeFileAtomic } from '@tangent/arrow-io';
+import { buildTable, defineSchema } from '@tangent/arrow-io';
+import { log } from '@tangent/base';
+import {
+  DEFAULT_PROFILE,
+  defineStage,
+  gridSchema,
+  runInstance,
+  standaloneInstance,
+  type Manifest,
+  type StageContext,
+  type StageOutput,
+} from '@tangent/contracts';
 import { backendInfo } from '@tangent/linalg';
-import type { ExperimentConfig } from './config.ts';
+import { experimentSchema, type ExperimentConfig } from './config.ts';
 import { loadDataset } from './data/index.ts';
 import type { Dataset } from './data/dataset.ts';
 import { evaluator, runSeed, type Method, type MethodResult, type SeedRun } from './experiment.ts';
 import { meanSd } from './metrics.ts';
 
-export const STAGE = 'hybrid';
 export const STAGE_VERSION = '1';
 
 const f64 = (name: string, nullable = false) => new Field(name, new Float64(), nullable);
@@ -140,16 +149,60 @@ export function formatTable(summary: ExperimentOutput['summary'], metricName: st
   return [line(head), w.map((n) => '-'.repeat(n)).join('  '), ...rows.map(line)].join('\n');
 }
 
-export async function runExperiment(
-  cfg: ExperimentConfig,
-  opts: { outDir?: string; dataDir?: string; quiet?: boolean } = {},
-): Promise<ExperimentOutput> {
-  const dir = opts.outDir ?? paths.artifacts(STAGE, cfg.experiment);
+/** camelCase keys → snake_case, deeply (the one key casing of the pipeline's JSON files). */
+export function snakeKeys(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(snakeKeys);
+  if (v && typeof v === 'object' && !ArrayBuffer.isView(v))
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`), snakeKeys(x)]));
+  return v;
+}
+
+/**
+ * The hybrid experiment as a stage: every seed, then data/hybrid/<experiment>/{history,results,
+ * ntk_trace}.arrow and metrics.json, published together. Its config is its own YAML file
+ * (`tangent experiment --config configs/wine_quality.yaml`), not the pipeline manifest.
+ */
+export const hybridStage = defineStage({
+  name: 'hybrid',
+  version: STAGE_VERSION,
+  description: 'hybrid SGD → NTK training: SGD until a lazy-regime heuristic fires, then NTK 1/2/3 vs continued SGD',
+  configSchema: experimentSchema,
+  inputs: [],
+  outputs: ['history.arrow', 'results.arrow', 'ntk_trace.arrow', 'metrics.json'],
+  run: (ctx) => runExperimentStage(ctx),
+});
+
+/** Run an experiment config (already validated) and publish data/hybrid/<experiment>/. */
+export async function runExperiment(cfg: ExperimentConfig, opts: { quiet?: boolean } = {}): Promise<ExperimentOutput> {
+  const inst = standaloneInstance('hybrid', cfg.experiment, cfg as unknown as Record<string, unknown>);
+  const manifest: Manifest = {
+    profile: DEFAULT_PROFILE,
+    grid: gridSchema.parse({}),
+    sections: {} as Manifest['sections'],
+    source: `experiment ${cfg.experiment}`,
+  };
+  let output: ExperimentOutput | undefined;
+  const def = {
+    ...hybridStage,
+    run: async (ctx: StageContext<ExperimentConfig>) => {
+      const r = await runExperimentStage(ctx);
+      output = r.output;
+      return r;
+    },
+  };
+  const res = await runInstance(def, manifest, [inst], inst);
+  if (!opts.quiet) process.stdout.write(`${res.summary}\n`);
+  return output!;
+}
+
+async function runExperimentStage(ctx: StageContext<ExperimentConfig>): Promise<StageOutput & { output: ExperimentOutput }> {
+  const cfg = ctx.config;
+  const dir = ctx.outDir;
   const runs: SeedRun[] = [];
   let data: Dataset | null = null;
   for (const seed of cfg.seeds) {
     // Tabular data is re-split per seed; Fashion-MNIST keeps its official split.
-    if (!data || cfg.data.kind !== 'fashion_mnist') data = loadDataset(cfg.data, seed, opts.dataDir);
+    if (!data || cfg.data.kind !== 'fashion_mnist') data = loadDataset(cfg.data, seed);
     log(
       `hybrid: ${cfg.experiment} seed ${seed}: ${data.name}, ${data.nTrain} train / ${data.nTest} test, ${data.inDim} → ${cfg.model.hidden.join('-')} → ${data.outDim}`,
     );
@@ -159,14 +212,10 @@ export async function runExperiment(
   const ev = evaluator(d, cfg);
   const results = runs.flatMap((r) => r.results);
   const summary = summarise(results);
-  const percent = true;
-  const table = formatTable(summary, ev.name, percent, cfg.data.kind);
+  const table = formatTable(summary, ev.name, true, cfg.data.kind);
 
-  const prov = await provenance({
-    stage: STAGE,
-    stageVersion: STAGE_VERSION,
-    config: cfg,
-    inputs: d.files,
+  for (const f of d.files) ctx.track(f);
+  const meta = {
     dtype: 'float32 training; float64 kernels and solves',
     seed: cfg.seeds[0],
     extra: {
@@ -181,12 +230,13 @@ export async function runExperiment(
       backend: backendInfo(),
       layout: 'J0 rows = (sample i, output o) at i·K + o; Θ0 is (n·K)×(n·K)',
     },
-  });
+  };
   const history = runs.flatMap((r) => r.history);
-  writeArtifact(
-    join(dir, 'history.arrow'),
-    historySchema,
-    buildTable(historySchema, {
+  const historyFile = {
+    name: 'history.arrow',
+    schema: historySchema,
+    ...meta,
+    table: buildTable(historySchema, {
       seed: Int32Array.from(history, (h) => h.seed),
       epoch: Int32Array.from(history, (h) => h.epoch),
       train_loss: Float64Array.from(history, (h) => h.trainLoss),
@@ -197,12 +247,12 @@ export async function runExperiment(
       ntk_dist: history.map((h) => h.ntkDist),
       sgd_seconds: Float64Array.from(history, (h) => h.sgdSeconds),
     }),
-    prov,
-  );
-  writeArtifact(
-    join(dir, 'results.arrow'),
-    resultsSchema,
-    buildTable(resultsSchema, {
+  };
+  const resultsFile = {
+    name: 'results.arrow',
+    schema: resultsSchema,
+    ...meta,
+    table: buildTable(resultsSchema, {
       seed: Int32Array.from(results, (r) => r.seed),
       method: results.map((r) => r.method),
       switch_epoch: Int32Array.from(results, (r) => r.switchEpoch),
@@ -221,24 +271,20 @@ export async function runExperiment(
       lin_err_rel: results.map((r) => r.linErrRel),
       linear_loss: results.map((r) => r.linearLoss),
     }),
-    prov,
-  );
+  };
   const traces = runs.flatMap((r) => r.ntkTraces);
-  writeArtifact(
-    join(dir, 'ntk_trace.arrow'),
-    traceSchema,
-    buildTable(traceSchema, {
+  const traceFile = {
+    name: 'ntk_trace.arrow',
+    schema: traceSchema,
+    ...meta,
+    table: buildTable(traceSchema, {
       seed: Int32Array.from(traces, (t) => t.seed),
       method: traces.map((t) => t.method),
       step: Float64Array.from(traces, (t) => t.step),
       linear_loss: Float64Array.from(traces, (t) => t.loss),
     }),
-    prov,
-  );
+  };
   const metrics = {
-    ...prov,
-    configHash: hashJson(cfg),
-    createdAt: new Date().toISOString(),
     metric: ev.name,
     metricDefinition:
       d.task === 'regression'
@@ -258,10 +304,10 @@ export async function runExperiment(
     thesis: THESIS_REFERENCE[cfg.data.kind] ?? {},
     table,
   };
-  writeFileAtomic(join(dir, 'metrics.json'), `${JSON.stringify(metrics, null, 2)}\n`);
-  if (!opts.quiet)
-    process.stdout.write(
-      `\n${cfg.experiment}: ${cfg.seeds.length} seed(s), ${d.name}, ${ev.name}\n${table}\n\nwrote ${dir}/{history,results,ntk_trace}.arrow, metrics.json\n`,
-    );
-  return { dir, runs, summary, table };
+  const text = `\n${cfg.experiment}: ${cfg.seeds.length} seed(s), ${d.name}, ${ev.name}\n${table}\n\nwrote ${dir}/{history,results,ntk_trace}.arrow, metrics.json`;
+  return {
+    files: [historyFile, resultsFile, traceFile, { name: 'metrics.json', json: snakeKeys(metrics) as Record<string, unknown>, ...meta }],
+    summary: text,
+    output: { dir, runs, summary, table },
+  };
 }

@@ -4,4 +4,3 @@ export * from './kernel-stats.ts';
 export * from './tracked-subset.ts';
 export * from './train-two-layer.ts';
 export * from './stage.ts';
-export { register, loadMlpConfig } from './cli.ts';

@@ -1,4 +1,2 @@
 export * from './config.ts';
-export * from './split-artifact.ts';
 export * from './stage.ts';
-export { register as registerNtk, loadNtkConfig } from './cli.ts';

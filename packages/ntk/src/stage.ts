@@ -1,22 +1,18 @@
-import { DataType, Field, Float64, Int32, Int8, Schema, Table, Utf8, tableToIPC, type FixedSizeList } from 'apache-arrow';
+import type { Table } from 'apache-arrow';
+import { buildTable, fixedSizeListVector } from '@tangent/arrow-io';
+import { fail, log } from '@tangent/base';
 import {
-  META_KEY,
-  buildTable,
-  defineSchema,
-  embeddingType64,
-  fail,
-  fixedSizeListVector,
-  log,
-  paths,
-  provenance,
-  readArtifact,
-  readFixedSizeList,
-  schemaMismatch,
-  writeFilesAtomic,
-  type ArtifactMeta,
-  type ArtifactSchema,
-} from '@tangent/arrow-io';
-import { TS_EIGH_MAX_N, backendInfo, hasEigh, mat64, type Mat64 } from '@tangent/linalg';
+  cvSchema,
+  defineStage,
+  embeddingColumns,
+  predictionsSchema,
+  readEmbeddings,
+  splitSchema,
+  splitTable,
+  submissionCsv,
+  type KrrMetrics,
+  type StageContext,
+} from '@tangent/contracts';
 import {
   assertFitsInMemory,
   binaryMetrics,
@@ -37,46 +33,11 @@ import {
   subKernel,
   type RidgeSpectrum,
 } from '@tangent/kernels';
+import { TS_EIGH_MAX_N, backendInfo, hasEigh, mat64, type Mat64 } from '@tangent/linalg';
 import { ntkConfigSchema, type NtkConfig } from './config.ts';
-import { splitSchema, splitTable } from './split-artifact.ts';
 
 export const STAGE = 'ntk';
 export const STAGE_VERSION = '1';
-
-/** The PCA artifact's fixed columns; the embedding width is read from the file (checked below). */
-const pcaInputSchema = defineSchema('pca', [
-  new Field('id', new Int32(), false),
-  new Field('split', new Utf8(), false),
-  new Field('target', new Int8(), true),
-]);
-
-/** data/ntk/<input>/predictions.arrow: eval rows (fit-part model) and test rows (model refit on all of train). */
-export const predictionsSchema = defineSchema('ntk-predictions', [
-  new Field('id', new Int32(), false),
-  new Field('split', new Utf8(), false),
-  new Field('score', new Float64(), false),
-  new Field('label', new Int8(), false),
-  new Field('target', new Int8(), true),
-]);
-
-/** data/ntk/<input>/cv.arrow: one row per λ; fold columns hold the k per-fold values. */
-export function cvSchema(folds: number): ArtifactSchema {
-  const f64 = (name: string, nullable = false) => new Field(name, new Float64(), nullable);
-  return defineSchema('ntk-cv', [
-    f64('lambda'),
-    f64('accuracy_mean'),
-    f64('accuracy_sd'),
-    f64('f1_mean'),
-    f64('f1_sd'),
-    f64('mse_mean'),
-    new Field('fold_accuracy', embeddingType64(folds), false),
-    new Field('fold_f1', embeddingType64(folds), false),
-    f64('loo_accuracy', true),
-    f64('loo_f1', true),
-    f64('loo_mse', true),
-    new Field('selected', new Int8(), false),
-  ]);
-}
 
 interface SplitData {
   path: string;
@@ -85,81 +46,45 @@ interface SplitData {
   X: Mat64;
 }
 
-function readInput(path: string, split: 'train' | 'test'): SplitData {
-  const { table } = readArtifact(path, pcaInputSchema, 'run `tangent pca` first');
-  const field = table.schema.fields.find((f) => f.name === 'embedding');
-  const t = field?.type;
-  // Type ids, not instanceof: the table may come from another copy of apache-arrow.
-  if (!t || !DataType.isFixedSizeList(t) || !DataType.isFloat((t as FixedSizeList).children[0].type))
-    fail(`${path}: column 'embedding' should be FixedSizeList<Float32>[d] as written by the pca stage, found ${t ?? 'nothing'}`);
-  const { values, dim, rows } = readFixedSizeList(table, 'embedding');
-  const splits = table.getChild('split')!;
-  const targetCol = table.getChild('target')!;
-  const target: Array<number | null> = [];
-  for (let i = 0; i < rows; i++) {
-    if (splits.get(i) !== split) fail(`${path}: row ${i} has split '${splits.get(i)}', expected '${split}'`);
-    const v = targetCol.get(i) as number | null;
-    if (split === 'train' && v !== 0 && v !== 1) fail(`${path}: train row ${i} has target ${v}; expected 0 or 1`);
-    target.push(v);
-  }
-  return {
-    path,
-    ids: Int32Array.from(table.getChild('id')!.toArray() as Int32Array),
-    target,
-    X: mat64(rows, dim, Float64Array.from(values)),
+/** The (train, test) rows of a pca artifact pair, float64 for the kernels. */
+function readInputs(ctx: StageContext<NtkConfig>): { train: SplitData; test: SplitData } {
+  const pca = ctx.dep('pca');
+  const read = (split: 'train' | 'test'): SplitData => {
+    const { table, path } = ctx.readArrow(pca, `${split}.arrow`, embeddingColumns);
+    const e = readEmbeddings(table, path, split);
+    return { path, ids: e.ids, target: e.target, X: mat64(e.rows, e.dim, Float64Array.from(e.values)) };
   };
-}
-
-/** Arrow IPC bytes with provenance, as writeArtifact would write them — for one atomic group write. */
-function artifactBytes(path: string, schema: ArtifactSchema, table: Table, meta: Omit<ArtifactMeta, 'rows' | 'createdAt'>): Uint8Array {
-  const mismatch = schemaMismatch(schema, table.schema);
-  if (mismatch) fail(`refusing to write ${path}: ${mismatch}`);
-  const full: ArtifactMeta = { ...meta, rows: table.numRows, createdAt: new Date().toISOString() };
-  const md = new Map(table.schema.metadata);
-  md.set(META_KEY, JSON.stringify(full));
-  md.set('tangent.stage', full.stage);
-  md.set('tangent.config_hash', full.configHash);
-  return tableToIPC(new Table(new Schema(table.schema.fields, md), table.batches), 'file');
-}
-
-export interface NtkResult {
-  outputs: { cv: string; predictions: string; metrics: string; split: string; submission: string };
-  metrics: Record<string, unknown>;
-}
-
-export interface NtkPaths {
-  inputDir?: string;
-  outputDir?: string;
-  splitPath?: string;
-  submissionPath?: string;
+  const train = read('train');
+  const test = read('test');
+  if (test.X.cols !== train.X.cols)
+    fail(`${test.path}: embeddings have dim ${test.X.cols} but train has ${train.X.cols}; rerun the pca stage`);
+  if (new Set(train.target).size < 2) fail(`${train.path}: the training rows have a single class; kernel ridge classification needs both`);
+  return { train, test };
 }
 
 /**
  * Stage 4: data/pca/<input>/{train,test}.arrow → stratified fit/eval split → NTK (or NNGP) Gram
  * of train → k-fold CV over the λ grid on the fit part (+ exact LOO) → eval metrics of the
  * fit-part model at the chosen λ → refit on all of train → test predictions and the Kaggle
- * submission. Everything is computed before anything is written; the outputs land together.
+ * submission, all in data/ntk/<input>/, published together.
  */
-export async function runNtk(config: NtkConfig, opts: NtkPaths = {}): Promise<NtkResult> {
-  const cfg = ntkConfigSchema.parse(config);
+export const ntkStage = defineStage({
+  name: 'ntk',
+  version: STAGE_VERSION,
+  description: 'analytical NTK/NNGP Gram + kernel ridge regression with cross-validated λ -> data/ntk/<embedder>-d<d>/',
+  configSchema: ntkConfigSchema,
+  inputs: ['pca'],
+  outputs: ['split.arrow', 'cv.arrow', 'predictions.arrow', 'metrics.json', 'submission.csv'],
+  run: (ctx) => runNtk(ctx),
+});
+
+async function runNtk(ctx: StageContext<NtkConfig>) {
+  const cfg = ctx.config;
   const tStart = performance.now();
   const timings: Record<string, number> = {};
   const lap = (name: string, t0: number) => (timings[name] = +((performance.now() - t0) / 1000).toFixed(3));
-  const inDir = opts.inputDir ?? paths.artifacts('pca', cfg.input);
-  const outDir = opts.outputDir ?? paths.artifacts(STAGE, cfg.input);
-  const out = {
-    cv: `${outDir}/cv.arrow`,
-    predictions: `${outDir}/predictions.arrow`,
-    metrics: `${outDir}/metrics.json`,
-    split: opts.splitPath ?? paths.artifacts(STAGE, 'split.arrow'),
-    submission: opts.submissionPath ?? paths.artifacts('submissions', 'ntk-krr.csv'),
-  };
-
   let t0 = performance.now();
-  const train = readInput(`${inDir}/train.arrow`, 'train');
-  const test = readInput(`${inDir}/test.arrow`, 'test');
-  if (test.X.cols !== train.X.cols)
-    fail(`${test.path}: embeddings have dim ${test.X.cols} but train has ${train.X.cols}; rerun the pca stage`);
+  const { train, test } = readInputs(ctx);
   lap('read', t0);
   const n = train.X.rows,
     nTest = test.X.rows;
@@ -275,16 +200,15 @@ export async function runNtk(config: NtkConfig, opts: NtkPaths = {}): Promise<Nt
   timings.total = +((performance.now() - tStart) / 1000).toFixed(3);
 
   const be = backendInfo();
-  const metrics = {
-    stage: STAGE,
+  const metrics: KrrMetrics = {
     input: cfg.input,
     kernel: cfg.kernel,
     depth: cfg.depth,
-    sigmaW: cfg.sigmaW,
-    sigmaB: cfg.sigmaB,
-    labelCoding: cfg.labelCoding,
-    selectBy: cfg.selectBy,
-    chosenLambda: lambda,
+    sigma_w: cfg.sigmaW,
+    sigma_b: cfg.sigmaB,
+    label_coding: cfg.labelCoding,
+    select_by: cfg.selectBy,
+    chosen_lambda: lambda,
     cv: {
       solver: cv.solver,
       folds: cv.folds,
@@ -292,15 +216,12 @@ export async function runNtk(config: NtkConfig, opts: NtkPaths = {}): Promise<Nt
       f1: { mean: f1.mean[best], sd: f1.sd[best] },
     },
     loo: { computed: loo.accuracy[best] !== null, accuracy: loo.accuracy[best], f1: loo.f1[best], mse: loo.mse[best] },
-    eval: { rows: evalIdx.length, accuracy: evalMetrics.accuracy, f1: evalMetrics.f1, fitRows: nFit },
-    test: { rows: nTest, predictedPositive: testLabels.reduce((s, v) => s + v, 0), refitRows: n },
+    eval: { rows: evalIdx.length, accuracy: evalMetrics.accuracy, f1: evalMetrics.f1, fit_rows: nFit },
+    test: { rows: nTest, predicted_positive: testLabels.reduce((s, v) => s + v, 0), refit_rows: n },
     timings,
-    backend: { ...be, eigensolver: hasEigh() ? 'LAPACK dsyevd' : 'none (TypeScript QL only up to 2048)' },
-    dtype: 'float64',
-    seed: cfg.seed,
+    backend: { ...be, eigensolver: hasEigh() ? 'LAPACK dsyevd' : `none (TypeScript QL only up to ${TS_EIGH_MAX_N})` },
   };
 
-  const inputs = [train.path, test.path];
   const extra = {
     input: cfg.input,
     kernel: cfg.kernel,
@@ -313,22 +234,15 @@ export async function runNtk(config: NtkConfig, opts: NtkPaths = {}): Promise<Nt
     testRows: nTest,
     dim: train.X.cols,
   };
-  const prov = async (what: string, dtype: string, more: Record<string, unknown> = {}) =>
-    provenance({
-      stage: STAGE,
-      stageVersion: STAGE_VERSION,
-      config: cfg,
-      inputs,
-      dtype,
-      seed: cfg.seed,
-      extra: { ...extra, artifact: what, ...more },
-    });
-
   const m = lambdas.length,
     k = cv.folds;
   const foldAcc = new Float64Array(m * k),
     foldF1 = new Float64Array(m * k);
-  for (let c = 0; c < m; c++) for (let f = 0; f < k; f++) ((foldAcc[c * k + f] = cv.accuracy[f][c]), (foldF1[c * k + f] = cv.f1[f][c]));
+  for (let c = 0; c < m; c++)
+    for (let f = 0; f < k; f++) {
+      foldAcc[c * k + f] = cv.accuracy[f][c];
+      foldF1[c * k + f] = cv.f1[f][c];
+    }
   const schemaCv = cvSchema(k);
   const cvTable = buildTable(schemaCv, {
     lambda: Float64Array.from(lambdas),
@@ -345,48 +259,35 @@ export async function runNtk(config: NtkConfig, opts: NtkPaths = {}): Promise<Nt
     selected: Int8Array.from(lambdas, (_, c) => (c === best ? 1 : 0)),
   });
   const nPred = evalIdx.length + nTest;
-  const predTable = buildTable(predictionsSchema, {
+  const predTable: Table = buildTable(predictionsSchema, {
     id: Int32Array.from([...evalIdx.map((i) => train.ids[i]), ...test.ids]),
     split: [...new Array<string>(evalIdx.length).fill('eval'), ...new Array<string>(nTest).fill('test')],
     score: Float64Array.from([...evalScores, ...testScores]),
     label: Int8Array.from([...evalLabels, ...testLabels]),
     target: Array.from({ length: nPred }, (_, r) => (r < evalIdx.length ? evalTruth[r] : null)),
   });
-  let csv = 'id,target\n';
-  for (let i = 0; i < nTest; i++) csv += `${test.ids[i]},${testLabels[i]}\n`;
-
-  writeFilesAtomic([
-    {
-      path: out.split,
-      data: artifactBytes(
-        out.split,
-        splitSchema,
-        splitTable(train.ids, split),
-        await prov('split', 'int8', { evalFraction: cfg.evalFraction, folds: cfg.folds }),
-      ),
-    },
-    { path: out.cv, data: artifactBytes(out.cv, schemaCv, cvTable, await prov('cv', 'float64', { selectBy: cfg.selectBy })) },
-    { path: out.predictions, data: artifactBytes(out.predictions, predictionsSchema, predTable, await prov('predictions', 'float64')) },
-    {
-      path: out.metrics,
-      data: `${JSON.stringify({ ...metrics, configHash: (await prov('metrics', 'float64')).configHash, config: cfg }, null, 2)}\n`,
-    },
-    { path: out.submission, data: csv },
-  ]);
-  return { outputs: out, metrics };
+  return {
+    files: [
+      {
+        name: 'split.arrow',
+        schema: splitSchema,
+        table: splitTable(train.ids, split),
+        dtype: 'int8',
+        seed: cfg.seed,
+        extra: { ...extra, evalFraction: cfg.evalFraction, folds: cfg.folds },
+      },
+      { name: 'cv.arrow', schema: schemaCv, table: cvTable, dtype: 'float64', seed: cfg.seed, extra: { ...extra, selectBy: cfg.selectBy } },
+      { name: 'predictions.arrow', schema: predictionsSchema, table: predTable, dtype: 'float64', seed: cfg.seed, extra },
+      { name: 'metrics.json', json: metrics, dtype: 'float64', seed: cfg.seed },
+      { name: 'submission.csv', text: submissionCsv(test.ids, testLabels) },
+    ],
+    summary: formatSummary(metrics, ctx.outDir),
+  };
 }
 
-export function formatSummary(r: NtkResult): string {
-  const m = r.metrics as {
-    kernel: string;
-    chosenLambda: number;
-    cv: { solver: string; f1: { mean: number; sd: number }; accuracy: { mean: number; sd: number } };
-    eval: { accuracy: number; f1: number; rows: number };
-    timings: { total: number };
-  };
+export function formatSummary(m: KrrMetrics, outDir: string): string {
   return [
-    `ntk: ${m.kernel} KRR, λ = ${m.chosenLambda.toPrecision(4)} (CV ${m.cv.solver}: acc ${m.cv.accuracy.mean.toFixed(4)} ± ${m.cv.accuracy.sd.toFixed(4)}, F1 ${m.cv.f1.mean.toFixed(4)} ± ${m.cv.f1.sd.toFixed(4)})`,
-    `  eval (${m.eval.rows} rows): accuracy ${m.eval.accuracy.toFixed(4)}, F1 ${m.eval.f1.toFixed(4)}; ${m.timings.total.toFixed(1)} s`,
-    ...Object.entries(r.outputs).map(([k, p]) => `  ${k}: ${p}`),
+    `ntk ${m.input}: ${m.kernel} KRR, λ = ${m.chosen_lambda.toPrecision(4)} (CV ${m.cv.solver}: acc ${m.cv.accuracy.mean.toFixed(4)} ± ${m.cv.accuracy.sd.toFixed(4)}, F1 ${m.cv.f1.mean.toFixed(4)} ± ${m.cv.f1.sd.toFixed(4)})`,
+    `  eval (${m.eval.rows} rows): accuracy ${m.eval.accuracy.toFixed(4)}, F1 ${m.eval.f1.toFixed(4)}; ${(m.timings.total ?? 0).toFixed(1)} s -> ${outDir}`,
   ].join('\n');
 }

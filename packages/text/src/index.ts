@@ -3,6 +3,4 @@ export * from './config.ts';
 export * from './csv.ts';
 export * from './duplicates.ts';
 export { MOJIBAKE_BYTE, type MojibakeOptions } from './mojibake.ts';
-export * from './schema.ts';
 export * from './stage.ts';
-export { register as registerText, loadTextConfig } from './cli.ts';

@@ -1,12 +1,13 @@
 import { relative } from 'node:path';
-import { buildTable, fail, paths, progress, provenance, writeArtifacts, type ArtifactMeta } from '@tangent/arrow-io';
+import type { Table } from 'apache-arrow';
+import { buildTable, paths, readArtifact } from '@tangent/arrow-io';
+import { fail, progress } from '@tangent/base';
+import { defineStage, SPLITS, textSchema, type Split } from '@tangent/contracts';
 import { cleanLocation, cleanTweet, urlDecodeKeyword } from './clean.ts';
 import { textConfigSchema, type TextConfig } from './config.ts';
 import { findKaggleFile, KAGGLE_URL, loadKaggleCsv, type KaggleCsv } from './csv.ts';
 import { duplicateStats, type DuplicateStats } from './duplicates.ts';
-import { SPLITS, textSchema, type Split } from './schema.ts';
 
-export const STAGE = 'text';
 export const STAGE_VERSION = '1';
 
 /** The figures a split's artifact carries in `extra` and the CLI prints. */
@@ -24,12 +25,6 @@ export interface SplitSummary {
   rawDuplicates: DuplicateStats;
   /** Test rows whose cleaned text also occurs in train (0 for train itself). */
   textInTrain: number;
-}
-
-export interface TextResult {
-  outputs: Record<Split, string>;
-  summaries: Record<Split, SplitSummary>;
-  meta: Record<Split, ArtifactMeta>;
 }
 
 interface CleanedSplit {
@@ -81,14 +76,17 @@ function summarise(split: Split, c: CleanedSplit, trainTexts: Set<string> | null
   };
 }
 
+export interface TextOutputs {
+  tables: Record<Split, Table>;
+  summaries: Record<Split, SplitSummary>;
+  files: Record<Split, string>;
+}
+
 /**
- * Stage 1: Kaggle train.csv/test.csv from `dataDir` (default `paths.rawData()`) → cleaned
- * data/text/{train,test}.arrow. Both CSVs are loaded, validated and cleaned before anything is
- * written, so a bad input leaves earlier outputs untouched.
+ * Kaggle train.csv/test.csv from `dataDir` (default `paths.rawData()`) → cleaned tables. Both CSVs
+ * are loaded, validated and cleaned before anything is written.
  */
-export async function runText(config: TextConfig, opts: { dataDir?: string } = {}): Promise<TextResult> {
-  const cfg = textConfigSchema.parse(config);
-  const dataDir = opts.dataDir ?? paths.rawData();
+export function cleanKaggle(cfg: TextConfig, dataDir = paths.rawData()): TextOutputs {
   const files = { train: findKaggleFile(dataDir, 'train.csv'), test: findKaggleFile(dataDir, 'test.csv') };
   const cleaned = {} as Record<Split, CleanedSplit>;
   for (const split of SPLITS) {
@@ -102,12 +100,11 @@ export async function runText(config: TextConfig, opts: { dataDir?: string } = {
     train: summarise('train', cleaned.train, null),
     test: summarise('test', cleaned.test, trainTexts),
   };
-  const outputs = { train: paths.artifacts(STAGE, 'train.arrow'), test: paths.artifacts(STAGE, 'test.arrow') };
-  const pending = [];
+  const tables = {} as Record<Split, Table>;
   for (const split of SPLITS) {
     const c = cleaned[split];
     const n = c.csv.rows.length;
-    const table = buildTable(textSchema, {
+    tables[split] = buildTable(textSchema, {
       id: Int32Array.from(c.csv.rows, (r) => r.id),
       split: new Array<string>(n).fill(split),
       target: c.csv.rows.map((r) => r.target),
@@ -116,27 +113,39 @@ export async function runText(config: TextConfig, opts: { dataDir?: string } = {
       raw_text: c.csv.rows.map((r) => r.text),
       text: c.text,
     });
-    const prov = await provenance({
-      stage: STAGE,
-      stageVersion: STAGE_VERSION,
-      config: cfg,
-      inputs: [files[split]],
-      dtype: 'utf8',
-      seed: null,
-      extra: { ...summaries[split] },
-    });
-    pending.push({ path: outputs[split], schema: textSchema, table, meta: prov });
   }
-  // Both splits land together or not at all.
-  const [train, test] = writeArtifacts(pending);
-  const meta: Record<Split, ArtifactMeta> = { train, test };
-  return { outputs, summaries, meta };
+  return { tables, summaries, files };
 }
 
+/** Stage 1: Kaggle CSVs → data/text/{train,test}.arrow (both splits in one commit). */
+export const textStage = defineStage({
+  name: 'text',
+  version: STAGE_VERSION,
+  description: 'load Kaggle train.csv/test.csv, clean the tweets -> data/text/{train,test}.arrow',
+  configSchema: textConfigSchema,
+  inputs: [],
+  outputs: ['train.arrow', 'test.arrow'],
+  async run(ctx) {
+    const r = cleanKaggle(ctx.config);
+    for (const split of SPLITS) ctx.track(r.files[split]);
+    return {
+      files: SPLITS.map((split) => ({
+        name: `${split}.arrow`,
+        schema: textSchema,
+        table: r.tables[split],
+        dtype: 'utf8',
+        seed: null,
+        extra: { ...r.summaries[split] },
+      })),
+      summary: formatSummary(r.summaries, ctx.outDir),
+    };
+  },
+});
+
 /** A few lines for stdout: counts per split and where the files went. */
-export function formatSummary(result: TextResult): string {
+export function formatSummary(summaries: Record<Split, SplitSummary>, outDir: string): string {
   return SPLITS.map((split) => {
-    const s = result.summaries[split];
+    const s = summaries[split];
     const parts = [`${s.rows} rows`];
     if (s.targets) parts.push(`targets 0=${s.targets['0']} 1=${s.targets['1']}`);
     parts.push(`${s.mojibakeRows} with mojibake repaired`);
@@ -147,6 +156,21 @@ export function formatSummary(result: TextResult): string {
         `${s.duplicates.conflictingGroups} texts with conflicting labels (${s.duplicates.conflictingRows} rows; raw ${s.rawDuplicates.conflictingGroups}/${s.rawDuplicates.conflictingRows})`,
       );
     else parts.push(`${s.textInTrain} texts also in train`);
-    return `text ${split}: ${parts.join(', ')} -> ${relative(process.cwd(), result.outputs[split]) || result.outputs[split]}`;
+    const out = `${outDir}/${split}.arrow`;
+    return `text ${split}: ${parts.join(', ')} -> ${relative(process.cwd(), out) || out}`;
   }).join('\n');
+}
+
+/** The first `n` training rows whose cleaning changed more than whitespace, as "raw -> clean" lines. */
+export function formatExamples(path: string, n: number): string {
+  const { table } = readArtifact(path, textSchema);
+  const raw = table.getChild('raw_text')!;
+  const clean = table.getChild('text')!;
+  const lines: string[] = [];
+  for (let i = 0; i < table.numRows && lines.length < n; i++) {
+    const r = raw.get(i) as string;
+    const c = clean.get(i) as string;
+    if (r.replace(/\s+/g, ' ').trim() !== c) lines.push(`  ${JSON.stringify(r)}\n    -> ${JSON.stringify(c)}`);
+  }
+  return lines.length ? `${lines.join('\n')}\n` : '';
 }

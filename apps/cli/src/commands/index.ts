@@ -1,11 +1,27 @@
 import type { Command } from 'commander';
-import { register as text } from '@tangent/text/cli';
-import { register as embed } from '@tangent/embed/cli';
-import { register as pca } from '@tangent/pca/cli';
-import { register as ntk } from '@tangent/ntk/cli';
-import { register as mlp } from '@tangent/mlp/cli';
-import { register as analysis } from '@tangent/analysis/cli';
-import { register as hybrid } from '@tangent/hybrid/cli';
+import { analysisStage, submissionsStage } from '@tangent/analysis';
+import { embedCli, embedStage } from '@tangent/embed';
+import { register as experiment } from '@tangent/hybrid';
+import { mlpStage, mlpSubmitStage } from '@tangent/mlp';
+import { ntkStage } from '@tangent/ntk';
+import { pcaStage } from '@tangent/pca';
+import { textStage } from '@tangent/text';
+import type { StageDefinition } from '@tangent/contracts';
+import { stageCommand, type CommandExtension } from '../stage-command.ts';
 
-/** One module per stage; each adds its subcommand. Order is the order shown in --help. */
-export const commands: Array<(program: Command) => void> = [text, embed, pca, ntk, mlp, analysis, hybrid];
+/** The pipeline stages in order; each becomes `tangent <name>` (shown in this order in --help). */
+export const pipelineStages: Array<[StageDefinition<never>, CommandExtension?]> = [
+  [textStage as StageDefinition<never>],
+  [embedStage as StageDefinition<never>, embedCli as CommandExtension],
+  [pcaStage as StageDefinition<never>],
+  [ntkStage as StageDefinition<never>],
+  [mlpStage as StageDefinition<never>],
+  [mlpSubmitStage as StageDefinition<never>],
+  [analysisStage as StageDefinition<never>],
+  [submissionsStage as StageDefinition<never>],
+];
+
+export function registerAll(program: Command): void {
+  for (const [def, ext] of pipelineStages) stageCommand(program, def, ext);
+  experiment(program);
+}

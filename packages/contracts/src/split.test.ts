@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { writeArtifact } from '@tangent/arrow-io';
 import { stratifiedSplit } from '@tangent/kernels';
 import { rng } from '@tangent/linalg';
-import { readSplit, splitSchema, splitTable } from './split-artifact.ts';
+import { readSplit, splitSchema, splitTable } from './split.ts';
 
 const r = rng(4);
 const target = Int8Array.from({ length: 1003 }, () => (r.uniform() < 0.43 ? 1 : 0));

@@ -1,17 +1,18 @@
 import { Field, Int32, Int8, Utf8, type Table } from 'apache-arrow';
-import { buildTable, defineSchema, fail, paths, readArtifact } from '@tangent/arrow-io';
-import type { SplitAssignment } from '@tangent/kernels';
+import { buildTable, defineSchema, readArtifact } from '@tangent/arrow-io';
+import { fail } from '@tangent/base';
 
-/** data/ntk/split.arrow: one row per training example. */
+/**
+ * data/ntk/<input>/split.arrow, the fit/eval split every later stage shares: one row per training
+ * example, role 'fit' (with its CV fold 0..k−1) or 'eval' (fold −1).
+ */
 export const splitSchema = defineSchema('ntk-split', [
   new Field('id', new Int32(), false),
   new Field('role', new Utf8(), false),
   new Field('fold', new Int8(), false),
 ]);
 
-export const splitPath = (): string => paths.artifacts('ntk', 'split.arrow');
-
-export function splitTable(ids: Int32Array, a: SplitAssignment): Table {
+export function splitTable(ids: Int32Array, a: { isEval: Uint8Array; fold: Int8Array }): Table {
   return buildTable(splitSchema, {
     id: ids,
     role: Array.from(a.isEval, (e) => (e ? 'eval' : 'fit')),
@@ -27,9 +28,8 @@ export interface SplitRows {
   index: Map<number, number>;
 }
 
-/** Read data/ntk/split.arrow (or `path`), checking roles and folds. */
-export function readSplit(path = splitPath()): SplitRows {
-  const { table } = readArtifact(path, splitSchema, 'run `tangent ntk` first');
+/** The split's columns, checked: roles, folds, unique ids. */
+export function splitRows(table: Table, path: string): SplitRows {
   const ids = Int32Array.from(table.getChild('id')!.toArray() as Int32Array);
   const roleCol = table.getChild('role')!;
   const fold = Int8Array.from(table.getChild('fold')!.toArray() as Int8Array);
@@ -44,4 +44,9 @@ export function readSplit(path = splitPath()): SplitRows {
     index.set(ids[i], i);
   }
   return { ids, role, fold, index };
+}
+
+/** Read a split file on its own (outside a stage, e.g. in a notebook or test). */
+export function readSplit(path: string): SplitRows {
+  return splitRows(readArtifact(path, splitSchema, 'run `tangent ntk` first').table, path);
 }

@@ -1,0 +1,54 @@
+/**
+ * The `submissions` stage: every Kaggle submission of the profile, checked (header, one row per
+ * test tweet in test.csv order, 0/1 targets) and published together in data/submissions/:
+ * <embedder>-d<d>-ntk-krr.csv and <embedder>-d<d>-mlp-w<width>.csv, with index.json.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { fail } from '@tangent/base';
+import { checkSubmission, defineStage, predictionsSchema, type Instance, type StageContext } from '@tangent/contracts';
+import { z } from 'zod';
+
+/** The published name of an instance's submission. */
+export function submissionName(inst: Instance): string {
+  if (inst.stage === 'ntk') return `${inst.key}-ntk-krr.csv`;
+  return `${inst.key.replace(/\/submit-/, '-mlp-')}.csv`;
+}
+
+function testIds(ctx: StageContext<unknown>, ntk: Instance): number[] {
+  const pred = ctx.readArrow(ntk, 'predictions.arrow', predictionsSchema).table;
+  const split = pred.getChild('split')!;
+  const id = pred.getChild('id')!;
+  const out: number[] = [];
+  for (let i = 0; i < pred.numRows; i++) if (split.get(i) === 'test') out.push(id.get(i) as number);
+  return out;
+}
+
+export const submissionsStage = defineStage({
+  name: 'submissions',
+  version: '1',
+  description: 'check every Kaggle submission of the profile and publish them together -> data/submissions/',
+  configSchema: z.object({}).strict(),
+  inputs: ['ntk', 'mlp-submit'],
+  outputs: ['*.csv', 'index.json'],
+  async run(ctx) {
+    const files = [];
+    const index = [];
+    for (const ntk of ctx.deps('ntk')) {
+      const ids = testIds(ctx as StageContext<unknown>, ntk);
+      for (const dep of [ntk, ...ctx.deps('mlp-submit').filter((i) => i.key.startsWith(`${ntk.key}/`))]) {
+        const path = ctx.path(dep, 'submission.csv');
+        if (!existsSync(path)) fail(`${path}: not found; rerun: npx tangent ${dep.stage} --key ${dep.key}`);
+        ctx.track(path);
+        const text = readFileSync(path, 'utf8');
+        const check = checkSubmission(path, text, ids);
+        const name = submissionName(dep);
+        files.push({ name, text });
+        index.push({ file: name, from: `${dep.stage} ${dep.key}`, rows: check.rows, positives: check.positives });
+      }
+    }
+    return {
+      files: [...files, { name: 'index.json', json: { submissions: index } }],
+      summary: `submissions: ${index.length} checked -> ${ctx.outDir}/ (${index.map((s) => s.file).join(', ')})`,
+    };
+  },
+});

@@ -1,0 +1,252 @@
+/**
+ * The stage contract. A stage is `defineStage({ name, version, configSchema, inputs, outputs, run })`:
+ * `run` receives its validated config and a context that reads upstream artifacts (checking that
+ * each was written by the expected stage instance, i.e. carries the expected identity) and returns
+ * its whole output set in memory. `runInstance` then stamps provenance on every file, writes the
+ * set into a staging folder and publishes it with one atomic step (see arrow-io's publish.ts):
+ * a stage instance's folder always holds one complete generation.
+ */
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import type { Table } from 'apache-arrow';
+import type { z } from 'zod';
+import {
+  encodeArtifact,
+  hashFile,
+  hashJson,
+  paths,
+  publishDir,
+  readArtifact,
+  stagingDir,
+  sweep,
+  type ArtifactMeta,
+  type ArtifactSchema,
+} from '@tangent/arrow-io';
+import { fail } from '@tangent/base';
+import { instanceId, type Instance, type StageName } from './instances.ts';
+import type { Manifest } from './manifest.ts';
+import { readJsonFile } from './json-file.ts';
+
+/** Provenance of a pipeline artifact: arrow-io's block plus the instance it belongs to. */
+export interface PipelineMeta extends ArtifactMeta {
+  /** The writing instance's identity (see instances.ts). */
+  identity: string;
+  key: string;
+  profile: string;
+  /** The file's role, e.g. 'train', 'metrics', 'split'. */
+  kind: string;
+}
+
+export interface ArrowOutput {
+  name: string;
+  schema: ArtifactSchema;
+  table: Table;
+  dtype: string;
+  seed: number | null;
+  extra?: Record<string, unknown>;
+}
+export interface JsonOutput {
+  name: string;
+  /** Written with the provenance block under `provenance`. */
+  json: Record<string, unknown>;
+  dtype?: string;
+  seed?: number | null;
+}
+export interface TextOutput {
+  name: string;
+  /** Plain bytes (CSV, HTML, SVG): no provenance inside; the folder's Arrow/JSON files carry it. */
+  text: string;
+}
+export type OutputFile = ArrowOutput | JsonOutput | TextOutput;
+
+export interface StageOutput {
+  files: OutputFile[];
+  /** Lines for stdout. */
+  summary?: string;
+}
+
+export interface StageContext<C> {
+  config: C;
+  instance: Instance;
+  manifest: Manifest;
+  /** Every instance of the profile, for stages that gather (analysis). */
+  instances: Instance[];
+  /** Absolute artifact folder of this instance (published at the end). */
+  outDir: string;
+  /** The instances this one reads, optionally of one stage. */
+  deps(stage?: StageName): Instance[];
+  /** The single dependency of a stage (an error if there are several). */
+  dep(stage: StageName): Instance;
+  /** Absolute path of a file in a dependency's folder. */
+  path(dep: Instance, file: string): string;
+  /** Read an upstream Arrow artifact, checking its schema, stage and identity; tracked as an input. */
+  readArrow(dep: Instance, file: string, schema: ArtifactSchema): { table: Table; meta: PipelineMeta; path: string };
+  /** Read an upstream JSON artifact, checking its identity and schema; tracked as an input. */
+  readJson<S extends z.ZodType>(dep: Instance, file: string, schema: S): z.infer<S>;
+  /** Record a file read from outside the pipeline (raw data) for provenance. */
+  track(path: string): void;
+}
+
+export interface StageDefinition<C = unknown> {
+  name: StageName;
+  /** Bump when the stage's output changes for the same inputs and config. */
+  version: string;
+  description: string;
+  configSchema: z.ZodType<C>;
+  /** Upstream stages whose artifacts an instance reads. */
+  inputs: readonly StageName[];
+  /** File names (or `dir/*.ext` patterns) an instance publishes. */
+  outputs: readonly string[];
+  run(ctx: StageContext<C>): Promise<StageOutput>;
+}
+
+export function defineStage<C>(def: StageDefinition<C>): StageDefinition<C> {
+  return Object.freeze({ ...def });
+}
+
+const matches = (pattern: string, name: string): boolean =>
+  new RegExp(`^${pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*')}$`).test(name);
+
+function describeStale(path: string, what: string, fix: string): never {
+  fail(`${path}: ${what}; ${fix}`);
+}
+
+/** The fix to print when an input is missing or stale: rerun the instance that writes it. */
+export const rerunHint = (dep: Pick<Instance, 'stage' | 'key'>): string =>
+  `rerun its stage: npx tangent ${dep.stage}${dep.key ? ` --key ${dep.key}` : ''} (or npm start)`;
+
+/** Check that a pipeline artifact's provenance names the expected writer. */
+export function checkProvenance(path: string, meta: Partial<PipelineMeta>, dep: Pick<Instance, 'stage' | 'key' | 'identity'>): void {
+  if (meta.stage !== dep.stage)
+    describeStale(path, `written by stage '${meta.stage ?? 'unknown'}', expected the '${dep.stage}' stage's output`, rerunHint(dep));
+  if (meta.identity !== dep.identity)
+    describeStale(
+      path,
+      `stale: written for another configuration (${meta.key ?? '?'}, identity ${String(meta.identity ?? 'none').slice(0, 12)}; expected ${dep.identity.slice(0, 12)} from the current manifest)`,
+      rerunHint(dep),
+    );
+}
+
+function validate<C>(def: StageDefinition<C>, inst: Instance, m: Manifest): C {
+  const r = def.configSchema.safeParse(inst.config);
+  if (!r.success) {
+    const issue = r.error.issues[0];
+    const section = def.name === 'mlp-submit' ? 'mlp' : def.name;
+    const where = issue.path.length ? issue.path.join('.') : '(top level)';
+    fail(
+      `${m.source}: section '${section}'${m.profile === 'default' ? '' : ` (profile ${m.profile})`}, field '${where}': ${issue.message}`,
+    );
+  }
+  return r.data;
+}
+
+export interface InstanceResult {
+  outDir: string;
+  files: string[];
+  summary: string;
+}
+
+/** Run one instance: validate, compute, then publish its whole output set in one commit. */
+export async function runInstance<C>(def: StageDefinition<C>, m: Manifest, instances: Instance[], inst: Instance): Promise<InstanceResult> {
+  if (inst.stage !== def.name) fail(`internal: instance ${instanceId(inst.stage, inst.key)} given to stage ${def.name}`);
+  const config = validate(def, inst, m);
+  const outDir = paths.artifacts(inst.dir);
+  sweep(outDir);
+  const byId = new Map(instances.map((i) => [instanceId(i.stage, i.key), i]));
+  const depList = inst.deps.map((id) => byId.get(id)!);
+  const tracked = new Set<string>();
+  const ctx: StageContext<C> = {
+    config,
+    instance: inst,
+    manifest: m,
+    instances,
+    outDir,
+    deps: (stage) => (stage ? depList.filter((d) => d.stage === stage) : depList),
+    dep(stage) {
+      const ds = depList.filter((d) => d.stage === stage);
+      if (ds.length !== 1) fail(`internal: ${def.name} instance ${inst.key} has ${ds.length} '${stage}' inputs`);
+      return ds[0];
+    },
+    path: (dep, file) => paths.artifacts(dep.dir, file),
+    readArrow(dep, file, schema) {
+      const path = paths.artifacts(dep.dir, file);
+      if (!existsSync(path)) fail(`${path}: not found; ${rerunHint(dep)}`);
+      const { table, meta } = readArtifact(path, schema, rerunHint(dep));
+      checkProvenance(path, meta as Partial<PipelineMeta>, dep);
+      tracked.add(path);
+      return { table, meta: meta as PipelineMeta, path };
+    },
+    readJson(dep, file, schema) {
+      const path = paths.artifacts(dep.dir, file);
+      const raw = readJsonFile(path, rerunHint(dep)) as { provenance?: Partial<PipelineMeta> };
+      checkProvenance(path, raw.provenance ?? {}, dep);
+      tracked.add(path);
+      const r = schema.safeParse(raw);
+      if (!r.success) fail(`${path}: field '${r.error.issues[0].path.join('.')}': ${r.error.issues[0].message}; ${rerunHint(dep)}`);
+      return r.data;
+    },
+    track: (p) => void tracked.add(p),
+  };
+  const out = await def.run(ctx);
+
+  for (const f of out.files)
+    if (!def.outputs.some((p) => matches(p, f.name)))
+      fail(`internal: stage ${def.name} produced '${f.name}', not among its declared outputs`);
+  const inputs: Record<string, string> = {};
+  for (const p of [...tracked].sort()) inputs[relative(process.cwd(), p) || p] = await hashFile(p);
+  const createdAt = new Date().toISOString();
+  const base = {
+    stage: def.name,
+    stageVersion: def.version,
+    configHash: hashJson(config),
+    config,
+    inputs,
+    identity: inst.identity,
+    key: inst.key,
+    profile: m.profile,
+    createdAt,
+  };
+  const staging = stagingDir(outDir);
+  try {
+    for (const f of out.files) {
+      const target = join(staging, f.name);
+      mkdirSync(join(target, '..'), { recursive: true });
+      const kind = f.name.replace(/\.[^.]*$/, '');
+      if ('table' in f) {
+        const meta = { ...base, kind, dtype: f.dtype, seed: f.seed, extra: f.extra };
+        writeFileSync(target, encodeArtifact(join(outDir, f.name), f.schema, f.table, meta).bytes);
+      } else if ('json' in f) {
+        const provenance = { ...base, kind, dtype: f.dtype ?? 'json', seed: f.seed ?? null, rows: 0 };
+        writeFileSync(target, `${JSON.stringify({ ...f.json, provenance }, null, 2)}\n`);
+      } else writeFileSync(target, f.text);
+    }
+    publishDir(staging, outDir);
+  } catch (e) {
+    sweep(outDir);
+    throw e;
+  }
+  return { outDir, files: out.files.map((f) => join(outDir, f.name)), summary: out.summary ?? '' };
+}
+
+/** The instances of one stage in a manifest profile (all, or the one with `key`), checked against `expect`. */
+export function selectInstances(
+  instances: Instance[],
+  stage: StageName,
+  opts: { key?: string; expect?: string; source?: string } = {},
+): Instance[] {
+  const mine = instances.filter((i) => i.stage === stage);
+  if (opts.key === undefined && !(opts.expect && mine.length === 1)) {
+    if (opts.expect) fail('--expect needs --key (one instance)');
+    return mine;
+  }
+  const inst = opts.key === undefined ? mine[0] : mine.find((i) => i.key === opts.key);
+  if (!inst)
+    fail(
+      `${opts.source ?? 'manifest'}: no ${stage} instance '${opts.key}' in this profile; instances: ${mine.map((i) => i.key || "''").join(', ') || 'none'}`,
+    );
+  if (opts.expect && !inst.identity.startsWith(opts.expect))
+    fail(
+      `${stage} ${opts.key}: the task's identity ${opts.expect} is not the manifest's (${inst.identity.slice(0, 12)}); the Nx graph is stale: rerun through nx (npm start), which recomputes it`,
+    );
+  return [inst];
+}

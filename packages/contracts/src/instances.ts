@@ -1,0 +1,157 @@
+/**
+ * Stage instances: one per (stage, grid point) of a manifest profile. An instance's *key* names
+ * its grid point, its *dir* is its artifact folder (derived from the key, here and nowhere else),
+ * and its *identity* is the sha256 of everything that determines its output: the stage, the key,
+ * its slice of the manifest and the identities of the instances it reads. The Nx plugin makes one
+ * cached task per instance, the stage refuses to run when the task's identity is stale, and every
+ * artifact records its identity so that a reader refuses an input from another configuration.
+ */
+import { hashJson } from '@tangent/arrow-io';
+import { DEFAULT_PROFILE, type Grid, type Manifest } from './manifest.ts';
+
+export const STAGE_NAMES = ['text', 'embed', 'pca', 'ntk', 'mlp', 'mlp-submit', 'analysis', 'submissions', 'hybrid'] as const;
+export type StageName = (typeof STAGE_NAMES)[number];
+
+/** The grid coordinates of an instance (only those its stage depends on). */
+export interface GridPoint {
+  embedder?: string;
+  d?: number;
+  width?: number;
+  seed?: number;
+  lr?: number;
+}
+
+export interface Instance {
+  stage: StageName;
+  /** Grid key: '' (text, analysis, submissions), 'use-lite', 'use-lite-d128', 'use-lite-d128/w16-s0-lr1', 'use-lite-d128/submit-w16'. */
+  key: string;
+  point: GridPoint;
+  /** The stage's config: its manifest section plus the grid coordinates it needs. */
+  config: Record<string, unknown>;
+  /** The instances it reads, by id. */
+  deps: string[];
+  /** sha256 hex of stage, key, config and the deps' identities. */
+  identity: string;
+  /** Artifact folder relative to the artifacts root, e.g. 'pca/use-lite-d128'. */
+  dir: string;
+}
+
+/** `stage` or `stage:key`: unique within a profile. */
+export const instanceId = (stage: StageName, key: string): string => (key ? `${stage}:${key}` : stage);
+
+/** `use-lite-d128`: one (embedder, d) input of the kernel and network stages. */
+export const inputKey = (embedder: string, d: number): string => `${embedder}-d${d}`;
+
+/** `w4096-s0-lr1`: one training run. */
+export const runKey = (p: { width: number; seed: number; lr: number }): string => `w${p.width}-s${p.seed}-lr${p.lr}`;
+
+/** The artifact folder of an instance, relative to the artifacts root: the one place paths are made. */
+export function instanceDir(stage: StageName, key: string): string {
+  switch (stage) {
+    case 'text':
+    case 'analysis':
+    case 'submissions':
+      return stage;
+    case 'mlp':
+    case 'mlp-submit':
+      return `mlp/${key}`;
+    default:
+      return `${stage}/${key}`;
+  }
+}
+
+/** The learning rates run at one width: the main list plus the sweep's extras there, ascending. */
+export function lrsAt(grid: Grid, width: number): number[] {
+  const lrs = new Set(grid.lrs);
+  if (grid.lrSweep.widths.includes(width)) for (const l of grid.lrSweep.lrs) lrs.add(l);
+  return [...lrs].sort((a, b) => a - b);
+}
+
+const uniqueSorted = (xs: readonly number[]): number[] => [...new Set(xs)].sort((a, b) => a - b);
+
+/** Every training run of one (embedder, d) input, widths ascending, then lr, then seed. */
+export function runPoints(grid: Grid): Array<{ width: number; seed: number; lr: number }> {
+  const out: Array<{ width: number; seed: number; lr: number }> = [];
+  for (const width of uniqueSorted(grid.widths))
+    for (const lr of lrsAt(grid, width)) for (const seed of grid.seeds) out.push({ width, seed, lr });
+  return out;
+}
+
+/**
+ * Every instance of a manifest profile, in dependency order (each after the ones it reads).
+ * The embed section's `models` map defines named embedders; 'use-lite' and 'minilm' need none.
+ */
+export function pipelineInstances(m: Manifest): Instance[] {
+  const out: Instance[] = [];
+  const byId = new Map<string, Instance>();
+  const add = (stage: StageName, key: string, point: GridPoint, config: Record<string, unknown>, deps: string[]): Instance => {
+    const id = instanceId(stage, key);
+    const existing = byId.get(id);
+    if (existing) return existing;
+    const identity = hashJson({ stage, key, config, deps: deps.map((d) => byId.get(d)!.identity) });
+    const inst: Instance = { stage, key, point, config, deps, identity, dir: instanceDir(stage, key) };
+    byId.set(id, inst);
+    out.push(inst);
+    return inst;
+  };
+  const { grid, sections } = m;
+  const text = add('text', '', {}, sections.text, []);
+  const { models = {}, ...embedShared } = sections.embed as { models?: Record<string, Record<string, unknown>> };
+  const mlpShared = Object.fromEntries(Object.entries(sections.mlp).filter(([k]) => k !== 'submission'));
+  const ntks: Instance[] = [];
+  const submits: Instance[] = [];
+  for (const embedder of grid.embedders) {
+    const model = models[embedder] ?? { model: embedder };
+    const embed = add('embed', embedder, { embedder }, { ...embedShared, ...model, name: embedder }, [instanceId(text.stage, text.key)]);
+    for (const d of uniqueSorted(grid.d)) {
+      const input = inputKey(embedder, d);
+      const pca = add('pca', input, { embedder, d }, { ...sections.pca, embedder, d }, [instanceId('embed', embed.key)]);
+      const ntk = add('ntk', input, { embedder, d }, { ...sections.ntk, input }, [instanceId('pca', pca.key)]);
+      ntks.push(ntk);
+      const runsByWidth = new Map<number, string[]>();
+      for (const r of runPoints(grid)) {
+        const run = add('mlp', `${input}/${runKey(r)}`, { embedder, d, ...r }, { ...mlpShared, input, run: r }, [
+          instanceId('pca', pca.key),
+          instanceId('ntk', ntk.key),
+        ]);
+        runsByWidth.set(r.width, [...(runsByWidth.get(r.width) ?? []), instanceId('mlp', run.key)]);
+      }
+      const submission = (sections.mlp.submission ?? {}) as { enabled?: boolean };
+      if (submission.enabled !== false)
+        for (const [width, runs] of runsByWidth) {
+          const submit = add(
+            'mlp-submit',
+            `${input}/submit-w${width}`,
+            { embedder, d, width },
+            { ...sections.mlp, input, width, lrs: lrsAt(grid, width), seeds: grid.seeds },
+            [instanceId('pca', pca.key), instanceId('ntk', ntk.key), ...runs],
+          );
+          submits.push(submit);
+        }
+    }
+  }
+  const finals = [...ntks, ...submits].map((i) => instanceId(i.stage, i.key));
+  const runs = out.filter((i) => i.stage === 'mlp').map((i) => instanceId(i.stage, i.key));
+  add('analysis', '', {}, { ...sections.analysis, grid }, [...finals, ...runs]);
+  add('submissions', '', {}, {}, finals);
+  return out;
+}
+
+/**
+ * An instance outside the grid (a hybrid experiment from its own config file): no inputs, its
+ * identity from the stage, the key and the config, its folder `<stage>/<key>`.
+ */
+export function standaloneInstance(stage: StageName, key: string, config: Record<string, unknown>): Instance {
+  return { stage, key, point: {}, config, deps: [], identity: hashJson({ stage, key, config }), dir: `${stage}/${key}` };
+}
+
+/** One instance by stage and key, or a list of what exists. */
+export function findInstance(instances: Instance[], stage: StageName, key: string): Instance | undefined {
+  return instances.find((i) => i.stage === stage && i.key === key);
+}
+
+/** The Nx project name of an instance: `pca.use-lite-d128`, `mlp.use-lite-d128.w16-s0-lr1`, `text`. */
+export function projectName(inst: Pick<Instance, 'stage' | 'key'>, profile = DEFAULT_PROFILE): string {
+  const base = inst.key ? `${inst.stage}.${inst.key.replace(/\//g, '.')}` : inst.stage;
+  return profile === DEFAULT_PROFILE ? base : `${base}@${profile}`;
+}

@@ -1,0 +1,154 @@
+/**
+ * The pipeline manifest, `configs/pipeline.yaml`: the experiment grid (which embedders, PCA
+ * dimensions d, widths, seeds and learning rates), one section per stage, and named profiles
+ * that override parts of both (`npm start -- -c quick`). Everything that identifies a stage
+ * instance or an artifact folder is derived from it by `./instances.ts`; nothing is typed twice.
+ * The stage sections are validated by each stage's own config schema (see `defineStage`).
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { parse } from 'yaml';
+import { z } from 'zod';
+import { fail } from '@tangent/base';
+
+/** The default manifest path, relative to the workspace root (the working directory of every Nx task). */
+export const MANIFEST_PATH = 'configs/pipeline.yaml';
+/** The profile used when none is named. */
+export const DEFAULT_PROFILE = 'default';
+
+const folderName = z.string().regex(/^[A-Za-z0-9._-]+$/, 'a folder name (letters, digits, . _ -)');
+const positiveInts = z.array(z.number().int().positive()).nonempty();
+
+export const gridSchema = z
+  .object({
+    /** Embedding models, by name: `use-lite`, `minilm`, or a name defined under `embed.models`. */
+    embedders: z.array(folderName).nonempty().default(['use-lite']),
+    /** PCA output dimensions; each (embedder, d) pair is one input of the ntk and mlp stages. */
+    d: positiveInts.default([128]),
+    /** Hidden widths m of the finite networks. */
+    widths: positiveInts.default([16, 64, 256, 1024, 4096]),
+    /** Initialisation seeds, one run each. */
+    seeds: z.array(z.number().int().nonnegative()).nonempty().default([0, 1, 2]),
+    /**
+     * Learning rates in natural NTK units c: η = c · n / λ_max(Θ̂_0), so gradient descent on the
+     * linearised model is stable for c < 2 at every width. The first one is the "main" rate the
+     * analysis compares across widths.
+     */
+    lrs: z.array(z.number().positive()).nonempty().default([1]),
+    /** Extra learning rates tried at some widths (each with every seed). */
+    lrSweep: z
+      .object({
+        widths: z.array(z.number().int().positive()).default([16, 64]),
+        lrs: z.array(z.number().positive()).default([0.5, 1.5]),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict();
+
+export type Grid = z.infer<typeof gridSchema>;
+
+/** The stage sections a manifest may carry (each validated later by its stage). */
+export const SECTION_NAMES = ['text', 'embed', 'pca', 'ntk', 'mlp', 'analysis'] as const;
+export type SectionName = (typeof SECTION_NAMES)[number];
+
+const section = z.record(z.string(), z.unknown()).default({});
+const sectionsShape = Object.fromEntries(SECTION_NAMES.map((s) => [s, section])) as Record<SectionName, typeof section>;
+
+const profileSchema = z
+  .object({
+    grid: z.record(z.string(), z.unknown()).optional(),
+    ...Object.fromEntries(SECTION_NAMES.map((s) => [s, z.record(z.string(), z.unknown()).optional()])),
+  })
+  .strict();
+
+export const manifestFileSchema = z
+  .object({
+    grid: z.record(z.string(), z.unknown()).default({}),
+    ...sectionsShape,
+    /** Named overrides of `grid` and the sections, deep-merged (lists replace lists). */
+    profiles: z.record(folderName, profileSchema).default({}),
+  })
+  .strict();
+
+/** One profile's view of the manifest: the grid with defaults, and the raw stage sections. */
+export interface Manifest {
+  profile: string;
+  grid: Grid;
+  sections: Record<SectionName, Record<string, unknown>>;
+  /** Where it was read from (for messages). */
+  source: string;
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** `base` with `over` merged in: objects merge key by key, anything else (lists too) replaces. */
+export function deepMerge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(over))
+    out[k] = isPlainObject(v) && isPlainObject(out[k]) ? deepMerge(out[k] as Record<string, unknown>, v) : v;
+  return out;
+}
+
+function zodLine(source: string, error: z.ZodError): never {
+  const issue = error.issues[0];
+  const where = issue.path.length ? issue.path.join('.') : '(top level)';
+  fail(`${source}: field '${where}': ${issue.message}`);
+}
+
+/** Resolve one profile of a parsed manifest file (`raw` as read from YAML). */
+export function resolveManifest(raw: unknown, profile = DEFAULT_PROFILE, source = MANIFEST_PATH): Manifest {
+  const file = manifestFileSchema.safeParse(raw ?? {});
+  if (!file.success) zodLine(source, file.error);
+  const m = file.data;
+  if (profile !== DEFAULT_PROFILE && !(profile in m.profiles))
+    fail(`${source}: no profile '${profile}'; defined: ${[DEFAULT_PROFILE, ...Object.keys(m.profiles)].join(', ')}`);
+  const over = profile === DEFAULT_PROFILE ? {} : (m.profiles[profile] as Record<string, Record<string, unknown> | undefined>);
+  const gridRaw = deepMerge(m.grid, over.grid ?? {});
+  const grid = gridSchema.safeParse(gridRaw);
+  if (!grid.success) zodLine(`${source} (profile ${profile}) grid`, grid.error);
+  const sections = Object.fromEntries(SECTION_NAMES.map((s) => [s, deepMerge(m[s], over[s] ?? {})])) as Manifest['sections'];
+  return { profile, grid: grid.data, sections, source };
+}
+
+/** The profiles a manifest file defines, `default` first. */
+export function profileNames(raw: unknown): string[] {
+  const file = manifestFileSchema.safeParse(raw ?? {});
+  return [DEFAULT_PROFILE, ...(file.success ? Object.keys(file.data.profiles) : [])];
+}
+
+/** Read and parse the manifest file (YAML); a missing or malformed file is one clear line. */
+export function readManifestFile(path = MANIFEST_PATH): unknown {
+  if (!existsSync(path)) fail(`${path}: pipeline manifest not found; run from the workspace root or pass --manifest <file>`);
+  try {
+    return parse(readFileSync(path, 'utf8')) ?? {};
+  } catch (e) {
+    fail(`${path}: not valid YAML (${(e as Error).message.split('\n')[0]})`);
+  }
+}
+
+export function loadManifest(path = MANIFEST_PATH, profile = DEFAULT_PROFILE): Manifest {
+  return resolveManifest(readManifestFile(path), profile, path);
+}
+
+/**
+ * Apply `path=value` overrides (value parsed as YAML: true, 3, [16, 32], text) to a parsed
+ * manifest, e.g. `ntk.folds=3`, `grid.d=[64]`, `profiles.quick.mlp.train.epochs=10`.
+ */
+export function applySets(raw: unknown, sets: readonly string[]): Record<string, unknown> {
+  const root = structuredClone((raw ?? {}) as Record<string, unknown>);
+  for (const s of sets) {
+    const eq = s.indexOf('=');
+    if (eq <= 0) fail(`--set '${s}': expected path=value, e.g. --set ntk.folds=3 or --set grid.d=[64]`);
+    const keys = s.slice(0, eq).split('.');
+    let node = root;
+    for (const k of keys.slice(0, -1)) {
+      const next = node[k];
+      if (next !== undefined && !isPlainObject(next)) fail(`--set '${s}': '${k}' is not a section`);
+      node = (node[k] ??= {}) as Record<string, unknown>;
+    }
+    node[keys[keys.length - 1]] = parse(s.slice(eq + 1));
+  }
+  return root;
+}

@@ -1,0 +1,75 @@
+/**
+ * One finite-width training run, data/mlp/<input>/<run>/: history.arrow (one row per tracked
+ * epoch) and metrics.json — or, when it diverged, diverged.json (a result of the sweep, not a
+ * failure of it). And data/mlp/<input>/submit-w<width>/submission.csv with submit.json.
+ */
+import { Field, Float64, Int32 } from 'apache-arrow';
+import { defineSchema, type ArtifactSchema } from '@tangent/arrow-io';
+import { existsSync } from 'node:fs';
+import { z } from 'zod';
+import type { StageContext } from './define-stage.ts';
+import type { Instance } from './instances.ts';
+
+export const historySchema: ArtifactSchema = defineSchema('mlp history', [
+  new Field('epoch', new Int32(), false),
+  new Field('train_loss', new Float64(), false),
+  new Field('train_accuracy', new Float64(), false),
+  new Field('train_f1', new Float64(), false),
+  new Field('eval_loss', new Float64(), true),
+  new Field('eval_accuracy', new Float64(), true),
+  new Field('eval_f1', new Float64(), true),
+  new Field('delta_theta', new Float64(), true),
+  new Field('lambda_max', new Float64(), true),
+  new Field('alignment', new Float64(), true),
+]);
+
+const nnum = z.number().nullable();
+
+export const runMetricsSchema = z.object({
+  run: z.string(),
+  width: z.number().int(),
+  seed: z.number().int(),
+  lr_natural: z.number(),
+  lr: z.number(),
+  lambda_max0: z.number(),
+  lambda_max_source: z.string(),
+  epochs: z.number().int(),
+  batch_size: z.number().int(),
+  n_fit: z.number().int(),
+  n_eval: z.number().int(),
+  d: z.number().int(),
+  tracked: z.number().int(),
+  full_kernel: z.boolean(),
+  kernel_init_error: nnum,
+  delta_theta: nnum,
+  delta_theta_full: nnum,
+  train_loss: z.number(),
+  train_accuracy: z.number(),
+  eval_accuracy: nnum,
+  eval_f1: nnum,
+  best_eval_accuracy: nnum,
+  best_eval_epoch: nnum,
+  seconds: z.number(),
+});
+export type RunMetrics = z.infer<typeof runMetricsSchema>;
+
+export const divergedSchema = z.object({
+  run: z.string(),
+  message: z.string(),
+  epoch: z.number().int(),
+  lr: z.number(),
+  loss: z.number(),
+});
+export type DivergedRun = z.infer<typeof divergedSchema>;
+
+/** submit.json beside a width's submission.csv. */
+export const submitSchema = z.object({ width: z.number().int(), lr_natural: z.number(), seed: z.number().int(), rows: z.number().int() });
+
+/** A run's final eval accuracy, or null when it diverged (its folder has diverged.json). */
+export function readRunOutcome(ctx: StageContext<unknown>, run: Instance): RunMetrics | null {
+  if (existsSync(ctx.path(run, 'diverged.json')) && !existsSync(ctx.path(run, 'metrics.json'))) {
+    ctx.readJson(run, 'diverged.json', divergedSchema);
+    return null;
+  }
+  return ctx.readJson(run, 'metrics.json', runMetricsSchema);
+}
