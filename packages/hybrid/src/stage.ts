@@ -159,8 +159,7 @@ export async function runExperiment(
   const ev = evaluator(d, cfg);
   const results = runs.flatMap((r) => r.results);
   const summary = summarise(results);
-  const percent = true;
-  const table = formatTable(summary, ev.name, percent, cfg.data.kind);
+  const table = formatTable(summary, ev.name, true, cfg.data.kind);
 
   const prov = await provenance({
     stage: STAGE,

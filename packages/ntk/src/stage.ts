@@ -295,7 +295,7 @@ export async function runNtk(config: NtkConfig, opts: NtkPaths = {}): Promise<Nt
     eval: { rows: evalIdx.length, accuracy: evalMetrics.accuracy, f1: evalMetrics.f1, fitRows: nFit },
     test: { rows: nTest, predictedPositive: testLabels.reduce((s, v) => s + v, 0), refitRows: n },
     timings,
-    backend: { ...be, eigensolver: hasEigh() ? 'LAPACK dsyevd' : 'none (TypeScript QL only up to 2048)' },
+    backend: { ...be, eigensolver: hasEigh() ? 'LAPACK dsyevd' : `none (TypeScript QL only up to ${TS_EIGH_MAX_N})` },
     dtype: 'float64',
     seed: cfg.seed,
   };
