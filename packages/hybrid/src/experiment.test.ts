@@ -53,7 +53,7 @@ describe('linearisation error (NTK 1, one step)', () => {
   // linErrTrain is second order in η, the linear model's movement RMS(f_lin − f0) first order, so doubling η multiplies
   // linErrTrain by 4 and linErrRel by 2. A wrong sign of θ update, or an error measured against f0 instead of f_lin,
   // is first order (ratio 2); a constant (e.g. 0) has ratio 1.
-  it('is second order in the step: ×4 when η doubles, and linErrRel ×2', async () => {
+  it('is second order in the step (×4 when η doubles, linErrRel ×2) and has the scale the linear model’s losses give', async () => {
     const { dir, file } = toyCsv();
     const run = async (lr: number) => {
       const cfg = parseExperiment({
@@ -66,7 +66,8 @@ describe('linearisation error (NTK 1, one step)', () => {
         ntk: { methods: ['ntk1'], lr, steps: 1, linErrTestSize: 10 },
       });
       const out = await runExperiment(cfg, { outDir: join(dir, `out-${lr}`), quiet: true });
-      return out.runs[0].results.find((x) => x.method === 'ntk1')!;
+      const loss0 = out.runs[0].ntkTraces.find((t) => t.method === 'ntk1' && t.step === 0)!.loss;
+      return { ...out.runs[0].results.find((x) => x.method === 'ntk1')!, loss0 };
     };
     const a = await run(0.2),
       b = await run(0.4);
@@ -77,6 +78,13 @@ describe('linearisation error (NTK 1, one step)', () => {
     expect(b.linErrRel! / a.linErrRel!).toBeLessThan(2.1);
     expect(b.linErrTest! / a.linErrTest!).toBeGreaterThan(3.8); // the same on held-out rows (measured 4.06)
     expect(b.linErrTest! / a.linErrTest!).toBeLessThan(4.3);
+    // Absolute scale, from the linear model's own losses: f_lin = f0 + Δ with Δ = −(η/n) Θ0 (f0 − y) linear in η, so
+    // L(η) − L0 = −αη + ½ RMS(Δ(η))² (L = ½ mean of squares, one output) and RMS(Δ(η))² = D(2η) − 2 D(η).
+    // linErrTrain / linErrRel is that same RMS(f_lin − f0), so a wrong scale of either shows here.
+    expect(a.loss0).toBe(b.loss0); // the same switch point
+    const D = (r: typeof a) => r.linearLoss! - r.loss0;
+    const moved = Math.sqrt(D(b) - 2 * D(a));
+    expect(a.linErrTrain! / a.linErrRel! / moved).toBeCloseTo(1, 4);
   });
 });
 
