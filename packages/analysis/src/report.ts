@@ -17,8 +17,8 @@ function table(head: string[], rows: string[][]): string {
 export function renderReport(inp: AnalysisInputs, a: Analysis, svgs: Record<string, string>, createdAt: string): string {
   const m = inp.krr.metrics;
   const checks = table(
-    ['expected (NTK theory)', 'measured', 'holds'],
-    a.checks.map((c) => [c.claim, c.measured, c.holds === null ? 'n/a' : c.holds ? 'yes' : 'no']),
+    ['expected (NTK theory)', 'criterion', 'measured', 'holds'],
+    a.checks.map((c) => [c.claim, c.criterion, c.measured, c.holds === null ? 'n/a' : c.holds ? 'yes' : 'no']),
   );
   const comparison = table(
     ['method', 'seeds', 'eval accuracy %', 'eval F1 %', 'ΔΘ at end %', 'Θ̂₀ error %'],

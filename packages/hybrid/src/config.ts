@@ -206,7 +206,3 @@ export function parseExperiment(raw: unknown, source = 'config'): ExperimentConf
 export function loadExperiment(path: string): ExperimentConfig {
   return checkExperiment(loadConfig(path, experimentSchema), path);
 }
-
-export function isClassification(d: DataConfig): boolean {
-  return d.kind === 'fashion_mnist' || (d.kind === 'csv' && d.task === 'classification');
-}

@@ -156,16 +156,8 @@ export function subtract<T extends FloatArray>(A: Matrix<T>, B: Matrix): Matrix<
   return { rows: A.rows, cols: A.cols, data: out };
 }
 
-export function clone<T extends FloatArray>(A: Matrix<T>): Matrix<T> {
-  return { rows: A.rows, cols: A.cols, data: A.data.slice() as T };
-}
-
 export function toMat64(A: Matrix): Mat64 {
   return { rows: A.rows, cols: A.cols, data: A.data instanceof Float64Array ? A.data.slice() : Float64Array.from(A.data) };
-}
-
-export function toMat32(A: Matrix): Mat32 {
-  return { rows: A.rows, cols: A.cols, data: A.data instanceof Float32Array ? A.data.slice() : Float32Array.from(A.data) };
 }
 
 /** Columns [start, end) as a new contiguous matrix (columns are not contiguous in row-major). */

@@ -1,6 +1,6 @@
 import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve, sep } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { paths } from '@tangent/arrow-io';
@@ -10,6 +10,9 @@ import { loadCsv } from './csv.ts';
 
 describe('Wine Quality loader (real files)', () => {
   it('reads 1599 red and 4898 white rows with 11 features and quality in 3..9', () => {
+    // the files come from the configured data directory (vitest.config.ts passes TANGENT_DATA_DIR through)
+    expect(paths.rawData()).toBe(resolve(process.env.TANGENT_DATA_DIR!));
+    expect(winePath('red')).toBe(join(paths.rawData(), 'wine-quality', 'winequality-red.csv'));
     const red = readWineCsv(winePath('red'));
     const white = readWineCsv(winePath('white'));
     expect(red.rows).toBe(1599);
@@ -62,8 +65,11 @@ describe('Fashion-MNIST loader (real files)', () => {
     const counts = new Array(10).fill(0);
     for (const l of test.labels) counts[l]++;
     expect(counts).toEqual(new Array(10).fill(1000));
-    expect(Math.max(...test.X.subarray(0, 784 * 10))).toBeLessThanOrEqual(1);
-    expect(Math.min(...test.X.subarray(0, 784 * 10))).toBeGreaterThanOrEqual(0);
+    // pixels/255 of the file's bytes (IDX: 16-byte header, then row-major uint8 pixels), read here independently
+    const raw = gunzipSync(readFileSync(p.testImages));
+    expect(raw.readUInt32BE(0)).toBe(2051);
+    for (let i = 0; i < 784 * 10; i++) if (test.X[i] !== Math.fround(raw[16 + i] / 255)) expect.fail(`pixel ${i}: ${test.X[i]}`);
+    expect(Math.max(...test.X.subarray(0, 784 * 10))).toBe(1); // some pixel is 255 in the first ten images
     const ds = loadFashionMnist({ trainSubset: 500, testSubset: 100 });
     expect([ds.nTrain, ds.nTest, ds.inDim, ds.outDim]).toEqual([500, 100, 784, 10]);
     const train = parseIdxLabels(gunzipSync(readFileSync(p.trainLabels)), p.trainLabels);
@@ -121,8 +127,28 @@ describe('generic CSV loader', () => {
   });
 
   it('resolves relative paths against the data directory', () => {
-    expect(paths.rawData()).toBeTruthy();
-    const ds = loadCsv({ path: 'd.csv', delimiter: ',', features: ['a'], target: 'y', task: 'regression', testFraction: 0.2, standardizeTarget: true, seed: 3, dataDir: dir });
+    const ds = loadCsv({ path: 'd.csv', delimiter: ',', features: ['a'], target: 'y', task: 'regression', testFraction: 0.2, standardizeTarget: false, seed: 3, dataDir: dir });
     expect(ds.nTrain).toBe(4);
+    // the rows are this file's, features aligned with targets: y = a − 0.5 rises with a (standardising a keeps its order)
+    const x = [...Array.from(ds.xTrain), ...Array.from(ds.xTest)];
+    const y = [...Array.from(ds.rawTrain), ...Array.from(ds.rawTest)];
+    expect(x.map((v, i) => [v, y[i]]).sort((p, q) => p[0] - q[0]).map((p) => p[1])).toEqual([0.5, 1.5, 2.5, 3.5, 4.5]);
+  });
+
+  it('takes the data directory from TANGENT_DATA_DIR when none is given', () => {
+    const saved = process.env.TANGENT_DATA_DIR;
+    try {
+      process.env.TANGENT_DATA_DIR = dir;
+      expect(paths.rawData()).toBe(resolve(dir));
+      expect(winePath('red')).toBe(join(resolve(dir), 'wine-quality', 'winequality-red.csv'));
+      expect(fashionPaths().testLabels.startsWith(join(resolve(dir), 'fashion-mnist') + sep)).toBe(true);
+      const ds = loadCsv({ path: 'd.csv', delimiter: ',', features: ['a', 'b'], target: 'y', task: 'regression', testFraction: 0.2, standardizeTarget: false, seed: 0 });
+      expect([...ds.rawTrain, ...ds.rawTest].sort()).toEqual([0.5, 1.5, 2.5, 3.5, 4.5]);
+      process.env.TANGENT_DATA_DIR = join(dir, 'elsewhere');
+      expect(() => loadCsv({ path: 'd.csv', delimiter: ',', features: null, target: 'y', task: 'regression', testFraction: 0.2, standardizeTarget: false, seed: 0 })).toThrowError(/data.path: .*d.csv not found/);
+    } finally {
+      if (saved === undefined) delete process.env.TANGENT_DATA_DIR;
+      else process.env.TANGENT_DATA_DIR = saved;
+    }
   });
 });
