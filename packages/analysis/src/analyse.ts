@@ -1,5 +1,5 @@
 import { loglogSlope, mean, sd } from '@tangent/kernels';
-import type { RunMetrics } from '@tangent/mlp';
+import type { RunMetrics } from '@tangent/contracts';
 import type { TopLevelSpec } from 'vega-lite';
 import { barChart, lineChart, logLogChart } from './charts.ts';
 import type { AnalysisInputs } from './collect.ts';
