@@ -39,7 +39,7 @@ export interface EmbedResult {
 export async function runEmbed(config: EmbedConfig, opts: { embedder?: Embedder } = {}): Promise<EmbedResult> {
   const inputs = Object.fromEntries(SPLITS.map((s) => [s, paths.artifacts('text', `${s}.arrow`)])) as Record<Split, string>;
   const tables = Object.fromEntries(
-    SPLITS.map((s) => [s, readArtifact(inputs[s], textSchema, 'run `tangent text` first').table]),
+    SPLITS.map((s) => [s, readArtifact(inputs[s], textSchema, { hint: 'run `tangent text` first', nonEmpty: true }).table]),
   ) as Record<Split, ReturnType<typeof readArtifact>['table']>;
   const embedder = opts.embedder ?? (await loadEmbedder(config));
   const outName = config.outName ?? defaultOutName(config);

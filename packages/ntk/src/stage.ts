@@ -92,7 +92,7 @@ function readInput(path: string, split: 'train' | 'test'): SplitData {
   // Type ids, not instanceof: the table may come from another copy of apache-arrow.
   if (!t || !DataType.isFixedSizeList(t) || !DataType.isFloat((t as FixedSizeList).children[0].type))
     fail(`${path}: column 'embedding' should be FixedSizeList<Float32>[d] as written by the pca stage, found ${t ?? 'nothing'}`);
-  const { values, dim, rows } = readFixedSizeList(table, 'embedding');
+  const { values, dim, rows } = readFixedSizeList(table, 'embedding', { finite: true, file: path });
   const splits = table.getChild('split')!;
   const targetCol = table.getChild('target')!;
   const target: Array<number | null> = [];

@@ -38,7 +38,7 @@ function readSplit(path: string, split: Split): SplitInput {
   if (!field) fail(`${path}: column 'embedding' is missing; expected FixedSizeList<Float32>[dim] as written by the embed stage`);
   const dim = embeddingDim(field.type);
   if (dim === null) fail(`${path}: column 'embedding' should be FixedSizeList<Float32>[dim] but is ${field.type}`);
-  const { values, rows } = readFixedSizeList(table, 'embedding');
+  const { values, rows } = readFixedSizeList(table, 'embedding', { finite: true, file: path });
   const splits = table.getChild('split')!;
   for (let i = 0; i < rows; i++) if (splits.get(i) !== split) fail(`${path}: row ${i} has split '${splits.get(i)}', expected '${split}'`);
   return { path, table, X: mat32(rows, dim, values as Float32Array) };
