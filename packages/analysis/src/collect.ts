@@ -6,7 +6,6 @@ import {
   historySchema,
   krrMetricsSchema,
   predictionsSchema,
-  readJsonFile,
   readRunOutcome,
   type Instance,
   type KrrMetrics,
@@ -15,7 +14,7 @@ import {
   type SubmissionCheck,
 } from '@tangent/contracts';
 import { loglogSlope, mean, sd } from '@tangent/kernels';
-import { paths } from '@tangent/arrow-io';
+import { paths, readJsonFile } from '@tangent/arrow-io';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import type { AnalysisConfig } from './config.ts';
@@ -182,10 +181,9 @@ export function collectInput(ctx: StageContext<AnalysisConfig>, ntk: Instance): 
   for (const name of ctx.config.hybrid) {
     const p = paths.artifacts('hybrid', name, 'metrics.json');
     if (!existsSync(p)) continue;
-    const r = hybridFileSchema.safeParse(readJsonFile(p, `rerun the experiment: npx tangent experiment --config configs/${name}.yaml`));
-    if (!r.success) fail(`${p}: field '${r.error.issues[0].path.join('.')}': ${r.error.issues[0].message}; rerun the experiment`);
+    const data = readJsonFile(p, hybridFileSchema, `rerun the experiment: npx tangent experiment --config configs/${name}.yaml`);
     ctx.track(p);
-    hybrid.push({ name, metric: r.data.metric, summary: r.data.summary as HybridSummary['summary'], thesis: r.data.thesis });
+    hybrid.push({ name, metric: data.metric, summary: data.summary as HybridSummary['summary'], thesis: data.thesis });
   }
   return { input, krr: { metrics, cv }, mlp: { summary, mainLr, runs, diverged }, hybrid, submissions };
 }

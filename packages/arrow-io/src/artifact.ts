@@ -1,4 +1,4 @@
-import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import {
   Field,
   FixedSizeList,
@@ -14,10 +14,12 @@ import {
   vectorFromArray,
   tableFromIPC,
   tableToIPC,
-  type DataType,
+  DataType,
 } from 'apache-arrow';
 import { writeFileAtomic, writeFilesAtomic } from './atomic.ts';
 import { fail } from '@tangent/base';
+import { ARROW_MAGIC, checkIpcFile, IpcFramingError } from './ipc-framing.ts';
+import { assertFinite, checkArtifactExpectations, parseArtifactMeta, type ReadArtifactOptions } from './read-integrity.ts';
 
 /** Provenance carried by every artifact, stored as JSON under the schema metadata key `tangent`. */
 export interface ArtifactMeta {
@@ -34,6 +36,10 @@ export interface ArtifactMeta {
   createdAt: string;
   /** Stage-specific figures (counts, explained variance, ...). */
   extra?: Record<string, unknown>;
+  /** What the file holds within its stage (e.g. "embeddings", "cv"); readers may insist on it. */
+  kind?: string;
+  /** The pipeline grid key the file was made for, e.g. "use-lite-d128". */
+  key?: string;
 }
 
 export const META_KEY = 'tangent';
@@ -66,10 +72,22 @@ export function fixedSizeListVector(values: Float32Array | Float64Array, dim: nu
   return new Vector([makeData({ type, length, nullCount: 0, child })]);
 }
 
-/** Read a FixedSizeList<Float32|Float64> column back as one contiguous row-major array. */
-export function readFixedSizeList(table: Table, column: string): { values: Float32Array | Float64Array; dim: number; rows: number } {
+/**
+ * Read a FixedSizeList<Float32|Float64> column back as one contiguous row-major array. With
+ * `finite: true` a NaN or ±Infinity fails with one line naming `file` (default "table"), the
+ * row and the column.
+ */
+export function readFixedSizeList(
+  table: Table,
+  column: string,
+  opts: { finite?: boolean; file?: string } = {},
+): { values: Float32Array | Float64Array; dim: number; rows: number } {
+  const file = opts.file ?? 'table';
   const col = table.getChild(column);
-  if (!col) fail(`column '${column}' not found`);
+  if (!col) fail(`${file}: column '${column}' not found`);
+  // Type ids, not instanceof: the table may come from another copy of apache-arrow.
+  if (!DataType.isFixedSizeList(col.type) || !DataType.isFloat((col.type as FixedSizeList).children[0].type))
+    fail(`${file}: column '${column}' should be FixedSizeList<Float32|Float64>[dim], found ${col.type}`);
   const type = col.type as FixedSizeList;
   const dim = type.listSize;
   const rows = col.length;
@@ -84,6 +102,7 @@ export function readFixedSizeList(table: Table, column: string): { values: Float
     out.set(vals, offset);
     offset += chunk.length * dim;
   }
+  if (opts.finite) assertFinite(out, dim, { file, column });
   return { values: out, dim, rows };
 }
 
@@ -166,36 +185,55 @@ export function writeArtifacts(
   return encoded.map((e) => e.meta);
 }
 
-const ARROW_MAGIC = 'ARROW1';
-
 /**
- * Read an artifact and check it against its declared schema. Missing, truncated or foreign
- * files fail with one line naming the file, what was expected and what was found.
+ * Read an artifact and check it against its declared schema and the reader's expectations.
+ * Before decoding, the Arrow IPC file framing is validated (magic markers, footer, every
+ * block and message header) so that a corrupt file fails in milliseconds instead of sending
+ * the decoder into a loop; after decoding, the rows are compared with the provenance's `rows`
+ * and, per `opts`, the recorded stage / kind / key. Every problem is one line naming the file,
+ * what was expected, what was found and how to fix it. The third argument may be a plain
+ * string: the hint (how to make the file), as in `readArtifact(path, schema, 'run X first')`.
  */
-export function readArtifact(path: string, schema: ArtifactSchema, hint = ''): { table: Table; meta: ArtifactMeta } {
-  const how = hint ? ` (${hint})` : '';
+export function readArtifact(
+  path: string,
+  schema: ArtifactSchema,
+  hintOrOpts: string | ReadArtifactOptions = {},
+): { table: Table; meta: ArtifactMeta } {
+  const opts: ReadArtifactOptions = typeof hintOrOpts === 'string' ? { hint: hintOrOpts } : hintOrOpts;
+  const how = opts.hint ? ` (${opts.hint})` : '';
+  const rerun = `delete it and rerun the stage that writes it${how}`;
   if (!existsSync(path)) fail(`${path}: file not found; expected the '${schema.name}' artifact${how}`);
-  const size = statSync(path).size;
-  // The IPC file format starts and ends with the magic bytes; a cut-off file lacks the trailer.
-  const fd = openSync(path, 'r');
-  const head = Buffer.alloc(6);
-  const tail = Buffer.alloc(6);
-  readSync(fd, head, 0, 6, 0);
-  if (size >= 12) readSync(fd, tail, 0, 6, size - 6);
-  closeSync(fd);
-  if (head.toString('latin1') !== ARROW_MAGIC)
-    fail(`${path}: not an Arrow IPC file (no ARROW1 header); expected the '${schema.name}' artifact${how}`);
-  if (size < 12 || tail.toString('latin1') !== ARROW_MAGIC)
-    fail(`${path}: truncated Arrow file (${size} bytes, no ARROW1 footer); delete it and rerun the stage that writes it${how}`);
+  if (!statSync(path).isFile()) fail(`${path}: not a regular file; expected the '${schema.name}' artifact${how}`);
+  const bytes = readFileSync(path);
+  const size = bytes.length;
+  const head = bytes.subarray(0, 6).toString('latin1');
+  const tail = size >= 12 ? bytes.subarray(size - 6).toString('latin1') : '';
+  if (head !== ARROW_MAGIC) {
+    if (tail === ARROW_MAGIC)
+      fail(`${path}: corrupt Arrow file (its start is overwritten: no ${ARROW_MAGIC} header, but an Arrow footer at the end); ${rerun}`);
+    fail(`${path}: not an Arrow IPC file (no ${ARROW_MAGIC} header); expected the '${schema.name}' artifact${how}`);
+  }
+  if (tail !== ARROW_MAGIC) fail(`${path}: truncated Arrow file (${size} bytes, no ${ARROW_MAGIC} footer); ${rerun}`);
+  let declaredRows: number;
+  try {
+    declaredRows = checkIpcFile(bytes).rows;
+  } catch (e) {
+    if (e instanceof IpcFramingError) fail(`${path}: corrupt Arrow file (${e.message}); ${rerun}`);
+    throw e;
+  }
   let table: Table;
   try {
-    table = tableFromIPC(readFileSync(path));
+    table = tableFromIPC(bytes);
   } catch (e) {
-    fail(`${path}: unreadable Arrow file (${(e as Error).message}); rerun the stage that writes it${how}`);
+    fail(`${path}: corrupt Arrow file (${(e as Error).message.split('\n')[0]}); ${rerun}`);
   }
+  if (table.numRows !== declaredRows)
+    fail(`${path}: corrupt Arrow file (${table.numRows} rows decoded, its record batches declare ${declaredRows}); ${rerun}`);
   const mismatch = schemaMismatch(schema, table.schema);
   if (mismatch) fail(`${path}: wrong schema for '${schema.name}': ${mismatch}`);
   const rawMeta = table.schema.metadata.get(META_KEY);
   if (!rawMeta) fail(`${path}: no '${META_KEY}' provenance metadata; was it written by tangent?`);
-  return { table, meta: JSON.parse(rawMeta) as ArtifactMeta };
+  const meta = parseArtifactMeta<ArtifactMeta>(path, rawMeta, META_KEY);
+  checkArtifactExpectations(path, meta, table.numRows, opts);
+  return { table, meta };
 }

@@ -6,4 +6,7 @@ export * from './config.ts';
 export * from './hash.ts';
 export * from './paths.ts';
 export * from './stage.ts';
+export * from './ipc-framing.ts';
+export * from './json-file.ts';
+export * from './read-integrity.ts';
 export * from './publish.ts';

@@ -9,7 +9,7 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { Table } from 'apache-arrow';
-import type { z } from 'zod';
+import { z } from 'zod';
 import {
   encodeArtifact,
   hashFile,
@@ -17,6 +17,7 @@ import {
   paths,
   publishDir,
   readArtifact,
+  readJsonFile,
   stagingDir,
   sweep,
   type ArtifactMeta,
@@ -25,7 +26,6 @@ import {
 import { fail } from '@tangent/base';
 import { instanceId, type Instance, type StageName } from './instances.ts';
 import type { Manifest } from './manifest.ts';
-import { readJsonFile } from './json-file.ts';
 
 /** Provenance of a pipeline artifact: arrow-io's block plus the instance it belongs to. */
 export interface PipelineMeta extends ArtifactMeta {
@@ -171,14 +171,14 @@ export async function runInstance<C>(def: StageDefinition<C>, m: Manifest, insta
     readArrow(dep, file, schema) {
       const path = paths.artifacts(dep.dir, file);
       if (!existsSync(path)) fail(`${path}: not found; ${rerunHint(dep)}`);
-      const { table, meta } = readArtifact(path, schema, rerunHint(dep));
+      const { table, meta } = readArtifact(path, schema, { hint: rerunHint(dep), stage: dep.stage, key: dep.key });
       checkProvenance(path, meta as Partial<PipelineMeta>, dep);
       tracked.add(path);
       return { table, meta: meta as PipelineMeta, path };
     },
     readJson(dep, file, schema) {
       const path = paths.artifacts(dep.dir, file);
-      const raw = readJsonFile(path, rerunHint(dep)) as { provenance?: Partial<PipelineMeta> };
+      const raw = readJsonFile(path, z.record(z.string(), z.unknown()), rerunHint(dep)) as { provenance?: Partial<PipelineMeta> };
       checkProvenance(path, raw.provenance ?? {}, dep);
       tracked.add(path);
       const r = schema.safeParse(raw);

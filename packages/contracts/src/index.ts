@@ -1,7 +1,6 @@
 export * from './define-stage.ts';
 export * from './embedding-table.ts';
 export * from './instances.ts';
-export * from './json-file.ts';
 export * from './krr.ts';
 export * from './manifest.ts';
 export * from './mlp-run.ts';

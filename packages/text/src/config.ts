@@ -33,8 +33,26 @@ export type CleanOptions = z.infer<typeof cleanOptionsSchema>;
 
 export const defaultCleanOptions: CleanOptions = cleanOptionsSchema.parse({});
 
+/** A WHATWG encoding label TextDecoder knows ('latin1', 'windows-1252', 'utf-16le', ...). */
+const encodingLabel = z.string().refine(
+  (label) => {
+    try {
+      new TextDecoder(label);
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  { message: "unknown encoding; use a label such as 'utf-8', 'latin1' or 'windows-1252'" },
+);
+
 export const textConfigSchema = z
   .object({
+    /**
+     * Encoding of train.csv/test.csv. Unset: UTF-8 (or UTF-16 with a byte-order mark), and any
+     * byte that is not valid UTF-8 is an error; set it (e.g. 'latin1') to decode other files.
+     */
+    encoding: encodingLabel.optional(),
     clean: cleanOptionsSchema.prefault({}),
     keyword: z
       .object({

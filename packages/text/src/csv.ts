@@ -33,16 +33,80 @@ export function findKaggleFile(dataDir: string, name: string): string {
   fail(`${join(dataDir, 'nlp-getting-started', name)}: ${name} not found (also looked in ${dataDir}); ${HOW_TO_GET}`);
 }
 
+/** Offset of the first byte that breaks UTF-8 (overlong forms and surrogates included), or -1. */
+export function firstInvalidUtf8(b: Uint8Array): number {
+  const n = b.length;
+  let i = 0;
+  while (i < n) {
+    const c = b[i];
+    if (c < 0x80) {
+      i++;
+      continue;
+    }
+    let need: number;
+    let lo = 0x80;
+    let hi = 0xbf;
+    if (c >= 0xc2 && c <= 0xdf) need = 1;
+    else if (c >= 0xe0 && c <= 0xef) {
+      need = 2;
+      if (c === 0xe0) lo = 0xa0;
+      if (c === 0xed) hi = 0x9f;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+      need = 3;
+      if (c === 0xf0) lo = 0x90;
+      if (c === 0xf4) hi = 0x8f;
+    } else return i;
+    for (let k = 1; k <= need; k++) {
+      const d = i + k < n ? b[i + k] : -1;
+      if (k === 1 ? d < lo || d > hi : d < 0x80 || d > 0xbf) return i;
+    }
+    i += need + 1;
+  }
+  return -1;
+}
+
+/**
+ * The text of a CSV file. A UTF-16 (LE/BE) or UTF-8 byte-order mark selects that encoding;
+ * otherwise the bytes must be valid UTF-8, and the first invalid byte is an error naming its
+ * line, unless `encoding` (a WHATWG label such as 'latin1' or 'windows-1252') says how to decode.
+ */
+export function decodeCsvBytes(path: string, bytes: Uint8Array, encoding?: string): string {
+  let label = encoding ?? 'utf-8';
+  if (encoding === undefined && bytes[0] === 0xff && bytes[1] === 0xfe) label = 'utf-16le';
+  else if (encoding === undefined && bytes[0] === 0xfe && bytes[1] === 0xff) label = 'utf-16be';
+  let decoder: InstanceType<typeof TextDecoder>;
+  try {
+    decoder = new TextDecoder(label, { fatal: true });
+  } catch {
+    fail(`${path}: unknown encoding '${label}' in the text config; use a WHATWG label such as utf-8, latin1 or windows-1252`);
+  }
+  try {
+    return decoder.decode(bytes);
+  } catch {
+    const at = decoder.encoding === 'utf-8' ? firstInvalidUtf8(bytes) : -1;
+    if (at < 0)
+      fail(`${path}: not valid ${decoder.encoding}; save it as UTF-8 or set 'encoding:' in the text config to the file's encoding`);
+    let line = 1;
+    for (let k = 0; k < at; k++) if (bytes[k] === 0x0a) line++;
+    const hex = bytes[at].toString(16).toUpperCase().padStart(2, '0');
+    fail(
+      `${path} line ${line}: not valid UTF-8 (byte 0x${hex} at offset ${at}); save the file as UTF-8, or set 'encoding: latin1' (or windows-1252, ...) in the text config if that is what it is`,
+    );
+  }
+}
+
 /**
  * Parse a Kaggle tweets CSV (RFC 4180: quoted fields hold commas and newlines) and check it:
- * required columns, integer ids in int32 range and unique, targets 0/1. Any problem is one
- * line naming the file and the data row (1 = first row after the header) with its line number.
+ * valid text in its encoding (see decodeCsvBytes), required columns, at least one data row,
+ * integer ids in int32 range and unique, targets 0/1. Any problem is one line naming the file
+ * and the data row (1 = first row after the header) with its line number.
  */
-export function loadKaggleCsv(path: string): KaggleCsv {
+export function loadKaggleCsv(path: string, opts: { encoding?: string } = {}): KaggleCsv {
   if (!existsSync(path)) fail(`${path}: file not found; ${HOW_TO_GET}`);
+  const text = decodeCsvBytes(path, readFileSync(path), opts.encoding);
   let records: Array<{ record: string[]; info: { lines: number } }>;
   try {
-    records = parse(readFileSync(path), { bom: true, info: true, relax_column_count: true, skip_empty_lines: true }) as never;
+    records = parse(text, { bom: true, info: true, relax_column_count: true, skip_empty_lines: true }) as never;
   } catch (e) {
     if (e instanceof CsvError) {
       const line = (e as CsvError & { lines?: number }).lines;
@@ -57,6 +121,7 @@ export function loadKaggleCsv(path: string): KaggleCsv {
     fail(
       `${path}: no '${missing.join("', '")}' column (header is '${header.join(',')}'); expected id,keyword,location,text[,target] as in Kaggle's file (${KAGGLE_URL})`,
     );
+  if (records.length === 1) fail(`${path}: no rows (only the header line); re-download it from ${KAGGLE_URL}`);
   const col = (name: string) => header.indexOf(name);
   const [iId, iKw, iLoc, iText, iTarget] = [col('id'), col('keyword'), col('location'), col('text'), col('target')];
   const hasTarget = iTarget >= 0;

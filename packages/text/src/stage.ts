@@ -90,9 +90,16 @@ export function cleanKaggle(cfg: TextConfig, dataDir = paths.rawData()): TextOut
   const files = { train: findKaggleFile(dataDir, 'train.csv'), test: findKaggleFile(dataDir, 'test.csv') };
   const cleaned = {} as Record<Split, CleanedSplit>;
   for (const split of SPLITS) {
-    const csv = loadKaggleCsv(files[split]);
+    const csv = loadKaggleCsv(files[split], { encoding: cfg.encoding });
     if (split === 'train' && !csv.hasTarget)
       fail(`${csv.path}: no 'target' column; train.csv needs id,keyword,location,text,target as in Kaggle's file (${KAGGLE_URL})`);
+    if (split === 'train') {
+      const ones = csv.rows.filter((r) => r.target === 1).length;
+      if (ones === 0 || ones === csv.rows.length)
+        fail(
+          `${csv.path}: every one of its ${csv.rows.length} rows has target ${ones ? 1 : 0}; a training set needs both classes — use Kaggle's full train.csv (${KAGGLE_URL})`,
+        );
+    }
     cleaned[split] = cleanSplit(csv, cfg, split);
   }
   const trainTexts = new Set(cleaned.train.text);
