@@ -1,6 +1,7 @@
 // `npm start [-- -c <profile>] [-- <more nx flags>]`: run every stage instance of a manifest profile
 // through Nx (cached, in dependency order): nx run-many -t run -p tag:profile:<profile>.
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { startCacheServer } from './cache-server.mjs';
 
 const args = process.argv.slice(2);
 let profile = 'default';
@@ -16,6 +17,15 @@ if (!profile || !/^[A-Za-z0-9._-]+$/.test(profile)) {
   process.exit(1);
 }
 const nx = ['nx', 'run-many', '-t', 'run', '-p', `tag:profile:${profile}`, '--output-style=stream-without-prefixes', ...rest];
-const r = spawnSync('npx', nx, { stdio: 'inherit' });
-if (r.status === 0) process.stdout.write(`\nprofile ${profile}: done; report in data/analysis/, submissions in data/submissions/\n`);
-process.exit(r.status ?? 1);
+// TANGENT_SHARED_CACHE=<dir>: share task results with every clone pointed at the same directory.
+const env = { ...process.env };
+let server = null;
+if (process.env.TANGENT_SHARED_CACHE) {
+  const s = await startCacheServer(process.env.TANGENT_SHARED_CACHE);
+  server = s.server;
+  env.NX_SELF_HOSTED_REMOTE_CACHE_SERVER = s.url;
+}
+const status = await new Promise((ok) => spawn('npx', nx, { stdio: 'inherit', env }).on('exit', (code) => ok(code ?? 1)));
+server?.close();
+if (status === 0) process.stdout.write(`\nprofile ${profile}: done; report in data/analysis/, submissions in data/submissions/\n`);
+process.exit(status);

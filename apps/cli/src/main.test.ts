@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { runText, textConfigSchema } from '@tangent/text';
+import { runText } from '@tangent/text';
 import { beforeAll, describe, expect, it } from 'vitest';
 
 const root = resolve(import.meta.dirname, '../../..');
@@ -71,7 +71,7 @@ describe('tangent: one error line, exit 1, earlier outputs untouched', () => {
     const prev = process.env.TANGENT_ARTIFACTS_DIR;
     for (const out of [goodOut, corruptOut]) {
       process.env.TANGENT_ARTIFACTS_DIR = out;
-      await runText(textConfigSchema.parse({}), { dataDir: dataDir() });
+      await runText({}, { dataDir: dataDir() });
     }
     process.env.TANGENT_ARTIFACTS_DIR = prev ?? '';
     if (prev === undefined) delete process.env.TANGENT_ARTIFACTS_DIR;
@@ -84,16 +84,16 @@ describe('tangent: one error line, exit 1, earlier outputs untouched', () => {
     corruptBefore = snapshot(join(corruptOut, 'text'));
     const data = dataDir();
     [notDir, notDirDebug, headerOnly, corruptArrow] = await Promise.all([
-      cli(['text', '--data-dir', data], { TANGENT_ARTIFACTS_DIR: artifactsFile }),
-      cli(['--debug', 'text', '--data-dir', data], { TANGENT_ARTIFACTS_DIR: artifactsFile }),
-      cli(['text', '--data-dir', dataDir('id,keyword,location,text,target\n')], { TANGENT_ARTIFACTS_DIR: goodOut }),
-      cli(['embed', '--model', 'use-lite'], { TANGENT_ARTIFACTS_DIR: corruptOut }),
+      cli(['text'], { TANGENT_DATA_DIR: data, TANGENT_ARTIFACTS_DIR: artifactsFile }),
+      cli(['--debug', 'text'], { TANGENT_DATA_DIR: data, TANGENT_ARTIFACTS_DIR: artifactsFile }),
+      cli(['text'], { TANGENT_DATA_DIR: dataDir('id,keyword,location,text,target\n'), TANGENT_ARTIFACTS_DIR: goodOut }),
+      cli(['embed'], { TANGENT_ARTIFACTS_DIR: corruptOut }),
     ]);
   }, 120_000);
 
   it('C1: TANGENT_ARTIFACTS_DIR is a regular file (ENOTDIR): path, code, the variable to check', () => {
     expect(oneLine(notDir)).toBe(
-      `error: ${artifactsFile}/text: not a directory: ${artifactsFile} is a file (ENOTDIR); check TANGENT_ARTIFACTS_DIR (rerun with --debug for the stack trace)`,
+      `error: ${artifactsFile}: not a directory: ${artifactsFile} is a file (ENOTDIR); check TANGENT_ARTIFACTS_DIR (rerun with --debug for the stack trace)`,
     );
     expect(readFileSync(artifactsFile, 'utf8')).toBe('a regular file where a directory belongs\n');
     expect(readdirSync(join(artifactsFile, '..')).sort()).toEqual(['artifacts', 'corrupt', 'good']); // no temp files
@@ -102,9 +102,7 @@ describe('tangent: one error line, exit 1, earlier outputs untouched', () => {
   it('C2: --debug adds the stack trace', () => {
     expect(notDirDebug.status).toBe(1);
     const lines = notDirDebug.stderr.trimEnd().split('\n');
-    expect(lines[0]).toBe(
-      `error: ${artifactsFile}/text: not a directory: ${artifactsFile} is a file (ENOTDIR); check TANGENT_ARTIFACTS_DIR`,
-    );
+    expect(lines[0]).toBe(`error: ${artifactsFile}: not a directory: ${artifactsFile} is a file (ENOTDIR); check TANGENT_ARTIFACTS_DIR`);
     expect(lines.slice(1).some((l) => /^\s+at /.test(l))).toBe(true);
   });
 
@@ -116,7 +114,7 @@ describe('tangent: one error line, exit 1, earlier outputs untouched', () => {
 
   it('C4: a corrupt input artifact (bytes 8-599 garbage) fails in seconds with one line', () => {
     expect(oneLine(corruptArrow)).toMatch(
-      /^error: \/.*\/text\/train\.arrow: corrupt Arrow file \(record batch 0: .*\); delete it and rerun the stage that writes it \(run `tangent text` first\)$/,
+      /^error: \/.*\/text\/train\.arrow: corrupt Arrow file \(record batch 0: .*\); delete it and rerun the stage that writes it \(rerun its stage: npx tangent text \(or npm start\)\)$/,
     );
     expect(corruptArrow.ms).toBeLessThan(60_000);
     expect(snapshot(join(corruptOut, 'text'))).toEqual(corruptBefore);

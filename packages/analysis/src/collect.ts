@@ -18,6 +18,7 @@ import { paths, readJsonFile } from '@tangent/arrow-io';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import type { AnalysisConfig } from './config.ts';
+import { submissionName } from './submissions.ts';
 
 export interface CvRow {
   lambda: number;
@@ -174,7 +175,7 @@ export function collectInput(ctx: StageContext<AnalysisConfig>, ntk: Instance): 
     if (!existsSync(path)) fail(`${path}: not found; rerun: npx tangent ${dep.stage} --key ${dep.key}`);
     ctx.track(path);
     const check = checkSubmission(path, readFileSync(path, 'utf8'), testIds);
-    return { ...check, file: `${dep.key.replace(/\//g, '-')}.csv` };
+    return { ...check, file: submissionName(dep) }; // its name in data/submissions/
   });
 
   const hybrid: HybridSummary[] = [];

@@ -1,7 +1,7 @@
 import { Field, Float64, Int32, Utf8 } from 'apache-arrow';
 import { buildTable, defineSchema } from '@tangent/arrow-io';
 import { defineStage, type OutputFile } from '@tangent/contracts';
-import { analyse, type Analysis } from './analyse.ts';
+import { analyse } from './analyse.ts';
 import { renderSvg } from './charts.ts';
 import { collectInput } from './collect.ts';
 import { analysisConfigSchema } from './config.ts';

@@ -188,12 +188,53 @@ export async function runInstance<C>(def: StageDefinition<C>, m: Manifest, insta
     track: (p) => void tracked.add(p),
   };
   const out = await def.run(ctx);
+  await publishOutputs(def as StageDefinition<unknown>, m, inst, out, [...tracked], config);
+  return { outDir, files: out.files.map((f) => join(outDir, f.name)), summary: out.summary ?? '' };
+}
+
+/** The instances of one stage in a manifest profile (all, or the one with `key`), checked against `expect`. */
+export function selectInstances(
+  instances: Instance[],
+  stage: StageName,
+  opts: { key?: string; expect?: string; source?: string } = {},
+): Instance[] {
+  const mine = instances.filter((i) => i.stage === stage);
+  if (opts.key === undefined && !(opts.expect && mine.length === 1)) {
+    if (opts.expect) fail('--expect needs --key (one instance)');
+    return mine;
+  }
+  const inst = opts.key === undefined ? mine[0] : mine.find((i) => i.key === opts.key);
+  if (!inst)
+    fail(
+      `${opts.source ?? 'manifest'}: no ${stage} instance '${opts.key}' in this profile; instances: ${mine.map((i) => i.key || "''").join(', ') || 'none'}`,
+    );
+  if (opts.expect && !inst.identity.startsWith(opts.expect))
+    fail(
+      `${stage} ${opts.key}: the task's identity ${opts.expect} is not the manifest's (${inst.identity.slice(0, 12)}); the Nx graph is stale: rerun through nx (npm start), which recomputes it`,
+    );
+  return [inst];
+}
+
+/**
+ * Stamp provenance on an instance's output set, write it into a staging folder and publish it as
+ * the instance's folder in one commit (the second half of `runInstance`; tests use it to lay
+ * down upstream artifacts).
+ */
+export async function publishOutputs(
+  def: Pick<StageDefinition<unknown>, 'name' | 'version' | 'outputs'>,
+  m: Pick<Manifest, 'profile'>,
+  inst: Instance,
+  out: StageOutput,
+  inputFiles: string[] = [],
+  config: unknown = inst.config,
+): Promise<string> {
+  const outDir = paths.artifacts(inst.dir);
 
   for (const f of out.files)
     if (!def.outputs.some((p) => matches(p, f.name)))
       fail(`internal: stage ${def.name} produced '${f.name}', not among its declared outputs`);
   const inputs: Record<string, string> = {};
-  for (const p of [...tracked].sort()) inputs[relative(process.cwd(), p) || p] = await hashFile(p);
+  for (const p of [...inputFiles].sort()) inputs[relative(process.cwd(), p) || p] = await hashFile(p);
   const createdAt = new Date().toISOString();
   const base = {
     stage: def.name,
@@ -225,28 +266,5 @@ export async function runInstance<C>(def: StageDefinition<C>, m: Manifest, insta
     sweep(outDir);
     throw e;
   }
-  return { outDir, files: out.files.map((f) => join(outDir, f.name)), summary: out.summary ?? '' };
-}
-
-/** The instances of one stage in a manifest profile (all, or the one with `key`), checked against `expect`. */
-export function selectInstances(
-  instances: Instance[],
-  stage: StageName,
-  opts: { key?: string; expect?: string; source?: string } = {},
-): Instance[] {
-  const mine = instances.filter((i) => i.stage === stage);
-  if (opts.key === undefined && !(opts.expect && mine.length === 1)) {
-    if (opts.expect) fail('--expect needs --key (one instance)');
-    return mine;
-  }
-  const inst = opts.key === undefined ? mine[0] : mine.find((i) => i.key === opts.key);
-  if (!inst)
-    fail(
-      `${opts.source ?? 'manifest'}: no ${stage} instance '${opts.key}' in this profile; instances: ${mine.map((i) => i.key || "''").join(', ') || 'none'}`,
-    );
-  if (opts.expect && !inst.identity.startsWith(opts.expect))
-    fail(
-      `${stage} ${opts.key}: the task's identity ${opts.expect} is not the manifest's (${inst.identity.slice(0, 12)}); the Nx graph is stale: rerun through nx (npm start), which recomputes it`,
-    );
-  return [inst];
+  return outDir;
 }

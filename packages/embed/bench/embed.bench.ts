@@ -10,7 +10,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { paths, readArtifact } from '@tangent/arrow-io';
-import { textSchema } from '@tangent/text';
+import { textSchema } from '@tangent/contracts';
 import { parse } from 'csv-parse/sync';
 import * as ort from 'onnxruntime-node';
 import type { Benchmark } from '../../../tools/bench.ts';

@@ -1,6 +1,6 @@
 import type { Embedder } from './embedder.ts';
 import type { EmbedConfig } from './config.ts';
-import { MINILM_DEFAULT_ID, MiniLmEmbedder } from './minilm.ts';
+import { MiniLmEmbedder } from './minilm.ts';
 import { UseLiteEmbedder } from './use-lite.ts';
 
 /** Load the embedder a config names; throws a one-line TangentError when its files are missing. */

@@ -1,33 +1,59 @@
 import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildTable, readArtifact, readFixedSizeList, writeArtifact } from '@tangent/arrow-io';
-import { textSchema } from '@tangent/text';
+import { buildTable, readArtifact, readFixedSizeList } from '@tangent/arrow-io';
+import {
+  embeddingSchema,
+  findInstance,
+  pipelineInstances,
+  publishOutputs,
+  resolveManifest,
+  runStage,
+  textSchema,
+  type PipelineMeta,
+} from '@tangent/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { embedConfigSchema } from './config.ts';
 import { MiniLmEmbedder } from './minilm.ts';
-import { embeddingSchema } from './schema.ts';
-import { embedCsv, runEmbed } from './stage.ts';
+import { embedCsv, embedStage } from './stage.ts';
 
 const RANDOM_ID = 'random/all-MiniLM-L6-v2-arch';
 const config = embedConfigSchema.parse({ model: 'minilm', batchSize: 2, minilm: { modelId: RANDOM_ID, threads: 1 } });
+/** A manifest object with one named embedder: the random-weight MiniLM (offline, under $TANGENT_MODELS_DIR). */
+const NAME = 'minilm-random';
+const manifest = {
+  grid: { embedders: [NAME] },
+  embed: { batchSize: 2, models: { [NAME]: { model: 'minilm', minilm: { modelId: RANDOM_ID, threads: 1 } } } },
+};
 let emb: MiniLmEmbedder;
 let dir: string;
 const prevArtifacts = process.env.TANGENT_ARTIFACTS_DIR;
 
-const meta = { stage: 'text', stageVersion: 'test', configHash: 'x', config: {}, inputs: {}, dtype: 'utf8', seed: null };
-function writeText(split: 'train' | 'test', ids: number[], texts: string[], targets: Array<number | null>) {
-  const n = ids.length;
-  const table = buildTable(textSchema, {
-    id: Int32Array.from(ids),
-    split: new Array(n).fill(split),
-    target: targets,
-    keyword: new Array(n).fill(''),
-    location: new Array(n).fill(''),
-    raw_text: texts,
-    text: texts,
+/** Text artifacts as the text stage of `manifest` would publish them (its identity, its provenance). */
+async function writeText(splits: Record<'train' | 'test', { ids: number[]; texts: string[]; targets: Array<number | null> }>) {
+  const m = resolveManifest(manifest);
+  const files = (['train', 'test'] as const).map((split) => {
+    const { ids, texts, targets } = splits[split];
+    const n = ids.length;
+    const table = buildTable(textSchema, {
+      id: Int32Array.from(ids),
+      split: new Array(n).fill(split),
+      target: targets,
+      keyword: new Array(n).fill(''),
+      location: new Array(n).fill(''),
+      raw_text: texts,
+      text: texts,
+    });
+    return { name: `${split}.arrow`, schema: textSchema, table, dtype: 'utf8', seed: null };
   });
-  writeArtifact(join(dir, 'text', `${split}.arrow`), textSchema, table, meta);
+  await publishOutputs(
+    { name: 'text', version: '1', outputs: ['train.arrow', 'test.arrow'] },
+    m,
+    findInstance(pipelineInstances(m), 'text', '')!,
+    {
+      files,
+    },
+  );
 }
 
 beforeAll(async () => {
@@ -41,19 +67,22 @@ afterAll(async () => {
   else process.env.TANGENT_ARTIFACTS_DIR = prevArtifacts;
 });
 
-describe('runEmbed (pipeline stage)', () => {
-  it('writes data/embed/<name>/{train,test}.arrow in input order with ids, targets and provenance', async () => {
+describe('embed stage (runStage)', () => {
+  it('writes embed/<embedder>/{train,test}.arrow in input order with ids, targets and provenance', async () => {
     const trainTexts = [
       'Forest fire near La Ronge Sask. Canada',
       'ok',
       'Our Deeds are the Reason of this earthquake May ALLAH Forgive us all',
     ];
-    writeText('train', [1, 4, 5], trainTexts, [1, 0, 1]);
-    writeText('test', [0, 2], ['Just happened a terrible car crash', 'Heard about #earthquake'], [null, null]);
-    const r = await runEmbed(config, { embedder: emb });
-    expect(r.outDir).toBe(join(dir, 'embed', 'minilm-all-MiniLM-L6-v2-arch-fp32'));
+    await writeText({
+      train: { ids: [1, 4, 5], texts: trainTexts, targets: [1, 0, 1] },
+      test: { ids: [0, 2], texts: ['Just happened a terrible car crash', 'Heard about #earthquake'], targets: [null, null] },
+    });
+    const [r] = await runStage(embedStage, { manifest, key: NAME });
+    expect(r.outDir).toBe(join(dir, 'embed', NAME));
     expect(readdirSync(r.outDir).sort()).toEqual(['test.arrow', 'train.arrow']);
-    const { table, meta: m } = readArtifact(r.outputs.train, embeddingSchema(384));
+    const { table, meta } = readArtifact(join(r.outDir, 'train.arrow'), embeddingSchema(384));
+    const m = meta as PipelineMeta;
     expect(Array.from(table.getChild('id')!.toArray())).toEqual([1, 4, 5]);
     expect(Array.from(table.getChild('target')!.toArray())).toEqual([1, 0, 1]);
     const e = readFixedSizeList(table, 'embedding');
@@ -64,21 +93,26 @@ describe('runEmbed (pipeline stage)', () => {
     for (let k = 0; k < 384; k++) diff = Math.max(diff, Math.abs(e.values[384 + k] - alone[k]));
     expect(diff).toBeLessThan(2e-5);
     expect(m.stage).toBe('embed');
+    expect(m.key).toBe(NAME);
+    expect(m.kind).toBe('train');
+    expect(m.identity).toBe(findInstance(pipelineInstances(resolveManifest(manifest)), 'embed', NAME)!.identity);
     expect(m.dtype).toBe('float32');
-    expect((m.config as { model: string }).model).toBe('minilm');
+    expect(m.config as object).toMatchObject({ model: 'minilm', name: NAME, batchSize: 2, minilm: { modelId: RANDOM_ID } });
     expect(m.extra?.dim).toBe(384);
-    expect(Object.keys(m.inputs)[0]).toMatch(/text[/\\]train\.arrow$/);
-    const t = readArtifact(r.outputs.test, embeddingSchema(384)).table;
+    expect(m.extra?.split).toBe('train');
+    expect(Object.keys(m.inputs).some((k) => /text[/\\]train\.arrow$/.test(k))).toBe(true);
+    expect(Object.keys(m.inputs).some((k) => /text[/\\]test\.arrow$/.test(k))).toBe(true);
+    const t = readArtifact(join(r.outDir, 'test.arrow'), embeddingSchema(384)).table;
     expect(t.getChild('target')!.get(0)).toBeNull();
     expect(t.getChild('split')!.get(1)).toBe('test');
   });
 
-  it('fails with one line when the text stage has not run', async () => {
+  it('fails with one line when the text stage has not run, and writes nothing', async () => {
     const empty = mkdtempSync(join(tmpdir(), 'embed-none-'));
     process.env.TANGENT_ARTIFACTS_DIR = empty;
     try {
-      await expect(runEmbed(config, { embedder: emb })).rejects.toThrow(
-        /text[/\\]train\.arrow: file not found; expected the 'text' artifact \(run `tangent text` first\)/,
+      await expect(runStage(embedStage, { manifest, key: NAME })).rejects.toThrow(
+        /text[/\\]train\.arrow: not found; rerun its stage: npx tangent text \(or npm start\)$/,
       );
       expect(existsSync(join(empty, 'embed'))).toBe(false);
     } finally {

@@ -1,12 +1,24 @@
-import { mkdtempSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readArtifact } from '@tangent/arrow-io';
 import { rng, type Mat32 } from '@tangent/linalg';
 import { backward, empiricalNtkMlp, forward, initMlp, jacobian } from '@tangent/nn';
 import { parseExperiment } from './config.ts';
 import { historySchema, resultsSchema, runExperiment, traceSchema } from './stage.ts';
+
+// Every test publishes into its own artifacts root: $TANGENT_ARTIFACTS_DIR/hybrid/<experiment>/.
+let artifacts = '';
+const prevArtifacts = process.env.TANGENT_ARTIFACTS_DIR;
+beforeEach(() => {
+  artifacts = mkdtempSync(join(tmpdir(), 'hybrid-artifacts-'));
+  process.env.TANGENT_ARTIFACTS_DIR = artifacts;
+});
+afterEach(() => {
+  if (prevArtifacts === undefined) delete process.env.TANGENT_ARTIFACTS_DIR;
+  else process.env.TANGENT_ARTIFACTS_DIR = prevArtifacts;
+});
 
 describe('phase-2 plumbing on a real network', () => {
   it('J0ᵀ w is one backward pass with output gradient w, in the (sample, output) row layout of Θ0', () => {
@@ -54,7 +66,7 @@ describe('linearisation error (NTK 1, one step)', () => {
   // linErrTrain by 4 and linErrRel by 2. A wrong sign of θ update, or an error measured against f0 instead of f_lin,
   // is first order (ratio 2); a constant (e.g. 0) has ratio 1.
   it('is second order in the step (×4 when η doubles, linErrRel ×2) and has the scale the linear model’s losses give', async () => {
-    const { dir, file } = toyCsv();
+    const { file } = toyCsv();
     const run = async (lr: number) => {
       const cfg = parseExperiment({
         experiment: `lin-${lr}`,
@@ -65,7 +77,8 @@ describe('linearisation error (NTK 1, one step)', () => {
         switch: { fixedEpoch: { enabled: true, epoch: 2 }, paramNorm: { enabled: false }, ntkStability: { enabled: false } },
         ntk: { methods: ['ntk1'], lr, steps: 1, linErrTestSize: 10 },
       });
-      const out = await runExperiment(cfg, { outDir: join(dir, `out-${lr}`), quiet: true });
+      const out = await runExperiment(cfg, { quiet: true });
+      expect(out.dir).toBe(join(artifacts, 'hybrid', `lin-${lr}`));
       const loss0 = out.runs[0].ntkTraces.find((t) => t.method === 'ntk1' && t.step === 0)!.loss;
       return { ...out.runs[0].results.find((x) => x.method === 'ntk1')!, loss0 };
     };
@@ -111,7 +124,10 @@ describe('runExperiment end to end (tiny CSV regression)', () => {
       },
       ntk: { linErrTestSize: 10 },
     });
-    const out = await runExperiment(cfg, { outDir: join(dir, 'out'), quiet: true });
+    const out = await runExperiment(cfg, { quiet: true });
+    const outDir = join(artifacts, 'hybrid', 'toy');
+    expect(out.dir).toBe(outDir);
+    expect(readdirSync(outDir).sort()).toEqual(['history.arrow', 'metrics.json', 'ntk_trace.arrow', 'results.arrow']);
     expect(out.runs.map((x) => x.decision.heuristic)).toEqual(['fixed_epoch', 'fixed_epoch']);
     const res = out.runs[0].results;
     expect(res.map((x) => x.method)).toEqual(['sgd', 'ntk1', 'ntk2', 'ntk3']);
@@ -125,16 +141,22 @@ describe('runExperiment end to end (tiny CSV regression)', () => {
       expect(byM[m].linErrRel!).toBeLessThan(0.5); // the network stays close to its linearisation
       expect(byM[m].linearLoss!).toBeLessThan(out.runs[0].history[3].trainLoss);
     }
-    const h = readArtifact(join(dir, 'out', 'history.arrow'), historySchema);
+    const h = readArtifact(join(outDir, 'history.arrow'), historySchema);
     expect(h.table.numRows).toBe(2 * 7);
     expect(h.meta.config).toMatchObject({ experiment: 'toy' });
     expect(h.meta.dtype).toContain('float64');
-    expect(readArtifact(join(dir, 'out', 'results.arrow'), resultsSchema).table.numRows).toBe(8);
-    expect(readArtifact(join(dir, 'out', 'ntk_trace.arrow'), traceSchema).table.numRows).toBeGreaterThan(6);
-    const metrics = JSON.parse(readFileSync(join(dir, 'out', 'metrics.json'), 'utf8'));
-    expect(metrics.summary.ntk3.testMetric.n).toBe(2);
+    expect(readArtifact(join(outDir, 'results.arrow'), resultsSchema).table.numRows).toBe(8);
+    expect(readArtifact(join(outDir, 'ntk_trace.arrow'), traceSchema).table.numRows).toBeGreaterThan(6);
+    const metrics = JSON.parse(readFileSync(join(outDir, 'metrics.json'), 'utf8'));
+    // snake_case keys throughout (the pipeline's one JSON casing), provenance of the hybrid instance.
+    expect(metrics.summary.ntk3.test_metric.n).toBe(2);
+    expect(metrics.summary.ntk3.testMetric).toBeUndefined();
     expect(metrics.switches[0]).toMatchObject({ seed: 0, epoch: 3, heuristic: 'fixed_epoch' });
-    expect(existsSync(join(dir, 'out', 'metrics.json'))).toBe(true);
+    expect(Object.keys(metrics.switches[0])).toEqual(['seed', 'epoch', 'heuristic', 'fired', 'param_signal', 'ntk_signal', 'would_fire']);
+    expect(metrics.results[0]).toMatchObject({ method: 'sgd', switch_epoch: 3 });
+    expect(metrics.metric_definition).toMatch(/^NRMSE = RMSE/);
+    expect(metrics.provenance).toMatchObject({ stage: 'hybrid', key: 'toy', kind: 'metrics' });
+    expect(metrics.provenance.config).toMatchObject({ experiment: 'toy' });
     expect(out.table).toMatch(/NTK 3 \(integrated flow\)/);
   });
 });

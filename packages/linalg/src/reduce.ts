@@ -3,7 +3,7 @@
  * memory-bound, so a native call would not be faster. Sums accumulate in float64.
  */
 import { fail } from '@tangent/base';
-import type { FloatArray, Mat32, Mat64, Matrix } from './matrix.ts';
+import type { FloatArray, Mat64, Matrix } from './matrix.ts';
 
 function sameLength(x: ArrayLike<number>, y: ArrayLike<number>, op: string): void {
   if (x.length !== y.length) fail(`${op}: lengths differ (${x.length} and ${y.length})`);

@@ -1,19 +1,49 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Field, Int32, Int8, Utf8 } from 'apache-arrow';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTable, defineSchema, embeddingType, fixedSizeListVector, readArtifact, writeArtifact } from '@tangent/arrow-io';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { buildTable, fixedSizeListVector, readArtifact } from '@tangent/arrow-io';
+import {
+  embeddingSchema,
+  findInstance,
+  historySchema,
+  pipelineInstances,
+  publishOutputs,
+  resolveManifest,
+  runStage,
+  splitSchema,
+  splitTable,
+} from '@tangent/contracts';
+import { reluNetKernel } from '@tangent/kernels';
 import { rng } from '@tangent/linalg';
-import { mlpConfigSchema, type MlpConfig } from './config.ts';
-import { historySchema, prepareData, readRunMetrics, runMlpRun, runMlpSubmission, runMlpSummary } from './stage.ts';
+import { initMlp } from '@tangent/nn';
+import { mlpStage, mlpSubmitStage } from './stage.ts';
+import { stratifiedSubset } from './tracked-subset.ts';
+import { twoLayerSpec } from './train-two-layer.ts';
 
 const D = 6;
-const meta = { stage: 'test', stageVersion: '0', configHash: '', config: {}, inputs: {}, dtype: 'float32', seed: 0 };
+const INPUT = `toy-d${D}`;
+const TEST_IDS = [7, 3, 9, 1, 5];
+
 let dir = '';
 const prev = process.env.TANGENT_ARTIFACTS_DIR;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'mlp-stage-'));
+  process.env.TANGENT_ARTIFACTS_DIR = dir;
+});
+afterEach(() => {
+  if (prev === undefined) delete process.env.TANGENT_ARTIFACTS_DIR;
+  else process.env.TANGENT_ARTIFACTS_DIR = prev;
+});
 
-function writeFeatures(path: string, ids: number[], targets: Array<number | null>, seed: number) {
+/** A tiny manifest: one input (toy, d = 6), the given grid and a few epochs. */
+const manifest = (grid: Record<string, unknown>) => ({
+  grid: { embedders: ['toy'], d: [D], seeds: [0, 1], lrs: [1], lrSweep: { widths: [], lrs: [] }, ...grid },
+  mlp: { train: { epochs: 15 }, tracking: { size: 24, every: 5 } },
+});
+const GRID = { widths: [8, 64], lrSweep: { widths: [8], lrs: [0.5] } };
+
+function features(ids: number[], targets: Array<number | null>, seed: number): Float32Array {
   const r = rng(seed);
   const X = new Float32Array(ids.length * D);
   for (let i = 0; i < ids.length; i++) {
@@ -21,130 +51,157 @@ function writeFeatures(path: string, ids: number[], targets: Array<number | null
     for (let j = 0; j < D; j++) s += (X[i * D + j] = r.normal() + (targets[i] === 1 && j === 0 ? 1.5 : 0)) ** 2;
     for (let j = 0; j < D; j++) X[i * D + j] /= Math.sqrt(s);
   }
-  const schema = defineSchema('pca', [
-    new Field('id', new Int32(), false),
-    new Field('split', new Utf8(), false),
-    new Field('target', new Int8(), true),
-    new Field('embedding', embeddingType(D), false),
-  ]);
-  writeArtifact(
-    path,
-    schema,
-    buildTable(schema, {
-      id: Int32Array.from(ids),
-      split: ids.map(() => (targets[0] === null ? 'test' : 'train')),
-      target: targets,
-      embedding: fixedSizeListVector(X, D),
-    }),
-    meta,
-  );
+  return X;
 }
 
-beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'mlp-stage-'));
-  process.env.TANGENT_ARTIFACTS_DIR = dir;
+/**
+ * The upstream artifacts of `raw`'s input, laid down with the identities its instances expect:
+ * pca train (80 rows, ids 100..179) and test (5 rows), and the ntk split (every 5th row eval).
+ */
+async function fixture(raw: Record<string, unknown>) {
+  const m = resolveManifest(raw);
+  const instances = pipelineInstances(m);
   const ids = Array.from({ length: 80 }, (_, i) => 100 + i);
   const t = ids.map((_, i) => (i % 3 === 0 ? 1 : 0));
-  writeFeatures(join(dir, 'pca', 'toy', 'train.arrow'), ids, t, 1);
-  writeFeatures(join(dir, 'pca', 'toy', 'test.arrow'), [7, 3, 9, 1, 5], [null, null, null, null, null], 2);
-  const splitSchema = defineSchema('split', [
-    new Field('id', new Int32(), false),
-    new Field('role', new Utf8(), false),
-    new Field('fold', new Int8(), false),
-  ]);
-  writeArtifact(
-    join(dir, 'ntk', 'split.arrow'),
-    splitSchema,
-    buildTable(splitSchema, {
-      id: Int32Array.from(ids),
-      role: ids.map((_, i) => (i % 5 === 4 ? 'eval' : 'fit')),
-      fold: Int8Array.from(ids, (_, i) => i % 3),
-    }),
-    meta,
-  );
-  mkdirSync(join(dir, 'ntk', 'toy'), { recursive: true });
-  writeFileSync(join(dir, 'ntk', 'toy', 'metrics.json'), JSON.stringify({ eval: { accuracy: 0.8, f1: 0.7, rows: 16 } }));
-});
-afterAll(() => {
-  if (prev === undefined) delete process.env.TANGENT_ARTIFACTS_DIR;
-  else process.env.TANGENT_ARTIFACTS_DIR = prev;
-});
-
-const config = (): MlpConfig =>
-  mlpConfigSchema.parse({
-    input: 'toy',
-    split: join(dir, 'ntk', 'split.arrow'),
-    widths: [8, 64],
-    seeds: [0, 1],
-    lrs: [1],
-    lrSweep: { widths: [8], lrs: [0.5] },
-    train: { epochs: 15 },
-    tracking: { size: 24, every: 5 },
+  const X = features(ids, t, 1);
+  const schema = embeddingSchema(D);
+  const table = (id: number[], target: Array<number | null>, x: Float32Array, split: string) =>
+    buildTable(schema, { id: Int32Array.from(id), split: id.map(() => split), target, embedding: fixedSizeListVector(x, D) });
+  const testT = TEST_IDS.map(() => null);
+  await publishOutputs({ name: 'pca', version: '1', outputs: ['train.arrow', 'test.arrow'] }, m, findInstance(instances, 'pca', INPUT)!, {
+    files: [
+      { name: 'train.arrow', schema, table: table(ids, t, X, 'train'), dtype: 'float32', seed: null },
+      { name: 'test.arrow', schema, table: table(TEST_IDS, testT, features(TEST_IDS, testT, 2), 'test'), dtype: 'float32', seed: null },
+    ],
   });
+  const isEval = Uint8Array.from(ids, (_, i) => (i % 5 === 4 ? 1 : 0));
+  const fold = Int8Array.from(ids, (_, i) => (isEval[i] ? -1 : i % 3));
+  await publishOutputs({ name: 'ntk', version: '1', outputs: ['split.arrow'] }, m, findInstance(instances, 'ntk', INPUT)!, {
+    files: [
+      { name: 'split.arrow', schema: splitSchema, table: splitTable(Int32Array.from(ids), { isEval, fold }), dtype: 'int8', seed: 0 },
+    ],
+  });
+  return { ids, t, X };
+}
 
-describe('mlp stage on synthetic artifacts', () => {
-  it('runs, caches by key, writes the submission and the exact summary layout', async () => {
-    const c = config();
-    const data = prepareData(c);
-    expect(data.fit.X.rows).toBe(64);
-    expect(data.eval.X.rows).toBe(16);
-    for (const width of c.widths)
-      for (const seed of c.seeds) for (const lr of width === 8 ? [0.5, 1] : [1]) await runMlpRun(c, { width, seed, lr }, data);
-    const p = join(dir, 'mlp', 'w64-s0-lr1');
-    const m = JSON.parse(readFileSync(join(p, 'metrics.json'), 'utf8'));
+const runDir = (run: string) => join(dir, 'mlp', INPUT, run);
+const metricsOf = (run: string) => JSON.parse(readFileSync(join(runDir(run), 'metrics.json'), 'utf8'));
+const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
+
+/**
+ * ‖Θ̂₀ − Θ‖_F / ‖Θ‖_F on the tracked rows, computed here without the stage's GEMM kernels: Θ̂₀ from
+ * the closed form of the two-layer empirical NTK with the network's initial weights, Θ from the
+ * scalar analytical recursion.
+ */
+function independentInitError(fx: { t: number[]; X: Float32Array }, fitRows: number[], width: number, seed: number): number {
+  const s = Math.sqrt(D);
+  const Xf = fitRows.map((i) => Float32Array.from(fx.X.subarray(i * D, (i + 1) * D), (v) => v * s)); // inputScale sqrt_d
+  const yf = fitRows.map((i) => (fx.t[i] ? 1 : -1));
+  const tracked = Array.from(stratifiedSubset(Float32Array.from(yf), Math.min(24, yf.length), 0));
+  const net = initMlp(twoLayerSpec(D, width, { parameterization: 'ntk', bias: false, sigmaB: 1 }), seed);
+  const [L1, L2] = net.layers;
+  const u = tracked.map((r) =>
+    Array.from({ length: width }, (_, k) => Xf[r].reduce((acc, v, j) => acc + L1.W.data[k * D + j] * v, 0) / Math.sqrt(D)),
+  );
+  const w2 = L2.W.data;
+  const dot = (a: Float32Array, b: Float32Array) => a.reduce((acc, v, j) => acc + v * b[j], 0);
+  let num = 0,
+    den = 0;
+  tracked.forEach((a, p) =>
+    tracked.forEach((b, q) => {
+      let hh = 0,
+        dd = 0;
+      for (let k = 0; k < width; k++) {
+        if (u[p][k] > 0 && u[q][k] > 0) {
+          hh += u[p][k] * u[q][k];
+          dd += w2[k] * w2[k];
+        }
+      }
+      const empirical = ((dot(Xf[a], Xf[b]) / D) * dd + hh) / width;
+      const analytical = reluNetKernel(dot(Xf[a], Xf[a]), dot(Xf[b], Xf[b]), dot(Xf[a], Xf[b]), D, { depth: 2 }).ntk;
+      num += (empirical - analytical) ** 2;
+      den += analytical ** 2;
+    }),
+  );
+  return Math.sqrt(num / den);
+}
+
+describe('mlp stage on synthetic artifacts (runStage)', () => {
+  it('runs every (width, seed, lr) of the grid; metrics, history and the tracked kernel are right', async () => {
+    const raw = manifest(GRID);
+    const fx = await fixture(raw);
+    const res = await runStage(mlpStage, { manifest: raw });
+    const runs = ['w8-s0-lr0.5', 'w8-s1-lr0.5', 'w8-s0-lr1', 'w8-s1-lr1', 'w64-s0-lr1', 'w64-s1-lr1'];
+    expect(res.map((r) => r.outDir)).toEqual(runs.map(runDir));
+    for (const r of runs) expect(readdirSync(runDir(r)).sort()).toEqual(['history.arrow', 'metrics.json']);
+
+    const m = metricsOf('w64-s0-lr1');
+    expect(m).toMatchObject({ run: 'w64-s0-lr1', width: 64, seed: 0, n_fit: 64, n_eval: 16, d: D, tracked: 24, epochs: 15 });
     expect(m.lr_natural).toBeCloseTo(1, 10);
-    expect(m.kernel_init_error).toBeGreaterThan(0);
-    expect(m.kernel_init_error).toBeLessThan(0.5);
     expect(m.provenance.seed).toBe(0);
     expect(m.provenance.config.run).toEqual({ width: 64, seed: 0, lr: 1 });
-    const { table, meta: hm } = readArtifact(join(p, 'history.arrow'), historySchema);
+    expect(m.provenance).toMatchObject({ stage: 'mlp', key: `${INPUT}/w64-s0-lr1`, kind: 'metrics' });
+    const { table, meta: hm } = readArtifact(join(runDir('w64-s0-lr1'), 'history.arrow'), historySchema);
     expect(table.numRows).toBe(16);
     expect(hm.dtype).toMatch(/float32/);
-    const mtime = statSync(join(p, 'metrics.json')).mtimeMs;
-    const again = await runMlpRun(c, { width: 64, seed: 0, lr: 1 }, data);
-    expect(again.cached).toBe(true);
-    expect(statSync(join(p, 'metrics.json')).mtimeMs).toBe(mtime);
+    expect(table.getChild('delta_theta')!.get(15)).toBeCloseTo(m.delta_theta, 12);
 
-    const s = await runMlpSubmission(c, 8, data);
-    const csv = readFileSync(s.path, 'utf8').trim().split('\n');
+    // Θ̂₀ vs Θ on the tracked rows: the recorded error equals an independent computation of it.
+    const fitRows = fx.ids.map((_, i) => i).filter((i) => i % 5 !== 4);
+    for (const [run, width, seed] of [
+      ['w8-s0-lr1', 8, 0],
+      ['w64-s0-lr1', 64, 0],
+      ['w64-s1-lr1', 64, 1],
+    ] as const) {
+      const want = independentInitError(fx, fitRows, width, seed);
+      expect(Math.abs(metricsOf(run).kernel_init_error - want) / want, run).toBeLessThan(1e-4);
+    }
+    // ... and falls with width (∝ m^-1/2), as does the kernel's movement during training.
+    const at = (w: number, key: string) => mean([0, 1].map((s) => metricsOf(`w${w}-s${s}-lr1`)[key]));
+    expect(at(64, 'kernel_init_error')).toBeLessThan(at(8, 'kernel_init_error'));
+    expect(at(64, 'delta_theta')).toBeLessThan(at(8, 'delta_theta'));
+  });
+
+  it('the submission trains at the lr with the best mean eval accuracy and writes the Kaggle format', async () => {
+    const raw = manifest(GRID);
+    await fixture(raw);
+    await runStage(mlpStage, { manifest: raw });
+    const [s] = await runStage(mlpSubmitStage, { manifest: raw, key: `${INPUT}/submit-w8` });
+    expect(s.outDir).toBe(runDir('submit-w8'));
+    const csv = readFileSync(join(s.outDir, 'submission.csv'), 'utf8').trim().split('\n');
     expect(csv[0]).toBe('id,target');
-    expect(csv.slice(1).map((l) => l.split(',')[0])).toEqual(['7', '3', '9', '1', '5']);
+    expect(csv.slice(1).map((l) => l.split(',')[0])).toEqual(TEST_IDS.map(String));
     expect(csv.slice(1).every((l) => /^\d+,[01]$/.test(l))).toBe(true);
-
-    const { summary } = runMlpSummary(c);
-    expect(Object.keys(summary)).toEqual(['ntk_accuracy', 'ntk_f1', 'widths', 'delta_theta_loglog_slope', 'diverged_runs']);
-    expect(summary.diverged_runs).toEqual([]);
-    expect(summary.ntk_accuracy).toBe(0.8);
-    expect(summary.widths.map((w) => w.width)).toEqual([8, 64]);
-    expect(Object.keys(summary.widths[0])).toEqual([
-      'width',
-      'seeds',
-      'delta_theta_mean',
-      'delta_theta_sd',
-      'accuracy_mean',
-      'accuracy_sd',
-      'f1_mean',
-      'kernel_init_error_mean',
-    ]);
-    expect(summary.widths[1].delta_theta_mean).toBeLessThan(summary.widths[0].delta_theta_mean);
-    expect(summary.delta_theta_loglog_slope).toBeLessThan(0);
+    const byLr = [0.5, 1].map((lr) => ({ lr, acc: mean([0, 1].map((seed) => metricsOf(`w8-s${seed}-lr${lr}`).eval_accuracy)) }));
+    const best = byLr.sort((a, b) => b.acc - a.acc || a.lr - b.lr)[0].lr;
+    const sub = JSON.parse(readFileSync(join(s.outDir, 'submit.json'), 'utf8'));
+    expect(sub).toMatchObject({ width: 8, lr_natural: best, seed: 0, rows: 5 });
+    expect(sub.provenance).toMatchObject({ stage: 'mlp-submit', key: `${INPUT}/submit-w8` });
   });
 
-  it('a diverging run fails with the lr to try and leaves other runs untouched', async () => {
-    const c = config();
-    const before = readFileSync(join(dir, 'mlp', 'w64-s0-lr1', 'metrics.json'), 'utf8');
-    await expect(runMlpRun(c, { width: 64, seed: 0, lr: 7 })).rejects.toThrowError(/diverged at epoch \d+.*rerun with --lr 1\.75/);
-    // Recorded, so the summary and submissions skip it and a rerun fails fast with the same advice.
-    const rec = JSON.parse(readFileSync(join(dir, 'mlp', 'w64-s0-lr7', 'diverged.json'), 'utf8'));
-    expect(rec.message).toMatch(/rerun with --lr 1\.75/);
-    expect(existsSync(join(dir, 'mlp', 'w64-s0-lr7', 'metrics.json'))).toBe(false);
-    expect(readRunMetrics({ width: 64, seed: 0, lr: 7 })).toBeNull();
-    await expect(runMlpRun(c, { width: 64, seed: 0, lr: 7 })).rejects.toThrowError(rec.message);
-    expect(readFileSync(join(dir, 'mlp', 'w64-s0-lr1', 'metrics.json'), 'utf8')).toBe(before);
+  it('a diverging run is recorded in diverged.json (exit ok) with the lr to try; other runs untouched; the submission skips it', async () => {
+    const raw = manifest({ widths: [64], seeds: [0], lrs: [1, 7] });
+    await fixture(raw);
+    await runStage(mlpStage, { manifest: raw, key: `${INPUT}/w64-s0-lr1` });
+    const before = readFileSync(join(runDir('w64-s0-lr1'), 'metrics.json'), 'utf8');
+    const [r] = await runStage(mlpStage, { manifest: raw, key: `${INPUT}/w64-s0-lr7` });
+    expect(r.summary).toMatch(/^warning: toy-d6 w64-s0-lr7: run w64-s0-lr7 diverged at epoch \d+/);
+    expect(readdirSync(runDir('w64-s0-lr7'))).toEqual(['diverged.json']);
+    const rec = JSON.parse(readFileSync(join(runDir('w64-s0-lr7'), 'diverged.json'), 'utf8'));
+    expect(rec.run).toBe('w64-s0-lr7');
+    expect(rec.message).toMatch(/diverged at epoch \d+.*rerun with .*\b1\.75\b/); // the advice: a quarter of the lr
+    expect(rec.loss).toBeGreaterThan(0);
+    expect(rec.provenance).toMatchObject({ stage: 'mlp', key: `${INPUT}/w64-s0-lr7` });
+    expect(readFileSync(join(runDir('w64-s0-lr1'), 'metrics.json'), 'utf8')).toBe(before);
+    // lr 7 diverged (counts as accuracy 0): the width's submission trains at lr 1.
+    const [s] = await runStage(mlpSubmitStage, { manifest: raw, key: `${INPUT}/submit-w64` });
+    expect(JSON.parse(readFileSync(join(s.outDir, 'submit.json'), 'utf8')).lr_natural).toBe(1);
   });
 
-  it('names the missing upstream artifact', () => {
-    const c = mlpConfigSchema.parse({ input: 'nope', split: join(dir, 'ntk', 'split.arrow') });
-    expect(() => prepareData(c)).toThrowError(/pca\/nope\/train\.arrow: file not found.*run the pca stage first/);
+  it('names the missing upstream artifact', async () => {
+    await expect(runStage(mlpStage, { manifest: manifest(GRID), key: `${INPUT}/w8-s0-lr1` })).rejects.toThrowError(
+      /pca[/\\]toy-d6[/\\]train\.arrow: not found; rerun its stage: npx tangent pca --key toy-d6/,
+    );
+    expect(existsSync(join(dir, 'mlp'))).toBe(false);
   });
 });

@@ -1,29 +1,51 @@
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Field, Int32, Int8, Utf8 } from 'apache-arrow';
-import { Command } from 'commander';
-import { describe, expect, it } from 'vitest';
-import { buildTable, defineSchema, embeddingType, fixedSizeListVector, readArtifact, writeArtifact } from '@tangent/arrow-io';
-import { rng } from '@tangent/linalg';
-import { register } from './cli.ts';
-import { ntkConfigSchema } from './config.ts';
-import { cvSchema, predictionsSchema, runNtk } from './stage.ts';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { buildTable, fixedSizeListVector, readArtifact } from '@tangent/arrow-io';
+import {
+  applySets,
+  cvSchema,
+  embeddingSchema,
+  findInstance,
+  pipelineInstances,
+  predictionsSchema,
+  publishOutputs,
+  readSplit,
+  resolveManifest,
+  runStage,
+} from '@tangent/contracts';
 import { reluNetKernel } from '@tangent/kernels';
-import { readSplit } from './split-artifact.ts';
+import { rng } from '@tangent/linalg';
+import { ntkStage } from './stage.ts';
 
 const d = 6;
-const schema = defineSchema('pca', [
-  new Field('id', new Int32(), false),
-  new Field('split', new Utf8(), false),
-  new Field('target', new Int8(), true),
-  new Field('embedding', embeddingType(d), false),
-]);
+const KEY = `syn-d${d}`;
+const BASE_NTK = { lambdaGrid: { min: 1e-4, max: 1, count: 6 }, folds: 4, seed: 3 };
+/** The manifest object of these tests: one input (syn, d = 6) and the given ntk section. */
+const manifest = (ntk: Record<string, unknown> = BASE_NTK) => ({ grid: { embedders: ['syn'], d: [d] }, ntk });
 
-/** A PCA-like input: unit-norm rows, a nonlinear labelling rule, shuffled ids. */
-function writeInputs(dir: string, nTrain: number, nTest: number) {
+let dir = '';
+const prev = process.env.TANGENT_ARTIFACTS_DIR;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'ntk-stage-'));
+  process.env.TANGENT_ARTIFACTS_DIR = dir;
+});
+afterEach(() => {
+  if (prev === undefined) delete process.env.TANGENT_ARTIFACTS_DIR;
+  else process.env.TANGENT_ARTIFACTS_DIR = prev;
+});
+
+const out = (file: string) => join(dir, 'ntk', KEY, file);
+
+/**
+ * A PCA-like input: unit-norm rows, a nonlinear labelling rule, shuffled ids, published as the
+ * pca instance of the manifest (its identity does not depend on the ntk section).
+ */
+async function writeInputs(nTrain: number, nTest: number) {
   const r = rng(17);
-  const make = (n: number, split: string, idBase: number) => {
+  const schema = embeddingSchema(d);
+  const make = (n: number, split: 'train' | 'test', idBase: number) => {
     const X = new Float32Array(n * d);
     const t: Array<number | null> = [];
     for (let i = 0; i < n; i++) {
@@ -33,39 +55,33 @@ function writeInputs(dir: string, nTrain: number, nTest: number) {
       t.push(split === 'test' ? null : X[i * d] * X[i * d + 1] + 0.3 * X[i * d + 2] + 0.1 * r.normal() > 0 ? 1 : 0);
     }
     const ids = Int32Array.from(r.permutation(n), (p) => idBase + 3 * p);
-    const meta = { stage: 'pca', stageVersion: '1', configHash: 'x', config: {}, inputs: {}, dtype: 'float32', seed: null };
-    writeArtifact(
-      join(dir, `${split}.arrow`),
-      schema,
-      buildTable(schema, { id: ids, split: new Array(n).fill(split), target: t, embedding: fixedSizeListVector(X, d) }),
-      meta,
-    );
-    return { ids, X, t };
+    const table = buildTable(schema, { id: ids, split: new Array(n).fill(split), target: t, embedding: fixedSizeListVector(X, d) });
+    return { ids, X, t, file: { name: `${split}.arrow`, schema, table, dtype: 'float32', seed: null } };
   };
-  return { train: make(nTrain, 'train', 1), test: make(nTest, 'test', 100000) };
+  const data = { train: make(nTrain, 'train', 1), test: make(nTest, 'test', 100000) };
+  const m = resolveManifest(manifest());
+  await publishOutputs(
+    { name: 'pca', version: '1', outputs: ['train.arrow', 'test.arrow'] },
+    m,
+    findInstance(pipelineInstances(m), 'pca', KEY)!,
+    { files: [data.train.file, data.test.file] },
+  );
+  return data;
 }
 
-describe('runNtk (stage)', () => {
-  const root = mkdtempSync(join(tmpdir(), 'ntk-stage-'));
-  const inputDir = join(root, 'pca', 'syn');
-  const data = writeInputs((mkdirSync(inputDir, { recursive: true }), inputDir), 240, 70);
-  const where = {
-    inputDir,
-    outputDir: join(root, 'ntk', 'x'),
-    splitPath: join(root, 'ntk', 'split.arrow'),
-    submissionPath: join(root, 'sub', 'ntk-krr.csv'),
-  };
-  const cfg = ntkConfigSchema.parse({ lambdaGrid: { min: 1e-4, max: 1, count: 6 }, folds: 4, seed: 3 });
-
+describe('ntk stage (runStage)', () => {
   it('writes split, CV table, predictions, metrics and submission that agree with an independent refit', async () => {
-    const res = await runNtk(cfg, where);
-    const split = readSplit(where.splitPath);
+    const data = await writeInputs(240, 70);
+    const [res] = await runStage(ntkStage, { manifest: manifest(), key: KEY });
+    expect(res.outDir).toBe(join(dir, 'ntk', KEY));
+    expect(readdirSync(res.outDir).sort()).toEqual(['cv.arrow', 'metrics.json', 'predictions.arrow', 'split.arrow', 'submission.csv']);
+    const split = readSplit(out('split.arrow'));
     expect(split.ids).toEqual(data.train.ids);
     const nEval = split.role.filter((r) => r === 'eval').length;
     expect(nEval).toBeGreaterThanOrEqual(46);
     expect(nEval).toBeLessThanOrEqual(50);
 
-    const { table: cv, meta } = readArtifact(where.outputDir + '/cv.arrow', cvSchema(4));
+    const { table: cv, meta } = readArtifact(out('cv.arrow'), cvSchema(4));
     expect(cv.numRows).toBe(6);
     expect(meta.seed).toBe(3);
     expect(meta.dtype).toBe('float64');
@@ -73,9 +89,16 @@ describe('runNtk (stage)', () => {
     expect(Array.from(cv.getChild('selected')!.toArray() as Int8Array).reduce((a, b) => a + b, 0)).toBe(1);
     for (let c = 0; c < 6; c++) expect(cv.getChild('loo_accuracy')!.get(c)).toBeGreaterThan(0.4);
 
-    const m = JSON.parse(readFileSync(where.outputDir + '/metrics.json', 'utf8'));
+    const m = JSON.parse(readFileSync(out('metrics.json'), 'utf8'));
     expect(m.cv.solver).toBe('cholesky'); // auto: 6 λ is below the eigh break-even
     expect(m.eval.rows).toBe(nEval);
+    expect(m.eval.fit_rows).toBe(240 - nEval);
+    expect(m.test).toMatchObject({ rows: 70, refit_rows: 240 });
+    expect(m.input).toBe(KEY);
+    expect(m.provenance).toMatchObject({ stage: 'ntk', key: KEY, kind: 'metrics' });
+    // The λ marked selected in cv.arrow is the one in metrics.json.
+    const sel = (cv.getChild('selected')!.toArray() as Int8Array).indexOf(1);
+    expect(cv.getChild('lambda')!.get(sel)).toBe(m.chosen_lambda);
 
     // Independent eval prediction: scalar kernel + Gaussian elimination at the chosen λ.
     const fit: number[] = [],
@@ -85,7 +108,7 @@ describe('runNtk (stage)', () => {
     const dot = (a: Float32Array, b: Float32Array) => a.reduce((s, v, k) => s + v * b[k], 0);
     const kern = (i: number, j: number) => reluNetKernel(dot(x(i), x(i)), dot(x(j), x(j)), dot(x(i), x(j)), d, { depth: 2 }).ntk;
     const n = fit.length;
-    const A = fit.map((i, a) => [...fit.map((j, b) => kern(i, j) + (a === b ? m.chosenLambda : 0)), 2 * data.train.t[i]! - 1]);
+    const A = fit.map((i, a) => [...fit.map((j, b) => kern(i, j) + (a === b ? m.chosen_lambda : 0)), 2 * data.train.t[i]! - 1]);
     for (let c = 0; c < n; c++)
       for (let r = c + 1; r < n; r++) {
         const f = A[r][c] / A[c][c];
@@ -93,7 +116,7 @@ describe('runNtk (stage)', () => {
       }
     const alpha = new Array(n).fill(0);
     for (let r = n - 1; r >= 0; r--) alpha[r] = (A[r][n] - alpha.reduce((s, v, k) => (k > r ? s + A[r][k] * v : s), 0)) / A[r][r];
-    const { table: pred } = readArtifact(where.outputDir + '/predictions.arrow', predictionsSchema);
+    const { table: pred } = readArtifact(out('predictions.arrow'), predictionsSchema);
     let ok = 0;
     for (let e = 0; e < ev.length; e++) {
       const ref = fit.reduce((s, j, a) => s + kern(ev[e], j) * alpha[a], 0);
@@ -104,45 +127,55 @@ describe('runNtk (stage)', () => {
     expect(m.eval.accuracy).toBeCloseTo(ok / ev.length, 12);
     expect(m.eval.accuracy).toBeGreaterThan(0.6);
 
-    const csv = readFileSync(where.submissionPath, 'utf8').trim().split('\n');
+    const csv = readFileSync(out('submission.csv'), 'utf8').trim().split('\n');
     expect(csv[0]).toBe('id,target');
     expect(csv.length).toBe(71);
     expect(csv.slice(1).map((l) => Number(l.split(',')[0]))).toEqual(Array.from(data.test.ids));
     expect(pred.numRows).toBe(ev.length + 70);
-    expect(res.outputs.submission).toBe(where.submissionPath);
+    expect(res.files).toContain(out('submission.csv'));
   });
 
-  it('the split is a function of (id, target, seed): a second run reproduces it', async () => {
-    const before = readSplit(where.splitPath);
-    await runNtk({ ...cfg, kernel: 'nngp', depth: 3, sigmaB: 0.2, solver: 'eigh' }, where);
-    const after = readSplit(where.splitPath);
+  it('the split is a function of (id, target, seed): a run with another kernel and solver reproduces it', async () => {
+    await writeInputs(240, 70);
+    await runStage(ntkStage, { manifest: manifest(), key: KEY });
+    const before = readSplit(out('split.arrow'));
+    await runStage(ntkStage, { manifest: manifest({ ...BASE_NTK, kernel: 'nngp', depth: 3, sigmaB: 0.2, solver: 'eigh' }), key: KEY });
+    const after = readSplit(out('split.arrow'));
+    expect(after.ids).toEqual(before.ids);
     expect(after.fold).toEqual(before.fold);
-    const m = JSON.parse(readFileSync(where.outputDir + '/metrics.json', 'utf8'));
+    const m = JSON.parse(readFileSync(out('metrics.json'), 'utf8'));
+    expect(m).toMatchObject({ kernel: 'nngp', depth: 3, sigma_b: 0.2 });
     expect(m.cv.solver).toBe('eigh');
     expect(m.loo.computed).toBe(true); // LOO has its own eigendecomposition, whatever the CV solver
-    await runNtk({ ...cfg, loo: false }, where);
-    expect(JSON.parse(readFileSync(where.outputDir + '/metrics.json', 'utf8')).loo.accuracy).toBeNull();
+    await runStage(ntkStage, { manifest: manifest({ ...BASE_NTK, loo: false }), key: KEY });
+    const noLoo = JSON.parse(readFileSync(out('metrics.json'), 'utf8'));
+    expect(noLoo.loo).toEqual({ computed: false, accuracy: null, f1: null, mse: null });
+    expect(readSplit(out('split.arrow')).fold).toEqual(before.fold);
   });
 
-  it('the CLI refuses a run that would not fit in memory, naming the flag', async () => {
-    const program = new Command().exitOverride();
-    register(program);
-    const cfgPath = join(root, 'ntk.yaml');
-    writeFileSync(cfgPath, 'input: nowhere\n');
-    const prev = process.env.TANGENT_ARTIFACTS_DIR;
-    process.env.TANGENT_ARTIFACTS_DIR = root;
-    try {
-      await expect(
-        program.parseAsync(['node', 'tangent', 'ntk', '--config', cfgPath, '--input', 'syn', '--max-memory-gb', '0.0001']),
-      ).rejects.toThrow(
-        /ntk stage on 240 train \+ 70 test rows needs \d+\.\d MB of float64 kernel memory, more than the --max-memory-gb \/ maxMemoryGb limit of 0\.0001 GB; raise --max-memory-gb \(maxMemoryGb in configs\/pipeline\/ntk\.yaml\)/,
-      );
-      await expect(program.parseAsync(['node', 'tangent', 'ntk', '--config', cfgPath])).rejects.toThrow(
-        /pca\/nowhere\/train\.arrow: file not found.*run `tangent pca` first/,
-      );
-    } finally {
-      if (prev === undefined) delete process.env.TANGENT_ARTIFACTS_DIR;
-      else process.env.TANGENT_ARTIFACTS_DIR = prev;
-    }
+  it('refuses a run that would not fit in memory (a --set override) with one line, leaving the previous generation', async () => {
+    await writeInputs(240, 70);
+    await runStage(ntkStage, { manifest: manifest(), key: KEY });
+    const files = readdirSync(join(dir, 'ntk', KEY)).sort();
+    const bytes = files.map((f) => readFileSync(join(dir, 'ntk', KEY, f)));
+    const raw = applySets(manifest(), ['ntk.maxMemoryGb=0.0001']);
+    expect((raw.ntk as { maxMemoryGb: number }).maxMemoryGb).toBe(0.0001);
+    let message = '';
+    await runStage(ntkStage, { manifest: raw, key: KEY }).catch((e: Error) => (message = e.message));
+    expect(message).toMatch(
+      /^ntk stage on 240 train \+ 70 test rows needs \d+\.\d MB of float64 kernel memory, more than the --max-memory-gb \/ maxMemoryGb limit of 0\.0001 GB; /,
+    );
+    expect(message).not.toContain('\n');
+    // No staging folder left beside the instance folder, and the published generation untouched.
+    expect(readdirSync(join(dir, 'ntk'))).toEqual([KEY]);
+    expect(readdirSync(join(dir, 'ntk', KEY)).sort()).toEqual(files);
+    files.forEach((f, i) => expect(readFileSync(join(dir, 'ntk', KEY, f)).equals(bytes[i])).toBe(true));
+  });
+
+  it('names the missing upstream artifact and the command that writes it', async () => {
+    await expect(runStage(ntkStage, { manifest: manifest(), key: KEY })).rejects.toThrow(
+      /pca[/\\]syn-d6[/\\]train\.arrow: not found; rerun its stage: npx tangent pca --key syn-d6/,
+    );
+    expect(existsSync(join(dir, 'ntk'))).toBe(false);
   });
 });

@@ -1,22 +1,49 @@
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildTable, fixedSizeListVector, readArtifact, readFixedSizeList, writeArtifact } from '@tangent/arrow-io';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { buildTable, fixedSizeListVector, readArtifact, readFixedSizeList } from '@tangent/arrow-io';
+import {
+  embeddingSchema,
+  findInstance,
+  pipelineInstances,
+  publishOutputs,
+  resolveManifest,
+  runStage,
+  type Instance,
+} from '@tangent/contracts';
 import { rng } from '@tangent/linalg';
+import { ntkStage } from '@tangent/ntk';
 import { PCA } from 'ml-pca';
-import { describe, expect, it } from 'vitest';
 import { pcaConfigSchema } from './config.ts';
-import { embeddingArtifactSchema } from './schema.ts';
-import { runPca } from './stage.ts';
-import { loadPcaConfig } from './cli.ts';
+import { pcaStage } from './stage.ts';
 
 const D = 24;
-const meta = { stage: 'embed', stageVersion: '1', configHash: 'x', config: {}, inputs: {}, dtype: 'float32', seed: 1 };
+const EMBEDDER = 'fake';
 
-function fakeEmbed(dir: string, dim = D, sizes = { train: 120, test: 40 }) {
+let dir = '';
+const prev = process.env.TANGENT_ARTIFACTS_DIR;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'pca-'));
+  process.env.TANGENT_ARTIFACTS_DIR = dir;
+});
+afterEach(() => {
+  if (prev === undefined) delete process.env.TANGENT_ARTIFACTS_DIR;
+  else process.env.TANGENT_ARTIFACTS_DIR = prev;
+});
+
+/** A manifest object with one embedder and the given PCA dimensions (plus any section overrides). */
+const manifestFor = (d: number[], extra: Record<string, unknown> = {}) => ({ grid: { embedders: [EMBEDDER], d }, ...extra });
+
+const instance = (raw: Record<string, unknown>, stage: 'embed' | 'pca' | 'ntk', key: string): Instance =>
+  findInstance(pipelineInstances(resolveManifest(raw)), stage, key)!;
+
+/** Synthetic embed artifacts (5 latent directions + noise), published as the embed instance of `raw`. */
+async function fakeEmbed(raw: Record<string, unknown>, dim = D, sizes = { train: 120, test: 40 }) {
   const r = rng(9);
   const mix = r.fillNormal(new Float64Array(5 * dim));
-  for (const split of ['train', 'test'] as const) {
+  const schema = embeddingSchema(dim);
+  const files = (['train', 'test'] as const).map((split) => {
     const n = sizes[split];
     const emb = new Float32Array(n * dim);
     for (let i = 0; i < n; i++)
@@ -24,25 +51,32 @@ function fakeEmbed(dir: string, dim = D, sizes = { train: 120, test: 40 }) {
         const z = r.normal() * (5 - q);
         for (let j = 0; j < dim; j++) emb[i * dim + j] += z * mix[q * dim + j] + 0.1 * r.normal();
       }
-    const table = buildTable(embeddingArtifactSchema('embed', dim), {
+    const table = buildTable(schema, {
       id: Int32Array.from({ length: n }, (_, i) => (split === 'train' ? i : 1000 + i)),
       split: new Array(n).fill(split),
       target: Array.from({ length: n }, (_, i) => (split === 'train' ? i % 2 : null)),
       embedding: fixedSizeListVector(emb, dim),
     });
-    writeArtifact(join(dir, `${split}.arrow`), embeddingArtifactSchema('embed', dim), table, meta);
-  }
+    return { name: `${split}.arrow`, schema, table, dtype: 'float32', seed: null };
+  });
+  await publishOutputs(
+    { name: 'embed', version: '1', outputs: ['train.arrow', 'test.arrow'] },
+    resolveManifest(raw),
+    instance(raw, 'embed', EMBEDDER),
+    { files },
+  );
 }
 
-describe('runPca', () => {
+describe('pca stage (runStage)', () => {
   it('writes unit-norm d-dim embeddings for both splits with ids, targets and provenance', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'pca-'));
-    fakeEmbed(join(dir, 'in'));
-    const cfg = pcaConfigSchema.parse({ embedder: 'fake', d: 6 });
-    const res = await runPca(cfg, { inputDir: join(dir, 'in'), outputDir: join(dir, 'out') });
-    const schema = embeddingArtifactSchema('pca', 6);
-    const train = readArtifact(res.outputs.train, schema);
-    const test = readArtifact(res.outputs.test, schema);
+    const raw = manifestFor([6]);
+    await fakeEmbed(raw);
+    const [res] = await runStage(pcaStage, { manifest: raw, key: `${EMBEDDER}-d6` });
+    expect(res.outDir).toBe(join(dir, 'pca', `${EMBEDDER}-d6`));
+    expect(readdirSync(res.outDir).sort()).toEqual(['test.arrow', 'train.arrow']);
+    const schema = embeddingSchema(6);
+    const train = readArtifact(join(res.outDir, 'train.arrow'), schema);
+    const test = readArtifact(join(res.outDir, 'test.arrow'), schema);
     expect(train.table.numRows).toBe(120);
     expect(test.table.numRows).toBe(40);
     expect(test.table.getChild('id')!.get(3)).toBe(1003);
@@ -67,36 +101,85 @@ describe('runPca', () => {
     expect(x.fitRows).toBe(120);
     expect(x.componentsHash).toMatch(/^[0-9a-f]{64}$/);
     expect(train.meta.dtype).toBe('float32');
+    // Provenance: the pca instance of this manifest, reading the embed files it was given.
+    const meta = train.meta as typeof train.meta & { identity: string; key: string; kind: string };
+    expect(meta.stage).toBe('pca');
+    expect(meta.key).toBe(`${EMBEDDER}-d6`);
+    expect(meta.kind).toBe('train');
+    expect(meta.identity).toBe(instance(raw, 'pca', `${EMBEDDER}-d6`).identity);
+    expect(Object.keys(meta.inputs).sort()).toEqual([
+      expect.stringMatching(/embed[/\\]fake[/\\]test\.arrow$/),
+      expect.stringMatching(/embed[/\\]fake[/\\]train\.arrow$/),
+    ]);
     // Ratios agree with ml-pca fitted on the train embeddings alone.
-    const tr = readArtifact(join(dir, 'in', 'train.arrow'), embeddingArtifactSchema('embed', D));
-    const raw = readFixedSizeList(tr.table, 'embedding');
-    const oracle = new PCA(Array.from({ length: raw.rows }, (_, i) => Array.from(raw.values.subarray(i * D, (i + 1) * D))));
+    const tr = readArtifact(join(dir, 'embed', EMBEDDER, 'train.arrow'), embeddingSchema(D));
+    const rawE = readFixedSizeList(tr.table, 'embedding');
+    const oracle = new PCA(Array.from({ length: rawE.rows }, (_, i) => Array.from(rawE.values.subarray(i * D, (i + 1) * D))));
     const want = oracle.getExplainedVariance().slice(0, 6);
     x.explainedVarianceRatio.forEach((v, k) => expect(v).toBeCloseTo(want[k], 10));
 
-    const trans = await runPca({ ...cfg, transductive: true }, { inputDir: join(dir, 'in'), outputDir: join(dir, 'out-t') });
-    expect((trans.meta.train.extra as { fitRows: number }).fitRows).toBe(160);
-    expect(trans.meta.train.extra!.componentsHash).not.toBe(x.componentsHash);
+    // Transductive: the same embed artifacts (same embed identity), axes fitted on train + test.
+    const [trans] = await runStage(pcaStage, { manifest: manifestFor([6], { pca: { transductive: true } }), key: `${EMBEDDER}-d6` });
+    const tx = readArtifact(join(trans.outDir, 'train.arrow'), schema).meta.extra as typeof x;
+    expect(tx.fitRows).toBe(160);
+    expect(tx.componentsHash).not.toBe(x.componentsHash);
+  });
+
+  it('runs every d of the grid into its own folder', async () => {
+    const raw = manifestFor([3, 5]);
+    await fakeEmbed(raw);
+    const res = await runStage(pcaStage, { manifest: raw });
+    expect(res.map((r) => r.outDir)).toEqual([join(dir, 'pca', `${EMBEDDER}-d3`), join(dir, 'pca', `${EMBEDDER}-d5`)]);
+    for (const d of [3, 5])
+      expect(
+        readFixedSizeList(readArtifact(join(dir, 'pca', `${EMBEDDER}-d${d}`, 'test.arrow'), embeddingSchema(d)).table, 'embedding').dim,
+      ).toBe(d);
   });
 
   it('fails clearly on a missing input, a too-large d, and leaves no output', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'pca-'));
-    await expect(runPca(pcaConfigSchema.parse({}), { inputDir: join(dir, 'nope'), outputDir: join(dir, 'out') })).rejects.toThrowError(
-      /train\.arrow: file not found.*tangent embed/,
+    await expect(runStage(pcaStage, { manifest: manifestFor([6]), key: `${EMBEDDER}-d6` })).rejects.toThrowError(
+      /embed[/\\]fake[/\\]train\.arrow: not found; rerun its stage: npx tangent embed --key fake/,
     );
-    fakeEmbed(join(dir, 'in'), 8);
-    await expect(runPca(pcaConfigSchema.parse({ d: 16 }), { inputDir: join(dir, 'in'), outputDir: join(dir, 'out') })).rejects.toThrowError(
-      /d=16 exceeds the embedding dimension 8/,
+    const raw = manifestFor([16]);
+    await fakeEmbed(raw, 8);
+    await expect(runStage(pcaStage, { manifest: raw, key: `${EMBEDDER}-d16` })).rejects.toThrowError(
+      /grid\.d contains 16, more than the embedding dimension 8 .*choose d <= 8/,
     );
-    expect(existsSync(join(dir, 'out'))).toBe(false);
+    expect(existsSync(join(dir, 'pca'))).toBe(false);
   });
 
-  it('config: defaults, overrides and one-line validation errors', () => {
-    expect(pcaConfigSchema.parse({})).toEqual({ embedder: 'use-lite', d: 128, transductive: false });
-    expect(loadPcaConfig('configs/pipeline/pca.yaml')).toEqual({ embedder: 'use-lite', d: 128, transductive: false });
-    expect(loadPcaConfig('configs/pipeline/pca.yaml', { d: 64 }).d).toBe(64);
-    expect(() => loadPcaConfig('configs/pipeline/pca.yaml', { d: -3 })).toThrowError(/field 'd'/);
-    expect(() => pcaConfigSchema.parse({ dims: 3 })).toThrow();
-    expect(() => loadPcaConfig('configs/pipeline/missing.yaml')).toThrowError(/config file not found/);
+  it('config: defaults, and one-line validation errors naming the manifest field', async () => {
+    expect(pcaConfigSchema.parse({ embedder: 'e', d: 4 })).toEqual({ embedder: 'e', d: 4, transductive: false });
+    expect(() => pcaConfigSchema.parse({ embedder: 'e', d: 4, dims: 3 })).toThrow();
+    expect(() => pcaConfigSchema.parse({ embedder: 'e', d: -3 })).toThrow();
+    const raw = manifestFor([6], { pca: { transductive: 'yes' } });
+    await fakeEmbed(raw);
+    await expect(runStage(pcaStage, { manifest: raw, key: `${EMBEDDER}-d6` })).rejects.toThrowError(
+      /^\(manifest object\): section 'pca', field 'transductive': /,
+    );
+    expect(() => resolveManifest(manifestFor([-3]))).toThrowError(/field 'd\.0'/);
+    expect(existsSync(join(dir, 'pca'))).toBe(false);
+  });
+
+  it('a pca output from another pca configuration is refused downstream as stale, and left as it was', async () => {
+    const raw = manifestFor([6]);
+    await fakeEmbed(raw);
+    const [res] = await runStage(pcaStage, { manifest: raw, key: `${EMBEDDER}-d6` });
+    const files = readdirSync(res.outDir).sort();
+    const bytes = files.map((f) => readFileSync(join(res.outDir, f)));
+    const ntk = { folds: 3, lambdaGrid: { min: 0.01, max: 1, count: 3 } };
+    const changed = manifestFor([6], { pca: { transductive: true }, ntk });
+    expect(instance(changed, 'pca', `${EMBEDDER}-d6`).identity).not.toBe(instance(raw, 'pca', `${EMBEDDER}-d6`).identity);
+    let message = '';
+    await runStage(ntkStage, { manifest: changed, key: `${EMBEDDER}-d6` }).catch((e: Error) => (message = e.message));
+    expect(message).toMatch(/pca[/\\]fake-d6[/\\]train\.arrow: stale: written for another configuration/);
+    expect(message).toMatch(/rerun its stage: npx tangent pca --key fake-d6/);
+    expect(message).not.toContain('\n');
+    expect(readdirSync(res.outDir).sort()).toEqual(files);
+    files.forEach((f, i) => expect(readFileSync(join(res.outDir, f)).equals(bytes[i])).toBe(true));
+    expect(existsSync(join(dir, 'ntk'))).toBe(false);
+    // The unchanged manifest's ntk accepts the same files.
+    await runStage(ntkStage, { manifest: manifestFor([6], { ntk }), key: `${EMBEDDER}-d6` });
+    expect(existsSync(join(dir, 'ntk', `${EMBEDDER}-d6`, 'metrics.json'))).toBe(true);
   });
 });

@@ -5,7 +5,7 @@ import { readArtifact, TangentError } from '@tangent/arrow-io';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { textConfigSchema } from './config.ts';
 import { decodeCsvBytes, firstInvalidUtf8, loadKaggleCsv } from './csv.ts';
-import { textSchema } from './schema.ts';
+import { textSchema } from '@tangent/contracts';
 import { runText } from './stage.ts';
 
 const TRAIN = 'id,keyword,location,text,target\n1,,,fire in the hills,1\n2,,,a calm day,0\n3,,,flood warning,1\n';

@@ -4,12 +4,11 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { hashJson, paths, readArtifact, TangentError } from '@tangent/arrow-io';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { applyOverrides, loadTextConfig } from './cli.ts';
+import { applySets, resolveManifest, textSchema } from '@tangent/contracts';
 import { cleanTweet, urlDecodeKeyword } from './clean.ts';
 import { textConfigSchema } from './config.ts';
 import { findKaggleFile, loadKaggleCsv } from './csv.ts';
-import { textSchema } from './schema.ts';
-import { formatSummary, runText, type TextResult } from './stage.ts';
+import { runText, type TextResult } from './stage.ts';
 
 const root = resolve(import.meta.dirname, '../../..');
 const config = textConfigSchema.parse({});
@@ -20,7 +19,7 @@ describe('runText end to end on the real CSVs', () => {
   beforeAll(async () => {
     out = mkdtempSync(join(tmpdir(), 'text-stage-'));
     process.env.TANGENT_ARTIFACTS_DIR = out;
-    result = await runText(config);
+    result = await runText();
   });
 
   it('writes both artifacts under $TANGENT_ARTIFACTS_DIR/text with the declared schema', () => {
@@ -65,8 +64,8 @@ describe('runText end to end on the real CSVs', () => {
     const { meta } = readArtifact(result.outputs.train, textSchema);
     expect(meta.stage).toBe('text');
     expect(meta.configHash).toBe(hashJson(config));
-    expect(Object.keys(meta.inputs)).toHaveLength(1);
-    expect(Object.keys(meta.inputs)[0]).toMatch(/train\.csv$/);
+    // The instance reads both CSVs; each file of its output set records both.
+    expect(Object.keys(meta.inputs).map((p) => p.split('/').pop())).toEqual(['test.csv', 'train.csv']);
     const extra = meta.extra as Record<string, any>;
     expect(extra.rows).toBe(7613);
     expect(extra.targets).toEqual({ '0': 4342, '1': 3271 });
@@ -79,7 +78,7 @@ describe('runText end to end on the real CSVs', () => {
     const test = readArtifact(result.outputs.test, textSchema).meta.extra as Record<string, any>;
     expect(test.rows).toBe(3263);
     expect(test.targets).toBeNull();
-    const summary = formatSummary(result);
+    const summary = result.summary;
     expect(summary).toMatch(/text train: 7613 rows, targets 0=4342 1=3271, .* raw 18\/55\)/);
     expect(summary).toMatch(/text test: 3263 rows, /);
   });
@@ -108,18 +107,17 @@ describe('runText end to end on the real CSVs', () => {
   });
 });
 
-describe('config loading and overrides', () => {
-  it('reads the pipeline config with --set overrides', () => {
-    const c = loadTextConfig(join(root, 'configs/pipeline/text.yaml'), ['clean.lowercase=true', 'clean.urls=token']);
+describe('the text section of the manifest', () => {
+  it('takes --set overrides', () => {
+    const raw = applySets({ text: { clean: { urls: 'keep' } } }, ['text.clean.lowercase=true', 'text.clean.urls=token']);
+    const c = textConfigSchema.parse(resolveManifest(raw).sections.text);
     expect(c.clean.lowercase).toBe(true);
     expect(c.clean.urls).toBe('token');
-    expect(applyOverrides({}, ['keyword.urlDecode=false'])).toEqual({ keyword: { urlDecode: false } });
+    expect(applySets({}, ['text.keyword.urlDecode=false'])).toEqual({ text: { keyword: { urlDecode: false } } });
   });
-  it('fails with one line on a bad field', () => {
-    expect(() => loadTextConfig(join(root, 'configs/pipeline/text.yaml'), ['clean.urls=drop'])).toThrowError(
-      /text\.yaml \(with --set\): field 'clean\.urls': /,
-    );
-    expect(() => loadTextConfig('/nonexistent/text.yaml')).toThrowError(/config file not found: \/nonexistent\/text\.yaml/);
+  it('a bad field fails with one line naming the section and field', async () => {
+    await expect(runText({ clean: { urls: 'drop' } } as never)).rejects.toThrowError(/field 'clean\.urls': /);
+    expect(() => applySets({}, ['text.clean'])).toThrowError(/--set 'text\.clean': expected path=value/);
   });
 });
 
@@ -132,7 +130,7 @@ describe('tangent text (CLI)', () => {
     });
 
   it('exits 1 with one error line when the data directory is missing', () => {
-    const r = cli(['--config', 'configs/pipeline/text.yaml'], { TANGENT_DATA_DIR: '/nonexistent/raw' });
+    const r = cli([], { TANGENT_DATA_DIR: '/nonexistent/raw' });
     expect(r.status).toBe(1);
     expect(r.stdout).toBe('');
     expect(r.stderr.trimEnd().split('\n')).toEqual([
@@ -142,7 +140,7 @@ describe('tangent text (CLI)', () => {
 
   it('runs the stage and prints the summary', () => {
     const out = mkdtempSync(join(tmpdir(), 'text-cli-'));
-    const r = cli(['--config', 'configs/pipeline/text.yaml', '--examples', '2'], {
+    const r = cli([], {
       TANGENT_ARTIFACTS_DIR: out,
       TANGENT_DATA_DIR: paths.rawData(),
     });
@@ -150,7 +148,6 @@ describe('tangent text (CLI)', () => {
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/^text train: 7613 rows, targets 0=4342 1=3271/);
     expect(r.stdout).toMatch(/\ntext test: 3263 rows/);
-    expect(r.stdout.split('->').length).toBeGreaterThan(3);
     expect(existsSync(join(out, 'text', 'test.arrow'))).toBe(true);
   });
 });

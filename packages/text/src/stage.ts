@@ -1,8 +1,18 @@
 import { relative } from 'node:path';
 import type { Table } from 'apache-arrow';
-import { buildTable, paths, readArtifact } from '@tangent/arrow-io';
+import { buildTable, paths, readArtifact, validateConfig } from '@tangent/arrow-io';
 import { fail, progress } from '@tangent/base';
-import { defineStage, SPLITS, textSchema, type Split } from '@tangent/contracts';
+import {
+  defineStage,
+  pipelineInstances,
+  publishOutputs,
+  resolveManifest,
+  SPLITS,
+  textSchema,
+  type Split,
+  type StageDefinition,
+  type StageOutput,
+} from '@tangent/contracts';
 import { cleanLocation, cleanTweet, urlDecodeKeyword } from './clean.ts';
 import { textConfigSchema, type TextConfig } from './config.ts';
 import { findKaggleFile, KAGGLE_URL, loadKaggleCsv, type KaggleCsv } from './csv.ts';
@@ -133,9 +143,20 @@ export const textStage = defineStage({
   inputs: [],
   outputs: ['train.arrow', 'test.arrow'],
   async run(ctx) {
-    const r = cleanKaggle(ctx.config);
-    for (const split of SPLITS) ctx.track(r.files[split]);
-    return {
+    const { output, files } = textOutputs(ctx.config, paths.rawData(), ctx.outDir);
+    for (const f of files) ctx.track(f);
+    return output;
+  },
+});
+
+function textOutputs(
+  cfg: TextConfig,
+  dataDir: string,
+  outDir: string,
+): { output: StageOutput; files: string[]; summaries: Record<Split, SplitSummary> } {
+  const r = cleanKaggle(cfg, dataDir);
+  return {
+    output: {
       files: SPLITS.map((split) => ({
         name: `${split}.arrow`,
         schema: textSchema,
@@ -144,10 +165,33 @@ export const textStage = defineStage({
         seed: null,
         extra: { ...r.summaries[split] },
       })),
-      summary: formatSummary(r.summaries, ctx.outDir),
-    };
-  },
-});
+      summary: formatSummary(r.summaries, outDir),
+    },
+    files: SPLITS.map((s) => r.files[s]),
+    summaries: r.summaries,
+  };
+}
+
+export interface TextResult {
+  outputs: Record<Split, string>;
+  summaries: Record<Split, SplitSummary>;
+  summary: string;
+}
+
+/**
+ * The text stage on its own (a notebook, a test, another project): `config` as the manifest's
+ * text section, the CSVs from `dataDir` (default $TANGENT_DATA_DIR); publishes data/text/ in one
+ * commit, exactly as `tangent text` does.
+ */
+export async function runText(config: Partial<TextConfig> = {}, opts: { dataDir?: string } = {}): Promise<TextResult> {
+  const m = resolveManifest({ text: config as Record<string, unknown> });
+  const inst = pipelineInstances(m).find((i) => i.stage === 'text')!;
+  const cfg = validateConfig(inst.config, textConfigSchema, 'text config');
+  const outDir = paths.artifacts(inst.dir);
+  const r = textOutputs(cfg, opts.dataDir ?? paths.rawData(), outDir);
+  await publishOutputs(textStage as StageDefinition<unknown>, m, inst, r.output, r.files, cfg);
+  return { outputs: { train: `${outDir}/train.arrow`, test: `${outDir}/test.arrow` }, summaries: r.summaries, summary: r.output.summary! };
+}
 
 /** A few lines for stdout: counts per split and where the files went. */
 export function formatSummary(summaries: Record<Split, SplitSummary>, outDir: string): string {

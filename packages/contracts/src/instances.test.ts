@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest';
+import { instanceDir, instanceId, pipelineInstances, projectName, runPoints, type Instance } from './instances.ts';
+import { resolveManifest } from './manifest.ts';
+
+const ids = (xs: Instance[]) => new Map(xs.map((i) => [`${i.stage}:${i.key}`, i.identity]));
+const base = { grid: { d: [16, 32], widths: [8, 64], seeds: [0, 1], lrs: [1], lrSweep: { widths: [8], lrs: [0.5] } } };
+
+describe('stage instances of a manifest', () => {
+  it('one per grid point, in dependency order, with folders derived from the keys', () => {
+    const inst = pipelineInstances(resolveManifest(base));
+    const count = (s: string) => inst.filter((i) => i.stage === s).length;
+    // per d: width 8 × lrs {0.5, 1} × 2 seeds + width 64 × lr 1 × 2 seeds = 6 runs
+    expect([count('text'), count('embed'), count('pca'), count('ntk'), count('mlp'), count('mlp-submit')]).toEqual([1, 1, 2, 2, 12, 4]);
+    const pos = new Map(inst.map((i, k) => [instanceId(i.stage, i.key), k]));
+    for (const i of inst) for (const d of i.deps) expect(pos.get(d)!).toBeLessThan(pos.get(instanceId(i.stage, i.key))!);
+    expect(inst.find((i) => i.stage === 'mlp' && i.key === 'use-lite-d16/w8-s1-lr0.5')!.dir).toBe('mlp/use-lite-d16/w8-s1-lr0.5');
+    expect(instanceDir('pca', 'use-lite-d32')).toBe('pca/use-lite-d32');
+    expect(instanceDir('ntk', 'use-lite-d32')).toBe('ntk/use-lite-d32');
+    expect(projectName({ stage: 'mlp', key: 'use-lite-d16/w8-s1-lr0.5' }, 'quick')).toBe('mlp.use-lite-d16.w8-s1-lr0.5@quick');
+    expect(runPoints(resolveManifest(base).grid).map((r) => `${r.width}/${r.lr}/${r.seed}`)).toEqual([
+      '8/0.5/0',
+      '8/0.5/1',
+      '8/1/0',
+      '8/1/1',
+      '64/1/0',
+      '64/1/1',
+    ]);
+  });
+
+  it('adding a width adds instances and re-keys only the ones that gather (analysis, submissions)', () => {
+    const before = ids(pipelineInstances(resolveManifest(base)));
+    const after = ids(pipelineInstances(resolveManifest({ grid: { ...base.grid, widths: [8, 64, 256] } })));
+    const changed = [...before].filter(([k, v]) => after.get(k) !== v).map(([k]) => k);
+    expect(changed.sort()).toEqual(['analysis:', 'submissions:']);
+    expect([...after.keys()].filter((k) => !before.has(k)).sort()).toEqual([
+      'mlp-submit:use-lite-d16/submit-w256',
+      'mlp-submit:use-lite-d32/submit-w256',
+      'mlp:use-lite-d16/w256-s0-lr1',
+      'mlp:use-lite-d16/w256-s1-lr1',
+      'mlp:use-lite-d32/w256-s0-lr1',
+      'mlp:use-lite-d32/w256-s1-lr1',
+    ]);
+  });
+
+  it('a stage section change re-keys that stage and everything downstream, nothing upstream', () => {
+    const before = ids(pipelineInstances(resolveManifest(base)));
+    const after = ids(pipelineInstances(resolveManifest({ ...base, ntk: { folds: 3 } })));
+    const changed = new Set([...before].filter(([k, v]) => after.get(k) !== v).map(([k]) => k.split(':')[0]));
+    expect([...changed].sort()).toEqual(['analysis', 'mlp', 'mlp-submit', 'ntk', 'submissions']);
+  });
+
+  it('d is one edit: every pca, ntk and mlp key follows it', () => {
+    const inst = pipelineInstances(resolveManifest({ grid: { d: [64] } }));
+    const keys = inst.filter((i) => ['pca', 'ntk', 'mlp', 'mlp-submit'].includes(i.stage)).map((i) => i.key);
+    expect(keys.length).toBeGreaterThan(0);
+    for (const k of keys) expect(k.startsWith('use-lite-d64')).toBe(true);
+    expect(inst.find((i) => i.stage === 'pca')!.config).toMatchObject({ embedder: 'use-lite', d: 64 });
+  });
+
+  it('profiles override the grid and sections; unknown profiles and bad grids are one-line errors', () => {
+    const raw = { ...base, profiles: { small: { grid: { widths: [8] }, mlp: { train: { epochs: 5 } } } } };
+    const m = resolveManifest(raw, 'small');
+    expect(m.grid.widths).toEqual([8]);
+    expect(m.grid.d).toEqual([16, 32]);
+    expect(m.sections.mlp).toEqual({ train: { epochs: 5 } });
+    expect(() => resolveManifest(raw, 'nope')).toThrowError(/no profile 'nope'; defined: default, small/);
+    expect(() => resolveManifest({ grid: { d: [0] } })).toThrowError(/field 'd\.0'/);
+    expect(() => resolveManifest({ stages: {} })).toThrowError(/Unrecognized key/);
+  });
+
+  it('submission.enabled: false drops the per-width submissions', () => {
+    const inst = pipelineInstances(resolveManifest({ ...base, mlp: { submission: { enabled: false } } }));
+    expect(inst.filter((i) => i.stage === 'mlp-submit')).toHaveLength(0);
+  });
+});
