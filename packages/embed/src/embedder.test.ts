@@ -37,3 +37,18 @@ describe('length-sorted batching', () => {
     expect(Array.from(x)).toEqual([0.6, 0.8, 0, 0].map((v) => Math.fround(v)));
   });
 });
+
+describe('embedTexts(texts, { model })', () => {
+  it('loads the named model, embeds like an explicit embedder, and disposes it', async () => {
+    const { loadEmbedder } = await import('./models.ts');
+    const { embedConfigSchema } = await import('./config.ts');
+    const texts = ['a fire downtown', 'I love pizza'];
+    const byName = await embedTexts(texts, { model: 'use-lite', useLite: { threads: 1 } });
+    const embedder = await loadEmbedder(embedConfigSchema.parse({ model: 'use-lite', useLite: { threads: 1 } }));
+    const explicit = await embedTexts(embedder, texts);
+    await embedder.dispose();
+    expect(byName.length).toBe(2 * 512);
+    expect(Array.from(byName)).toEqual(Array.from(explicit));
+    for (let r = 0; r < 2; r++) expect(Math.hypot(...byName.subarray(r * 512, (r + 1) * 512))).toBeCloseTo(1, 5);
+  });
+});

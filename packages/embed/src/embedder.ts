@@ -1,4 +1,5 @@
 import { progress } from '@tangent/arrow-io';
+import type { MiniLmConfig, ModelKind } from './config.ts';
 
 /** A sentence encoder: texts in, one row-major float32 vector per text out. */
 export interface Embedder {
@@ -36,8 +37,33 @@ export function lengthSortedBatches(lengths: ArrayLike<number>, batchSize: numbe
   return batches;
 }
 
+/** `embedTexts(texts, { model })`: the model by name, with the stage config's defaults (unit rows); loaded and disposed. */
+export interface EmbedModelOptions extends EmbedOptions {
+  model: ModelKind;
+  minilm?: Partial<MiniLmConfig>;
+  useLite?: { normalize?: boolean; threads?: number };
+}
+
 /** Embed any number of texts: tokenize, length-sorted batches, results scattered back to input order. */
-export async function embedTexts(embedder: Embedder, texts: readonly string[], opts: EmbedOptions = {}): Promise<Float32Array> {
+export async function embedTexts(texts: readonly string[], opts: EmbedModelOptions): Promise<Float32Array>;
+export async function embedTexts(embedder: Embedder, texts: readonly string[], opts?: EmbedOptions): Promise<Float32Array>;
+export async function embedTexts(
+  a: Embedder | readonly string[],
+  b: readonly string[] | EmbedModelOptions,
+  c: EmbedOptions = {},
+): Promise<Float32Array> {
+  if (!Array.isArray(a)) return embedWith(a as Embedder, b as readonly string[], c);
+  const { model, minilm, useLite, ...opts } = b as EmbedModelOptions;
+  const [{ embedConfigSchema }, { loadEmbedder }] = await Promise.all([import('./config.ts'), import('./models.ts')]);
+  const embedder = await loadEmbedder(embedConfigSchema.parse({ model, minilm, useLite }));
+  try {
+    return await embedWith(embedder, a, opts);
+  } finally {
+    await embedder.dispose();
+  }
+}
+
+async function embedWith(embedder: Embedder, texts: readonly string[], opts: EmbedOptions): Promise<Float32Array> {
   const tokens = texts.map((t) => embedder.tokenize(t));
   const batches = lengthSortedBatches(
     tokens.map((t) => t.length),

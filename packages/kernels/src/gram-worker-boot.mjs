@@ -1,5 +1,11 @@
-// Workers do not inherit the parent's tsx loader: register it, then load the TypeScript worker.
-import { register } from 'tsx/esm/api';
+// Workers do not inherit the parent's loader. Packed (dist/): load the compiled worker next to
+// this file; from sources: register tsx, then load the TypeScript worker.
+import { existsSync } from 'node:fs';
 
-register();
-await import('./gram-worker.ts');
+const built = new URL('./gram-worker.js', import.meta.url);
+if (existsSync(built)) await import(built.href);
+else {
+  const { register } = await import('tsx/esm/api');
+  register();
+  await import('./gram-worker.ts');
+}
