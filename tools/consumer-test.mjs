@@ -104,7 +104,7 @@ export function consumerProject(dir, tarballs) {
       }
       if (!key || seen.has(key) || lock[key].link) continue; // absent: an optional dependency for another platform
       seen.add(key);
-      const { dev, devOptional, ...entry } = lock[key];
+      const { dev: _dev, devOptional: _devOptional, ...entry } = lock[key];
       packages[toConsumer(key)] = entry;
       visit(key, { ...entry.dependencies, ...entry.optionalDependencies, ...entry.peerDependencies });
     }

@@ -1,29 +1,13 @@
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { buildTable, fixedSizeListVector } from '@tangent/arrow-io';
-import {
-  checkSubmission,
-  embeddingSchema,
-  findInstance,
-  pipelineInstances,
-  publishOutputs,
-  resolveManifest,
-  runStage,
-  type KrrMetrics,
-  type RunMetrics,
-} from '@tangent/contracts';
+import { describe, expect, it } from 'vitest';
+import { checkSubmission, type KrrMetrics, type RunMetrics } from '@tangent/contracts';
 import { loglogSlope } from '@tangent/kernels';
-import { rng } from '@tangent/linalg';
-import { mlpStage, mlpSubmitStage } from '@tangent/mlp';
-import { ntkStage } from '@tangent/ntk';
 import { analyse, meanCi95, t975 } from './analyse.ts';
 import { renderSvg } from './charts.ts';
 import { summariseRuns, type AnalysisInputs } from './collect.ts';
 import { renderReport } from './report.ts';
-import { analysisStage } from './stage.ts';
-import { submissionsStage } from './submissions.ts';
 
 interface Synthetic {
   seeds?: number[];
@@ -330,112 +314,5 @@ describe('checkSubmission', () => {
     expect(() => check('id,target\n0,1\n3,0\n2,1\n')).toThrow(/row 3 has id 3, expected 2/);
     expect(() => check('id,target\n0,1\n2,0.7\n3,1\n')).toThrow(/target '0.7', expected 0 or 1/);
     expect(() => check('id,label\n0,1\n2,0\n3,1\n')).toThrow(/header must be 'id,target'/);
-  });
-});
-
-describe('analysis and submissions stages end to end (runStage, tiny synthetic input)', () => {
-  let dir = '';
-  const prev = process.env.TANGENT_ARTIFACTS_DIR;
-  beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), 'analysis-stage-'));
-    process.env.TANGENT_ARTIFACTS_DIR = dir;
-  });
-  afterEach(() => {
-    if (prev === undefined) delete process.env.TANGENT_ARTIFACTS_DIR;
-    else process.env.TANGENT_ARTIFACTS_DIR = prev;
-  });
-  const D = 4,
-    INPUT = 'toy-d4';
-  const manifest = {
-    grid: { embedders: ['toy'], d: [D], widths: [8, 32], seeds: [0, 1], lrs: [1], lrSweep: { widths: [], lrs: [] } },
-    ntk: { folds: 3, lambdaGrid: { min: 1e-3, max: 1, count: 3 } },
-    mlp: { train: { epochs: 10 }, tracking: { size: 16, every: 5 } },
-    analysis: { hybrid: [] },
-  };
-
-  /** Synthetic pca features (60 train rows, 10 test rows) published as the manifest's pca instance. */
-  async function pcaFixture() {
-    const r = rng(3);
-    const schema = embeddingSchema(D);
-    const make = (n: number, split: 'train' | 'test', idBase: number) => {
-      const X = new Float32Array(n * D);
-      const t: Array<number | null> = [];
-      for (let i = 0; i < n; i++) {
-        let s = 0;
-        for (let k = 0; k < D; k++) s += (X[i * D + k] = r.normal()) ** 2;
-        for (let k = 0; k < D; k++) X[i * D + k] /= Math.sqrt(s);
-        t.push(split === 'test' ? null : X[i * D] + 0.2 * r.normal() > 0 ? 1 : 0);
-      }
-      const table = buildTable(schema, {
-        id: Int32Array.from({ length: n }, (_, i) => idBase + i),
-        split: new Array(n).fill(split),
-        target: t,
-        embedding: fixedSizeListVector(X, D),
-      });
-      return { name: `${split}.arrow`, schema, table, dtype: 'float32', seed: null };
-    };
-    const m = resolveManifest(manifest);
-    await publishOutputs(
-      { name: 'pca', version: '1', outputs: ['train.arrow', 'test.arrow'] },
-      m,
-      findInstance(pipelineInstances(m), 'pca', INPUT)!,
-      { files: [make(60, 'train', 0), make(10, 'test', 500)] },
-    );
-  }
-
-  it('analysis/summary.json carries the per-input summary; submissions/ holds every checked submission with index.json', async () => {
-    await pcaFixture();
-    await runStage(ntkStage, { manifest });
-    await runStage(mlpStage, { manifest });
-    await runStage(mlpSubmitStage, { manifest });
-    const [a] = await runStage(analysisStage, { manifest });
-    expect(a.outDir).toBe(join(dir, 'analysis'));
-    const read = (...p: string[]) => JSON.parse(readFileSync(join(dir, ...p), 'utf8'));
-    const summary = read('analysis', 'summary.json');
-    expect(Object.keys(summary)).toEqual(['inputs', 'provenance']);
-    expect(summary.provenance).toMatchObject({ stage: 'analysis', key: '' });
-    expect(summary.inputs).toHaveLength(1);
-    const s = summary.inputs[0];
-    expect(Object.keys(s)).toEqual(['input', 'krr', 'mlp', 'slopes', 'checks', 'comparison', 'submissions']);
-    expect(s.input).toBe(INPUT);
-    const krr = read('ntk', INPUT, 'metrics.json');
-    expect(s.krr).toEqual({ lambda: krr.chosen_lambda, accuracy: krr.eval.accuracy, f1: krr.eval.f1 });
-    expect(Object.keys(s.mlp)).toEqual(['ntk_accuracy', 'ntk_f1', 'widths', 'delta_theta_loglog_slope', 'diverged_runs']);
-    expect(s.mlp.ntk_accuracy).toBe(krr.eval.accuracy);
-    expect(s.mlp.diverged_runs).toEqual([]);
-    expect(s.mlp.widths.map((w: { width: number }) => w.width)).toEqual([8, 32]);
-    for (const w of s.mlp.widths) {
-      const runs = [0, 1].map((seed) => read('mlp', INPUT, `w${w.width}-s${seed}-lr1`, 'metrics.json'));
-      expect(w.seeds).toBe(2);
-      expect(w.accuracy_mean).toBeCloseTo((runs[0].eval_accuracy + runs[1].eval_accuracy) / 2, 12);
-      expect(w.delta_theta_mean).toBeCloseTo((runs[0].delta_theta + runs[1].delta_theta) / 2, 12);
-    }
-    expect(s.comparison).toHaveLength(3);
-    expect(s.checks.length).toBeGreaterThan(0);
-    expect(s.slopes).toBeTypeOf('object');
-    expect(s.submissions.map((x: { file: string }) => x.file)).toEqual([
-      `${INPUT}-ntk-krr.csv`,
-      `${INPUT}-mlp-w8.csv`,
-      `${INPUT}-mlp-w32.csv`,
-    ]);
-    expect(read('analysis', INPUT, 'summary.json').mlp).toEqual(s.mlp);
-    expect(readdirSync(join(dir, 'analysis', INPUT)).sort()).toEqual(['comparison.arrow', 'figures', 'report.html', 'summary.json']);
-    expect(readdirSync(join(dir, 'analysis', INPUT, 'figures')).length).toBeGreaterThan(0);
-
-    await runStage(submissionsStage, { manifest });
-    const index = read('submissions', 'index.json');
-    const names = [`${INPUT}-ntk-krr.csv`, `${INPUT}-mlp-w8.csv`, `${INPUT}-mlp-w32.csv`];
-    expect(index.submissions.map((x: { file: string }) => x.file)).toEqual(names);
-    expect(index.submissions.map((x: { from: string }) => x.from)).toEqual([
-      `ntk ${INPUT}`,
-      `mlp-submit ${INPUT}/submit-w8`,
-      `mlp-submit ${INPUT}/submit-w32`,
-    ]);
-    for (const x of index.submissions) expect(x.rows).toBe(10);
-    expect(readdirSync(join(dir, 'submissions')).sort()).toEqual([...names, 'index.json'].sort());
-    expect(readFileSync(join(dir, 'submissions', names[0]), 'utf8')).toBe(readFileSync(join(dir, 'ntk', INPUT, 'submission.csv'), 'utf8'));
-    expect(readFileSync(join(dir, 'submissions', names[2]), 'utf8')).toBe(
-      readFileSync(join(dir, 'mlp', INPUT, 'submit-w32', 'submission.csv'), 'utf8'),
-    );
   });
 });

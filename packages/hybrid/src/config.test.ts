@@ -31,7 +31,8 @@ describe('experiment config', () => {
     [withPatch({ data: { kind: 'wine', variant: 'rose' } }), /field 'data.variant'/],
     [withPatch({ data: { kind: 'csv', path: 'a.csv' } }), /field 'data.target'/],
     [withPatch({ data: { kind: 'wine', testFraction: 1.5 } }), /field 'data.testFraction': must be in \(0, 1\)/],
-    [withPatch({ experiment: 'a b' }), /field 'experiment': use letters/],
+    [withPatch({ experiment: 'a b' }), /field 'experiment': a folder name: letters/],
+    [withPatch({ experiment: '..' }), /field 'experiment': a folder name: .*not starting with a dot/], // would write into the artifacts root
     [withPatch({ switch: { maxEpoch: 10 } }), /field 'switch.maxEpoch': 10 must be below sgd.epochs \(10\)/],
     [withPatch({ switch: { fixedEpoch: { enabled: true, epoch: 12 } } }), /field 'switch.fixedEpoch.epoch'/],
     [withPatch({ switch: { paramNorm: { enabled: false }, ntkStability: { enabled: false } } }), /every heuristic is disabled/],

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -13,7 +13,6 @@ import {
   type Instance,
 } from '@tangent/contracts';
 import { rng } from '@tangent/linalg';
-import { ntkStage } from '@tangent/ntk';
 import { PCA } from 'ml-pca';
 import { pcaConfigSchema } from './config.ts';
 import { pcaStage } from './stage.ts';
@@ -159,27 +158,5 @@ describe('pca stage (runStage)', () => {
     );
     expect(() => resolveManifest(manifestFor([-3]))).toThrowError(/field 'd\.0'/);
     expect(existsSync(join(dir, 'pca'))).toBe(false);
-  });
-
-  it('a pca output from another pca configuration is refused downstream as stale, and left as it was', async () => {
-    const raw = manifestFor([6]);
-    await fakeEmbed(raw);
-    const [res] = await runStage(pcaStage, { manifest: raw, key: `${EMBEDDER}-d6` });
-    const files = readdirSync(res.outDir).sort();
-    const bytes = files.map((f) => readFileSync(join(res.outDir, f)));
-    const ntk = { folds: 3, lambdaGrid: { min: 0.01, max: 1, count: 3 } };
-    const changed = manifestFor([6], { pca: { transductive: true }, ntk });
-    expect(instance(changed, 'pca', `${EMBEDDER}-d6`).identity).not.toBe(instance(raw, 'pca', `${EMBEDDER}-d6`).identity);
-    let message = '';
-    await runStage(ntkStage, { manifest: changed, key: `${EMBEDDER}-d6` }).catch((e: Error) => (message = e.message));
-    expect(message).toMatch(/pca[/\\]fake-d6[/\\]train\.arrow: stale: written for another configuration/);
-    expect(message).toMatch(/rerun its stage: npx tangent pca --key fake-d6/);
-    expect(message).not.toContain('\n');
-    expect(readdirSync(res.outDir).sort()).toEqual(files);
-    files.forEach((f, i) => expect(readFileSync(join(res.outDir, f)).equals(bytes[i])).toBe(true));
-    expect(existsSync(join(dir, 'ntk'))).toBe(false);
-    // The unchanged manifest's ntk accepts the same files.
-    await runStage(ntkStage, { manifest: manifestFor([6], { ntk }), key: `${EMBEDDER}-d6` });
-    expect(existsSync(join(dir, 'ntk', `${EMBEDDER}-d6`, 'metrics.json'))).toBe(true);
   });
 });
