@@ -47,7 +47,7 @@ export interface ArrowOutput {
 }
 export interface JsonOutput {
   name: string;
-  /** Written with the provenance block under `provenance`. */
+  /** Written with snake_case keys (see `snakeKeys`) and the provenance block under `provenance`. */
   json: Record<string, unknown>;
   dtype?: string;
   seed?: number | null;
@@ -98,6 +98,16 @@ export interface StageDefinition<C = unknown> {
   /** File names (or `dir/*.ext` patterns) an instance publishes. */
   outputs: readonly string[];
   run(ctx: StageContext<C>): Promise<StageOutput>;
+}
+
+/** camelCase keys → snake_case, deeply: the one key casing of the pipeline's JSON files. */
+export function snakeKeys(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(snakeKeys);
+  if (v && typeof v === 'object' && !ArrayBuffer.isView(v))
+    return Object.fromEntries(
+      Object.entries(v).map(([k, x]) => [k.replace(/[a-z0-9][A-Z]/g, (c) => `${c[0]}_${c[1].toLowerCase()}`), snakeKeys(x)]),
+    );
+  return v;
 }
 
 export function defineStage<C>(def: StageDefinition<C>): StageDefinition<C> {
@@ -258,7 +268,7 @@ export async function publishOutputs(
         writeFileSync(target, encodeArtifact(join(outDir, f.name), f.schema, f.table, meta).bytes);
       } else if ('json' in f) {
         const provenance = { ...base, kind, dtype: f.dtype ?? 'json', seed: f.seed ?? null, rows: 0 };
-        writeFileSync(target, `${JSON.stringify({ ...f.json, provenance }, null, 2)}\n`);
+        writeFileSync(target, `${JSON.stringify({ ...(snakeKeys(f.json) as object), provenance }, null, 2)}\n`);
       } else writeFileSync(target, f.text);
     }
     publishDir(staging, outDir);

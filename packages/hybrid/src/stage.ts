@@ -149,14 +149,6 @@ export function formatTable(summary: ExperimentOutput['summary'], metricName: st
   return [line(head), w.map((n) => '-'.repeat(n)).join('  '), ...rows.map(line)].join('\n');
 }
 
-/** camelCase keys → snake_case, deeply (the one key casing of the pipeline's JSON files). */
-export function snakeKeys(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(snakeKeys);
-  if (v && typeof v === 'object' && !ArrayBuffer.isView(v))
-    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`), snakeKeys(x)]));
-  return v;
-}
-
 /**
  * The hybrid experiment as a stage: every seed, then data/hybrid/<experiment>/{history,results,
  * ntk_trace}.arrow and metrics.json, published together. Its config is its own YAML file
@@ -306,7 +298,7 @@ async function runExperimentStage(ctx: StageContext<ExperimentConfig>): Promise<
   };
   const text = `\n${cfg.experiment}: ${cfg.seeds.length} seed(s), ${d.name}, ${ev.name}\n${table}\n\nwrote ${dir}/{history,results,ntk_trace}.arrow, metrics.json`;
   return {
-    files: [historyFile, resultsFile, traceFile, { name: 'metrics.json', json: snakeKeys(metrics) as Record<string, unknown>, ...meta }],
+    files: [historyFile, resultsFile, traceFile, { name: 'metrics.json', json: metrics, ...meta }],
     summary: text,
     output: { dir, runs, summary, table },
   };

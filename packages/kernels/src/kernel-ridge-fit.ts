@@ -32,7 +32,7 @@ export function kernelRidgeFit(
     if (e instanceof NotPositiveDefiniteError)
       fail(
         `${opts.what ?? 'kernel ridge'}: K + λI is singular at λ = ${lambda} (pivot ${e.pivot} of ${n}; duplicate or collinear inputs?); ` +
-          `use λ > 0 (lambdas in configs/pipeline/ntk.yaml) or set jitter`,
+          `use λ > 0 or a diagonal jitter (pipeline: ntk.lambdas / ntk.jitter in configs/pipeline.yaml)`,
       );
     throw e;
   }

@@ -15,11 +15,11 @@ export function assertFitsInMemory(bytes: number, what: string, maxMemoryGb?: nu
   if (bytes > limit) {
     const src =
       maxMemoryGb != null && maxMemoryGb > 0
-        ? `the --max-memory-gb / maxMemoryGb limit of ${maxMemoryGb} GB`
+        ? `the maxMemoryGb limit of ${maxMemoryGb} GB`
         : `the ${size(limit)} this machine has available`;
     fail(
       `${what} needs ${size(bytes)} of float64 kernel memory, more than ${src}; ` +
-        `raise --max-memory-gb (maxMemoryGb in configs/pipeline/ntk.yaml) if it does fit, or use fewer rows`,
+        `raise the budget if it does fit (pipeline: --set ntk.maxMemoryGb=<GB>, or ntk.maxMemoryGb in configs/pipeline.yaml), or use fewer rows`,
     );
   }
 }

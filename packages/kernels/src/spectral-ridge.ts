@@ -42,7 +42,7 @@ export function shiftedInverse(values: Float64Array, lambdas: ArrayLike<number>,
       if (!(den > tiny))
         fail(
           `${what}: K + λI is singular at λ = ${lam} (eigenvalue ${values[j].toExponential(3)}; duplicate or collinear inputs?); ` +
-            `use λ > 0 (lambdas in configs/pipeline/ntk.yaml) or set jitter`,
+            `use λ > 0 or a diagonal jitter (pipeline: ntk.lambdas / ntk.jitter in configs/pipeline.yaml)`,
         );
       out.data[j * m + c] = 1 / den;
     }

@@ -163,7 +163,7 @@ describe('ntk stage (runStage)', () => {
     let message = '';
     await runStage(ntkStage, { manifest: raw, key: KEY }).catch((e: Error) => (message = e.message));
     expect(message).toMatch(
-      /^ntk stage on 240 train \+ 70 test rows needs \d+\.\d MB of float64 kernel memory, more than the --max-memory-gb \/ maxMemoryGb limit of 0\.0001 GB; /,
+      /^ntk stage on 240 train \+ 70 test rows needs \d+\.\d MB of float64 kernel memory, more than the maxMemoryGb limit of 0\.0001 GB; /,
     );
     expect(message).not.toContain('\n');
     // No staging folder left beside the instance folder, and the published generation untouched.
