@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# The pipeline end to end, as a user runs it (CI runs this after npm test):
+#  1. `npm start -- -c quick` on a fresh clone with a shared cache directory: every stage runs and
+#     writes data/ntk/<embedder>-d<d>/metrics.json for every d of the quick grid (timed).
+#  2. A second clone pointed at the same cache: the quick pipeline replays from the cache without
+#     running a stage, and its Arrow files are byte-identical to the first clone's.
+#  3. One width added to the quick grid: only the new width's runs and submissions and the two
+#     gathering instances (analysis, submissions) run; everything else is a cache hit.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+export TANGENT_SHARED_CACHE="$work/cache"
+export CI="${CI:-true}"
+
+summary() { grep -Eo 'Successfully ran target run for [0-9]+ projects|Nx read the output from the cache instead of running the command for [0-9]+ out of [0-9]+ tasks' "$1" || true; }
+
+echo "e2e 1/3: npm start -- -c quick (fresh)"
+start=$(date +%s)
+npm start --silent -- -c quick > "$work/first.log" 2>&1 || { tail -50 "$work/first.log"; exit 1; }
+echo "  wall time $(( $(date +%s) - start )) s; $(summary "$work/first.log" | tr '\n' ' ')"
+for d in $(node -e "
+  const y = require('yaml'); const m = y.parse(require('fs').readFileSync('configs/pipeline.yaml', 'utf8'));
+  const g = { ...m.grid, ...(m.profiles.quick.grid ?? {}) };
+  for (const e of g.embedders ?? ['use-lite']) for (const d of g.d) console.log(e + '-d' + d);"); do
+  test -s "data/ntk/$d/metrics.json" || { echo "missing data/ntk/$d/metrics.json"; exit 1; }
+  echo "  data/ntk/$d/metrics.json: eval accuracy $(node -p "require('./data/ntk/$d/metrics.json').eval.accuracy.toFixed(4)")"
+done
+
+echo "e2e 2/3: a second clone sharing the cache replays everything"
+git clone --quiet "$PWD" "$work/clone"
+(cd "$work/clone" && npm ci --no-audit --no-fund --prefer-offline > "$work/clone-ci.log" 2>&1) || { tail -20 "$work/clone-ci.log"; exit 1; }
+(cd "$work/clone" && npm start --silent -- -c quick > "$work/second.log" 2>&1) || { tail -50 "$work/second.log"; exit 1; }
+replay="$(summary "$work/second.log" | grep 'read the output')"
+echo "  $replay"
+total=$(grep -Eo 'for [0-9]+ projects' "$work/first.log" | grep -Eo '[0-9]+')
+[[ "$replay" == *"for $total out of $total tasks"* ]] || { echo "the second clone ran stages: $replay"; exit 1; }
+n=0
+while IFS= read -r f; do
+  cmp -s "$f" "$work/clone/$f" || { echo "differs between the clones: $f"; exit 1; }
+  n=$((n + 1))
+done < <(find data -name '*.arrow' | sort)
+echo "  $n Arrow files byte-identical"
+
+echo "e2e 3/3: adding one width reruns only what depends on it"
+node -e "
+  const fs = require('fs'); const y = require('yaml'); const p = '$work/clone/configs/pipeline.yaml';
+  const doc = y.parseDocument(fs.readFileSync(p, 'utf8')); const w = doc.getIn(['profiles', 'quick', 'grid', 'widths']);
+  w.items.push(doc.createNode(64)); fs.writeFileSync(p, doc.toString());"
+(cd "$work/clone" && npm start --silent -- -c quick > "$work/third.log" 2>&1) || { tail -50 "$work/third.log"; exit 1; }
+ran="$(grep -E '^> nx run ' "$work/third.log" | grep -v 'cache' | sed 's/^> nx run //; s/:run.*//' | sort | tr '\n' ' ')"
+echo "  ran: $ran"
+for p in $ran; do
+  case "$p" in mlp.*w64-*|mlp-submit.*submit-w64|analysis*|submissions*) ;; *) echo "unexpected rerun: $p"; exit 1 ;; esac
+done
+echo "e2e: ok"
