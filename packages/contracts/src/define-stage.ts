@@ -132,7 +132,7 @@ export function checkProvenance(path: string, meta: Partial<PipelineMeta>, dep: 
   if (meta.identity !== dep.identity)
     describeStale(
       path,
-      `stale: written for another configuration (${meta.key ?? '?'}, identity ${String(meta.identity ?? 'none').slice(0, 12)}; expected ${dep.identity.slice(0, 12)} from the current manifest)`,
+      `stale: written for another configuration (identity ${String(meta.identity ?? 'none').slice(0, 12)}${meta.key ? ` of ${meta.key}` : ''}; expected ${dep.identity.slice(0, 12)} from the current manifest)`,
       rerunHint(dep),
     );
 }
