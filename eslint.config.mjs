@@ -8,7 +8,8 @@ import prettier from 'eslint-config-prettier';
 import tseslint from 'typescript-eslint';
 
 export default [
-  { ignores: ['**/node_modules/**', 'data/**', 'dist/**', '.nx/**', 'coverage/**'] },
+  // tools/consumer: a consumer project's files, linted as such by the consumer test (tsc on the packed types)
+  { ignores: ['**/node_modules/**', 'data/**', 'dist/**', '.nx/**', 'coverage/**', 'tools/consumer/**'] },
   {
     files: ['**/*.ts', '**/*.mjs'],
     languageOptions: { parser: tseslint.parser, ecmaVersion: 2022, sourceType: 'module' },
