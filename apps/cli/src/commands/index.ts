@@ -6,6 +6,7 @@ import { register as ntk } from '@tangent/ntk/cli';
 import { register as mlp } from '@tangent/mlp/cli';
 import { register as analysis } from '@tangent/analysis/cli';
 import { register as hybrid } from '@tangent/hybrid/cli';
+import { register as krr } from '@tangent/ntk/large-scale-cli';
 
 /** One module per stage; each adds its subcommand. Order is the order shown in --help. */
-export const commands: Array<(program: Command) => void> = [text, embed, pca, ntk, mlp, analysis, hybrid];
+export const commands: Array<(program: Command) => void> = [text, embed, pca, ntk, mlp, analysis, hybrid, krr];
