@@ -65,6 +65,18 @@ describe('Falkon', () => {
     expect(maxAbs(sol.alpha, exact)).toBeLessThan(1e-6 * maxAbsOf(exact));
   });
 
+  it.each([{ depth: 3 }, { depth: 2, kind: 'nngp' as const }])('the same identity holds for %o (depth-3 NTK, NNGP)', (k) => {
+    const { X, Y } = blobs(90, 5, 12);
+    const K = ntkGram(X, undefined, k);
+    const exact = choleskyRidge(K, Y, 0.02);
+    const C = gatherRows(
+      X,
+      Int32Array.from({ length: 90 }, (_, i) => i),
+    );
+    const sol = falkonSolve(streamedCrossKernel(X, C, { ...k, blockRows: 40 }), K, Y, 0.02, { tol: 1e-12, maxIter: 300, jitter: 0 });
+    expect(maxAbs(sol.alpha, exact)).toBeLessThan(1e-6 * maxAbsOf(exact));
+  });
+
   it('CG on the preconditioned system reaches the direct Nyström solution of H α = K_nMᵀY, stored and streamed alike', async () => {
     const { X, Y } = blobs(400, 8, 3);
     const lambda = 0.2;

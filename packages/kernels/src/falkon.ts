@@ -14,8 +14,8 @@ import { approximateLeverageScores, gatherRows, uniformCentres, weightedCentres 
  *     H α = K_nMᵀ Y,   H = K_nMᵀ K_nM + λ K_MM                                   (eq. 8)
  * and f(x) = k(x, C) α. With C = all training rows, α = (K + λI)⁻¹ Y: the exact solution.
  *
- * Preconditioner (eq. 11). K_MM = T Tᵀ... here with the lower Cholesky factor L (K_MM = L Lᵀ)
- * and the lower factor L_A of  A := (1/M) Lᵀ L + λ_F I  (= L_A L_Aᵀ),
+ * Preconditioner (Alg. 1; the paper's T = chol(K_MM) upper is Lᵀ here). With the lower Cholesky
+ * factor L (K_MM = L Lᵀ) and the lower factor L_A of  A := (1/M) Lᵀ L + λ_F I  (= L_A L_Aᵀ),
  *     B = (1/√n) L⁻ᵀ L_A⁻ᵀ,   so that  B Bᵀ = ((n/M) K_MM² + λ K_MM)⁻¹ ≈ H⁻¹
  * (uniform centres: K_nMᵀ K_nM ≈ (n/M) K_MM²). CG runs on  Bᵀ H B β = Bᵀ K_nMᵀ Y:
  *     W β = (1/n) L_A⁻¹ L⁻¹ K_nMᵀ K_nM L⁻ᵀ L_A⁻ᵀ β + λ_F L_A⁻¹ L_A⁻ᵀ β,
@@ -131,6 +131,10 @@ export function falkonSolve(Knm: CrossKernel, Kmm: Mat64, Y: Mat64, lambda: numb
     },
   );
   bar.stop();
+  if (!cg.converged)
+    log(
+      `  falkon: CG stopped at ${cg.iterations} iterations with relative residual ${cg.relResidual.toExponential(2)} (tol ${opts.tol ?? 1e-6})`,
+    );
   return { alpha: applyB(P, cg.X), cg };
 }
 
