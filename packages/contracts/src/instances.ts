@@ -9,7 +9,7 @@
 import { hashJson } from '@tangent/arrow-io';
 import { DEFAULT_PROFILE, type Grid, type Manifest } from './manifest.ts';
 
-export const STAGE_NAMES = ['text', 'embed', 'pca', 'ntk', 'mlp', 'mlp-submit', 'analysis', 'submissions', 'hybrid'] as const;
+export const STAGE_NAMES = ['text', 'embed', 'pca', 'ntk', 'mlp', 'mlp-submit', 'analysis', 'submissions', 'hybrid', 'krr'] as const;
 export type StageName = (typeof STAGE_NAMES)[number];
 
 /** The grid coordinates of an instance (only those its stage depends on). */

@@ -126,6 +126,20 @@ export const ntkSchema = z
     rcond: z.number().positive().lt(1).default(1e-10),
     /** Test samples on which the linearisation error is also measured (J_test Δθ); 0 = skip. */
     linErrTestSize: z.number().int().nonnegative().default(256),
+    /**
+     * false (default): Θ0 is formed on `subset` rows (dense eigendecomposition for NTK 2/3).
+     * true: no Θ0 and no J0 — every product is J0 (J0ᵀ v) from two network passes on all
+     * `subset` rows (null = the whole training set): NTK 1 is SGD on the linearised model with
+     * the SGD phase's batches (cost per step ≈ an SGD step), NTK 2/3 use the top `topK`
+     * eigenpairs of Θ0 (Lanczos) plus the exact flow on their complement (Krylov).
+     */
+    matrixFree: z.boolean().default(false),
+    /** Matrix-free NTK 2/3: eigenpairs of Θ0 computed by Lanczos. */
+    topK: posInt.default(64),
+    /** Lanczos steps for them (null = 2·topK + 20); each is one Θ0 product on all rows. */
+    lanczosSteps: posInt.nullable().default(null),
+    /** Krylov steps for the flow on the complement of the top-k eigenvectors (0 = leave the complement at rest). */
+    complementSteps: z.number().int().nonnegative().default(40),
   })
   .strict();
 
@@ -154,7 +168,18 @@ export const experimentSchema = z
       ntkStability: { enabled: true, delta: 0.01, relative: true, monitorSize: 64 },
       fixedEpoch: { enabled: false, epoch: 5 },
     }),
-    ntk: ntkSchema.default({ methods: ['ntk1', 'ntk2', 'ntk3'], lr: null, steps: null, subset: null, rcond: 1e-10, linErrTestSize: 256 }),
+    ntk: ntkSchema.default({
+      methods: ['ntk1', 'ntk2', 'ntk3'],
+      lr: null,
+      steps: null,
+      subset: null,
+      rcond: 1e-10,
+      linErrTestSize: 256,
+      matrixFree: false,
+      topK: 64,
+      lanczosSteps: null,
+      complementSteps: 40,
+    }),
     metrics: z
       .object({
         /** NRMSE denominator: range = max(y) − min(y) of the training targets (default), std = their standard deviation. */

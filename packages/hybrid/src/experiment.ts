@@ -13,6 +13,7 @@ import { spectrum, type LinearisedProblem, type LinearSolution, type Spectrum } 
 import { linearisedDescent } from './linearised-descent.ts';
 import { functionalEvolution } from './functional-evolution.ts';
 import { integratedFlow } from './integrated-flow.ts';
+import { matrixFreePhase } from './matrix-free-phase.ts';
 import { accuracy, nrmse, nrmseDenominator } from './metrics.ts';
 import { l2norm, predictBlocked, sgdEpoch, stepsPerEpoch, type TrainLoss, type TrainSet } from './sgd.ts';
 
@@ -88,6 +89,18 @@ export function switchRules(cfg: ExperimentConfig): SwitchRules {
   };
 }
 
+/**
+ * Seed scheme: every random stream of a run comes from its own generator, seeded by an affine map
+ * of the run seed with a distinct prime multiplier (7919, 104729) so that the streams of seeds
+ * 0, 1, 2, … never coincide: SGD's per-epoch shuffles, the picks of the NTK-monitor rows and the
+ * Θ0 subset, and the batches of matrix-free NTK 1 (linearised SGD).
+ */
+export const SEED_STREAMS = {
+  shuffle: (seed: number) => seed * 7919 + 17,
+  pick: (seed: number) => seed * 104729 + 3,
+  linearisedShuffle: (seed: number) => seed * 7919 + 29,
+} as const;
+
 const mat = (X: Float32Array, rows: number, cols: number): Mat32 => ({ rows, cols, data: X });
 
 function rowsOf(X: Mat32, idx: ArrayLike<number>): Mat32 {
@@ -137,9 +150,9 @@ export function runSeed(cfg: ExperimentConfig, data: Dataset, seed: number): See
 
   const net = initMlp(mlpSpec(cfg, data), seed);
   const P = net.params.length;
-  const shuffle = rng(seed * 7919 + 17);
+  const shuffle = rng(SEED_STREAMS.shuffle(seed));
   const grad = new Float32Array(P);
-  const pick = rng(seed * 104729 + 3);
+  const pick = rng(SEED_STREAMS.pick(seed));
 
   // NTK-stability monitor subset and its kernel at initialisation Θ_0.
   const monitorOn = cfg.switch.ntkStability.enabled;
@@ -230,6 +243,26 @@ export function runSeed(cfg: ExperimentConfig, data: Dataset, seed: number): See
 
   // ---- Phase 2: linearised model at θ0 = θ_switch --------------------------------------------
   const net0 = atSwitch.net;
+  if (cfg.ntk.matrixFree) {
+    const nLin = Math.min(data.nTest, cfg.ntk.linErrTestSize);
+    const mfp = matrixFreePhase({
+      cfg,
+      seed,
+      net0,
+      train,
+      Xtest,
+      XlinTest: { rows: nLin, cols: d, data: data.xTest.subarray(0, nLin * d) },
+      loss,
+      decision,
+      phase1Seconds: atSwitch.phase1Seconds,
+      remainingSteps,
+      pick,
+      shuffleSeed: SEED_STREAMS.linearisedShuffle(seed),
+      score: ev.score,
+    });
+    results.push(...mfp.results);
+    return { seed, history, results, decision, wouldFire, ntkTraces: mfp.traces, ntkRows: mfp.rows, params: P };
+  }
   const nSub = cfg.ntk.subset === null ? N : Math.min(N, cfg.ntk.subset);
   const subIdx = nSub === N ? Int32Array.from({ length: N }, (_, i) => i) : pick.permutation(N).slice(0, nSub).sort();
   const Xsub = rowsOf(train.X, subIdx);

@@ -8,5 +8,8 @@ export * from './integrated-flow.ts';
 export * from './metrics.ts';
 export * from './sgd.ts';
 export * from './experiment.ts';
+export * from './lanczos.ts';
+export * from './matrix-free-ntk.ts';
+export * from './matrix-free-phase.ts';
 export * from './stage.ts';
 export { register } from './cli.ts';

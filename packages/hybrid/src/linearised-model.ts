@@ -91,20 +91,6 @@ export function fromEigenbasis(sp: Spectrum, c: Float64Array): Float64Array {
   return x;
 }
 
-/** Θ0 x (symmetric mat-vec, float64). */
-export function kernelTimes(kernel: Mat64, x: Float64Array): Float64Array {
-  const M = kernel.rows,
-    K = kernel.data,
-    out = new Float64Array(M);
-  for (let i = 0; i < M; i++) {
-    let s = 0;
-    const row = i * M;
-    for (let j = 0; j < M; j++) s += K[row + j] * x[j];
-    out[i] = s;
-  }
-  return out;
-}
-
 /** Gradient of the loss w.r.t. the outputs, times n: MSE g = f − y; cross-entropy g_i = softmax(f_i) − y_i. */
 export function outputResidual<T extends Float64Array>(loss: LinearLoss, f: Float64Array, y: Float64Array, K: number, out: T): T {
   if (loss === 'mse') {

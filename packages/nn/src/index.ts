@@ -20,3 +20,4 @@ export * from './jacobian.ts';
 export * from './empirical-ntk.ts';
 export * from './empirical-ntk-autodiff.ts';
 export * from './tfjs-mirror.ts';
+export * from './jvp.ts';

@@ -3,7 +3,7 @@ import { analysisStage, submissionsStage } from '@tangent/analysis';
 import { embedCli, embedStage } from '@tangent/embed';
 import { register as experiment } from '@tangent/hybrid';
 import { mlpStage, mlpSubmitStage } from '@tangent/mlp';
-import { ntkStage } from '@tangent/ntk';
+import { ntkStage, registerKrr } from '@tangent/ntk';
 import { pcaStage } from '@tangent/pca';
 import { textStage } from '@tangent/text';
 import type { StageDefinition } from '@tangent/contracts';
@@ -24,4 +24,5 @@ export const pipelineStages: Array<[StageDefinition<never>, CommandExtension?]> 
 export function registerAll(program: Command): void {
   for (const [def, ext] of pipelineStages) stageCommand(program, def, ext);
   experiment(program);
+  registerKrr(program);
 }
