@@ -24,4 +24,5 @@ function list(dir, depth) {
 
 // Raw data may sit directly in the root or in the named subfolder (Kaggle's download layout).
 const out = artifacts ? list(join(root, sub), 3) : [...list(join(root, sub), 0), ...list(root, 0)];
-console.log(out.join('\n') || `missing:${join(root, sub)}`);
+// Relative, so two clones (or machines) with the same data hash alike.
+console.log(out.join('\n') || `missing:${sub}`);

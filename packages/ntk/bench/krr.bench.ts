@@ -15,12 +15,9 @@ import {
   runLargeScaleKrr,
   type KrrData,
   type LargeScaleKrrRun,
-} from '@tangent/ntk';
+} from '../src/index.ts';
 import type { Benchmark } from '../../../tools/bench.ts';
-import { falkonFit, falkonPredict } from '../src/falkon.ts';
-import { choleskyRidge, scoreAccuracy } from '../src/large-scale-krr.ts';
-import { forEachKernelBlock } from '../src/kernel-blocks.ts';
-import { ntkGramAsync } from '../src/ntk-gram.ts';
+import { choleskyRidge, falkonFit, falkonPredict, forEachKernelBlock, ntkGramAsync, scoreAccuracy } from '@tangent/kernels';
 
 const root = resolve(import.meta.dirname, '../../..');
 const gb = () => +(process.resourceUsage().maxRSS / 1024 ** 2).toFixed(2);
