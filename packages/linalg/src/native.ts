@@ -115,6 +115,8 @@ function bind(blas: koffi.IKoffiLib, lapack: koffi.IKoffiLib, library: string): 
   const sgemm = f(blas, 'void cblas_sgemm(int, int, int, int, int, int, float, float *, int, float *, int, float, float *, int)');
   const dsyrk = f(blas, 'void cblas_dsyrk(int, int, int, int, int, double, double *, int, double, double *, int)');
   const ssyrk = f(blas, 'void cblas_ssyrk(int, int, int, int, int, float, float *, int, float, float *, int)');
+  const dsymv = f(blas, 'void cblas_dsymv(int, int, int, double, double *, int, double *, int, double, double *, int)');
+  const ssymv = f(blas, 'void cblas_ssymv(int, int, int, float, float *, int, float *, int, float, float *, int)');
   const dtrsm = f(blas, 'void cblas_dtrsm(int, int, int, int, int, int, int, double, double *, int, double *, int)');
   const strsm = f(blas, 'void cblas_strsm(int, int, int, int, int, int, int, float, float *, int, float *, int)');
   // Fortran: every argument by reference, plus gfortran's hidden trailing lengths of the
@@ -195,6 +197,10 @@ function bind(blas: koffi.IKoffiLib, lapack: koffi.IKoffiLib, library: string): 
       if (n === 0) return;
       const g = a instanceof Float64Array ? dsyrk : ssyrk;
       g(RowMajor, Lower, trans ? Trans : NoTrans, n, k, alpha, a, Math.max(1, trans ? n : k), 0, c, Math.max(1, n));
+    },
+    symvLower(n, alpha, a, x, beta, y) {
+      if (n === 0) return;
+      (a instanceof Float64Array ? dsymv : ssymv)(RowMajor, Lower, n, alpha, a, n, x, 1, beta, y, 1);
     },
     potrfLower(n, a) {
       if (n === 0) return 0;
