@@ -9,7 +9,7 @@
  * Same equations as @tangent/nn's forward/backward (backprop.ts), which the tests use as the oracle.
  */
 import { fail } from '@tangent/arrow-io';
-import { gemm, type Mat32 } from '@tangent/linalg';
+import { gemm, hugeFloat32, type Mat32 } from '@tangent/linalg';
 import type { Mlp } from '@tangent/nn';
 
 export class TwoLayerGd {
@@ -35,7 +35,7 @@ export class TwoLayerGd {
   private buffer(rows: number, keep: boolean): Float32Array {
     const key = keep ? -rows - 1 : rows;
     let b = this.hidden.get(key);
-    if (!b) this.hidden.set(key, (b = new Float32Array(rows * this.m)));
+    if (!b) this.hidden.set(key, (b = hugeFloat32(rows * this.m)));
     return b;
   }
 

@@ -13,7 +13,7 @@
  * each off-diagonal entry counted twice. λ_max comes from warm-started Lanczos on xSYMV.
  */
 import { fail } from '@tangent/arrow-io';
-import { gemm, syrk, symvLower, type FloatArray, type Mat32, type Mat64, type Matrix } from '@tangent/linalg';
+import { gemm, hugeFloat32, hugeFloat64, syrk, symvLower, type FloatArray, type Mat32, type Mat64, type Matrix } from '@tangent/linalg';
 import type { Mlp } from '@tangent/nn';
 import { lanczosTop } from './lanczos.ts';
 
@@ -45,7 +45,7 @@ export interface TwoLayerKernelOptions {
 }
 
 function zeros(f64: boolean, n: number): F {
-  return f64 ? new Float64Array(n) : new Float32Array(n);
+  return f64 ? hugeFloat64(n) : hugeFloat32(n);
 }
 
 export class TwoLayerKernel {
@@ -66,7 +66,7 @@ export class TwoLayerKernel {
     this.X = X;
     this.n = X.rows;
     this.opts = opts;
-    this.theta = new Float64Array(this.n * this.n);
+    this.theta = hugeFloat64(this.n * this.n);
     this.eig = new Float64Array(this.n);
   }
 
@@ -96,7 +96,7 @@ export class TwoLayerKernel {
       d = L1.fanIn;
     if (this.X.cols !== d) fail(`empirical NTK: inputs have ${this.X.cols} columns, the network expects ${d}`);
     if (!this.U || this.U.length !== n * m) {
-      this.U = new Float32Array(n * m);
+      this.U = hugeFloat32(n * m);
       this.D = zeros(this.f64, n * m);
       this.H = zeros(this.f64, n * m);
     }
@@ -141,7 +141,7 @@ export class TwoLayerKernel {
       yKy = 0;
     if (this.opts.cache) {
       if (!this.xz) {
-        this.xz = new Float64Array(n * n);
+        this.xz = hugeFloat64(n * n);
         this.xzInto(net, this.xz);
       }
       if (!this.buf2 || this.buf2.length !== n * n) this.buf2 = zeros(this.f64, n * n);
@@ -175,7 +175,7 @@ export class TwoLayerKernel {
       let src: Float64Array = T;
       if (this.opts.keepXz) {
         if (!this.xz) {
-          this.xz = new Float64Array(n * n);
+          this.xz = hugeFloat64(n * n);
           this.xzInto(net, this.xz);
         }
         src = this.xz;
