@@ -3,9 +3,10 @@
  *   u = a1 W1 x + c1 b1,  h = relu(u),  f = a2 W2 h + c2 b2
  * on buffers reused across epochs, with every elementwise step fused into one pass over the
  * N×m hidden layer (float32 storage, float64 accumulation):
- *   forward : U = a1 X W1ᵀ (sgemm), then per row h = relu(u + c1 b1) (in place) and f = a2 h·W2 + c2 b2;
- *   backward: with r = ∂L/∂f, one pass accumulates ∂L/∂W2 = a2 Σ_i r_i h_i and overwrites h by
- *             G = ∂L/∂u = a2 r W2 ⊙ 1[h > 0] (and ∂L/∂b1 = c1 Σ_i G_i), then ∂L/∂W1 = a1 Gᵀ X (sgemm).
+ *   forward : U = a1 X W1ᵀ (sgemm), then one read-only pass per row: f = a2 relu(u + c1 b1)·W2 + c2 b2
+ *             (h is not stored: the backward pass recomputes it from U);
+ *   backward: with r = ∂L/∂f, one pass accumulates ∂L/∂W2 = a2 Σ_i r_i h_i and overwrites U by
+ *             G = ∂L/∂u = a2 r W2 ⊙ 1[u > 0] (and ∂L/∂b1 = c1 Σ_i G_i), then ∂L/∂W1 = a1 Gᵀ X (sgemm).
  * Same equations as @tangent/nn's forward/backward (backprop.ts), which the tests use as the oracle.
  */
 import { fail } from '@tangent/arrow-io';
@@ -61,16 +62,12 @@ export class TwoLayerGd {
       if (b1)
         for (let k = 0; k < m; k++) {
           const u = Math.fround(U[o + k] + c1 * b1[k]);
-          const h = u * +(u > 0); // branch-free relu (a data-dependent branch mispredicts half the time)
-          U[o + k] = h;
-          s += h * w2[k];
+          s += u * +(u > 0) * w2[k]; // branch-free relu (a data-dependent branch mispredicts half the time)
         }
       else
         for (let k = 0; k < m; k++) {
           const u = U[o + k];
-          const h = u * +(u > 0);
-          U[o + k] = h;
-          s += h * w2[k];
+          s += u * +(u > 0) * w2[k];
         }
       out[i] = a2 * s + off;
     }
@@ -95,7 +92,9 @@ export class TwoLayerGd {
       a2 = L2.wScale,
       accW2 = this.accW2,
       accB1 = this.accB1,
-      bias1 = !!L1.b;
+      b1 = L1.b,
+      c1 = L1.bScale,
+      bias1 = !!b1;
     accW2.fill(0);
     accB1.fill(0);
     let sumR = 0;
@@ -106,17 +105,19 @@ export class TwoLayerGd {
       sumR += r;
       if (bias1)
         for (let k = 0; k < m; k++) {
-          const h = H[o + k];
-          accW2[k] += r * h;
-          const v = Math.fround(g * w2[k]) * +(h > 0);
+          const u = Math.fround(H[o + k] + c1 * b1![k]);
+          const on = +(u > 0);
+          accW2[k] += r * u * on;
+          const v = Math.fround(g * w2[k]) * on;
           H[o + k] = v;
           accB1[k] += v;
         }
       else
         for (let k = 0; k < m; k++) {
-          const h = H[o + k];
-          accW2[k] += r * h;
-          H[o + k] = Math.fround(g * w2[k]) * +(h > 0);
+          const u = H[o + k];
+          const on = +(u > 0);
+          accW2[k] += r * u * on;
+          H[o + k] = Math.fround(g * w2[k]) * on;
         }
     }
     this.lastH = null;

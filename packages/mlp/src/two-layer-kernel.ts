@@ -149,27 +149,30 @@ export class TwoLayerKernel {
         xz = this.xz;
       prod(this.D!, P); // Σ_k D_k(x) D_k(z)
       prod(this.H!, Q); // Σ_k h_k(x) h_k(z)
+      // Branch-free inner loop over j < i (counted twice), the diagonal after it. Without a
+      // reference the difference is taken against the value just written (0); without targets
+      // against zeros.
+      const R = ref ?? T,
+        Y = y ?? new Float32Array(n);
       for (let i = 0; i < n; i++) {
-        const o = i * n,
-          yi = y ? y[i] : 0;
+        const o = i * n;
         let rf = 0,
           rd = 0,
           ry = 0;
-        for (let j = 0; j <= i; j++) {
-          let v = xz[o + j] * P[o + j] + c2s;
-          v += a2s * Q[o + j];
+        for (let j = 0; j < i; j++) {
+          const v = xz[o + j] * P[o + j] + c2s + a2s * Q[o + j];
           T[o + j] = v;
-          const w = j === i ? 1 : 2;
-          rf += w * v * v;
-          if (ref) {
-            const e = v - ref[o + j];
-            rd += w * e * e;
-          }
-          if (y) ry += w * v * y[j];
+          const e = v - R[o + j];
+          rf += v * v;
+          rd += e * e;
+          ry += v * Y[j];
         }
-        fro += rf;
-        diff += rd;
-        yKy += yi * ry;
+        const v = xz[o + i] * P[o + i] + c2s + a2s * Q[o + i];
+        T[o + i] = v;
+        const e = v - R[o + i];
+        fro += 2 * rf + v * v;
+        diff += 2 * rd + e * e;
+        yKy += Y[i] * (2 * ry + v * Y[i]);
       }
     } else {
       let src: Float64Array = T;
