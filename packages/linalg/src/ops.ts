@@ -100,7 +100,7 @@ function overlaps(x: FloatArray, y: FloatArray): boolean {
 
 /**
  * C = alpha·A·Aᵀ, or alpha·Aᵀ·A with `trans` (BLAS xSYRK), a full symmetric matrix. `out` reuses a buffer; `lowerOnly` skips
- * mirroring (the strict upper triangle of `out` is then left as it was).
+ * mirroring (the strict upper triangle is then unspecified: left as it was, or filled, by backend).
  */
 export function syrk<T extends FloatArray>(
   A: Matrix<T>,
