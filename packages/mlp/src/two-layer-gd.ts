@@ -64,11 +64,28 @@ export class TwoLayerGd {
           const u = Math.fround(U[o + k] + c1 * b1[k]);
           s += u * +(u > 0) * w2[k]; // branch-free relu (a data-dependent branch mispredicts half the time)
         }
-      else
-        for (let k = 0; k < m; k++) {
+      else {
+        // four partial sums: a single accumulator serialises on the add latency
+        let s1 = 0,
+          s2 = 0,
+          s3 = 0,
+          k = 0;
+        for (; k + 3 < m; k += 4) {
+          const u0 = U[o + k],
+            u1 = U[o + k + 1],
+            u2 = U[o + k + 2],
+            u3 = U[o + k + 3];
+          s += u0 * +(u0 > 0) * w2[k];
+          s1 += u1 * +(u1 > 0) * w2[k + 1];
+          s2 += u2 * +(u2 > 0) * w2[k + 2];
+          s3 += u3 * +(u3 > 0) * w2[k + 3];
+        }
+        for (; k < m; k++) {
           const u = U[o + k];
           s += u * +(u > 0) * w2[k];
         }
+        s = s + s1 + (s2 + s3);
+      }
       out[i] = a2 * s + off;
     }
     if (keep) {
@@ -98,7 +115,29 @@ export class TwoLayerGd {
     accW2.fill(0);
     accB1.fill(0);
     let sumR = 0;
-    for (let i = 0; i < N; i++) {
+    let i = 0;
+    if (!bias1)
+      // two rows per sweep: each accW2[k] is loaded and stored once per pair
+      for (; i + 1 < N; i += 2) {
+        const o = i * m,
+          p = o + m,
+          r = dPred[i],
+          q = dPred[i + 1],
+          g = a2 * r,
+          h = a2 * q;
+        sumR += r + q;
+        for (let k = 0; k < m; k++) {
+          const u = H[o + k],
+            v = H[p + k];
+          const on = +(u > 0),
+            onv = +(v > 0);
+          accW2[k] += r * u * on + q * v * onv;
+          const w = w2[k];
+          H[o + k] = Math.fround(g * w) * on;
+          H[p + k] = Math.fround(h * w) * onv;
+        }
+      }
+    for (; i < N; i++) {
       const o = i * m,
         r = dPred[i],
         g = a2 * r;
