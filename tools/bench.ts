@@ -3,7 +3,14 @@
  * prints one JSON object per line: {"bench", "seconds" (median wall time), "n", ...extra}.
  * When bench/baseline.jsonl holds an earlier figure for the same name, the line also carries
  * "baseline_seconds" and "speedup" (baseline / now), so a regression shows at a glance.
+ * A benchmark with a `peer` (numpy, PyTorch) runs the peer's script right after its own timing,
+ * on the same machine with the same thread count, and the line carries "peer", "peer_seconds"
+ * and "ratio" (tangent / peer: < 1 is faster than the peer), or "peer_error" when the peer is
+ * unavailable. Figures from another run are never compared. Python: $TANGENT_PEER_PYTHON, else
+ * /usr/bin/python3 (Debian's numpy and torch use the system OpenBLAS, the one tangent loads).
  */
+import { spawnSync } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -22,6 +29,30 @@ export interface Benchmark {
   /** Extra figures from the median seconds (e.g. gflops, per_second) and setup state. */
   extra?: (seconds: number, state: unknown) => Record<string, unknown>;
   teardown?: (state: unknown) => Promise<void> | void;
+  /** The same computation in another library: a script printing JSON lines, the last with "seconds" (median). */
+  peer?: { name: string; script: string; args: string[] };
+}
+
+function peerPython(): string {
+  return process.env.TANGENT_PEER_PYTHON ?? (existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3');
+}
+
+/** Run a peer script now; its median seconds and what it reported, or the reason it could not run. */
+export function runPeer(peer: NonNullable<Benchmark['peer']>): Record<string, unknown> {
+  const threads = String(Number(process.env.TANGENT_THREADS) || availableParallelism());
+  const r = spawnSync(peerPython(), [join(root, peer.script), ...peer.args], {
+    encoding: 'utf8',
+    timeout: 1800_000,
+    env: { ...process.env, OPENBLAS_NUM_THREADS: threads, OMP_NUM_THREADS: threads, PEER_THREADS: threads },
+  });
+  const lines = (r.stdout ?? '').split('\n').filter((l) => l.trim().startsWith('{'));
+  if (r.status !== 0 || !lines.length) {
+    const why = (r.stderr || r.error?.message || `exit ${r.status}`).trim().split('\n').slice(-1)[0];
+    return { peer: peer.name, peer_error: why };
+  }
+  const o = JSON.parse(lines[lines.length - 1]) as { seconds: number } & Record<string, unknown>;
+  const { seconds, ...rest } = o;
+  return { peer: peer.name, peer_seconds: seconds, ...Object.fromEntries(Object.entries(rest).map(([k, v]) => [`peer_${k}`, v])) };
 }
 
 const root = resolve(import.meta.dirname, '..');
@@ -62,6 +93,11 @@ async function main() {
       times.sort((a, c) => a - c);
       const seconds = times[Math.floor(times.length / 2)];
       const line: Record<string, unknown> = { bench: b.name, seconds: +seconds.toFixed(4), n: b.n, ...(b.extra?.(seconds, state) ?? {}) };
+      if (b.peer && process.env.TANGENT_BENCH_PEERS !== '0') {
+        const p = runPeer(b.peer);
+        Object.assign(line, p);
+        if (typeof p.peer_seconds === 'number') line.ratio = +(seconds / p.peer_seconds).toFixed(3);
+      }
       const prev = base.get(b.name);
       if (prev !== undefined) Object.assign(line, { baseline_seconds: prev, speedup: +(prev / seconds).toFixed(3) });
       process.stdout.write(`${JSON.stringify(line)}\n`);

@@ -68,6 +68,7 @@ export const benchmarks: Benchmark[] = [
     run: async (X) => {
       await ntkGramAsync(X as Mat64, undefined, { depth: 2 });
     },
+    peer: { name: 'numpy', script: 'packages/linalg/bench/peer-numpy.py', args: ['ntk_gram', String(N), String(D)] },
     extra: (s) => ({ entries_per_second: Math.round((N * N) / s), backend: backendInfo().name, threads: backendInfo().threads }),
   },
   cvBench('krr_cv_7613_d128_5x20', 'auto'),

@@ -6,7 +6,9 @@ import type { Benchmark } from '../../../tools/bench.ts';
 import { backendInfo, cholesky, choleskySolve, eigh, gemm, hasEigh, mat32, mat64, rng, type Mat64 } from '../src/index.ts';
 
 function randomMatrix(n: number, seed: number): Mat64 {
-  return mat64(n, n, rng(seed).fillNormal(new Float64Array(n * n)));
+  const A = mat64(n, n); // allocated like numpy's arrays (huge pages), then filled
+  rng(seed).fillNormal(A.data);
+  return A;
 }
 
 /** Symmetric, strictly diagonally dominant (hence SPD) without an O(n³) setup. */
@@ -28,12 +30,18 @@ function gemmBench(name: string, f32: boolean): Benchmark {
     setup: () => {
       const A = randomMatrix(n, 1),
         B = randomMatrix(n, 2);
-      return f32 ? { A: mat32(n, n, Float32Array.from(A.data)), B: mat32(n, n, Float32Array.from(B.data)) } : { A, B };
+      if (!f32) return { A, B };
+      const A32 = mat32(n, n),
+        B32 = mat32(n, n);
+      A32.data.set(A.data);
+      B32.data.set(B.data);
+      return { A: A32, B: B32 };
     },
     run: (s) => {
       const { A, B } = s as { A: Mat64; B: Mat64 };
       gemm(A, B);
     },
+    peer: { name: 'numpy', script: 'packages/linalg/bench/peer-numpy.py', args: ['gemm', f32 ? 'f32' : 'f64', String(n)] },
     extra: (seconds) => ({
       gflops: +((2 * n ** 3) / seconds / 1e9).toFixed(1),
       backend: backendInfo().name,

@@ -34,6 +34,8 @@ export interface Backend {
   potrfLower(n: number, a: FloatArray): number;
   /** B (n×m) := op(T)⁻¹·B, T triangular n×n. */
   trsmLeft(lower: boolean, trans: boolean, n: number, m: number, t: FloatArray, b: FloatArray): void;
+  /** y := alpha·A·x + beta·y with A symmetric n×n, only its lower triangle read (BLAS xSYMV); optional. */
+  symvLower?(n: number, alpha: number, a: FloatArray, x: FloatArray, beta: number, y: FloatArray): void;
   /** Symmetric eigensolver for large n; `a` becomes the eigenvectors (column j ↔ w[j] ascending). Returns LAPACK info. */
   syev?(n: number, a: Float64Array, w: Float64Array): number;
   setThreads?(n: number): void;

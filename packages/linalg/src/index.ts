@@ -1,5 +1,6 @@
 export * from './matrix.ts';
 export * from './random.ts';
+export { adviseHugePages, hugeFloat32, hugeFloat64 } from './huge-pages.ts';
 // Backends register themselves on import; the choice is made lazily on first use.
 import './native.ts';
 import './ort.ts';

@@ -64,8 +64,9 @@ function tryFunc(lib: koffi.IKoffiLib, sig: string): koffi.KoffiFunction | null 
 /**
  * OpenBLAS picks its kernels by CPU model at load time, and older releases (Debian's 0.3.21)
  * do not know recent Intel models (e.g. Emerald Rapids, model 207) and fall back to the
- * generic Prescott kernels: ~6x slower GEMM. On Intel, when the user has not chosen, name
- * the kernel family from the CPU's feature flags before the library loads.
+ * generic Prescott kernels: ~6x slower GEMM; AMD Zen 4 gets the AVX2 Zen kernels. When the user
+ * has not chosen, name the kernel family from the CPU's feature flags before the library loads
+ * (Intel: SkylakeX with AVX-512, else Haswell with AVX2+FMA; AMD: SkylakeX with AVX-512 only).
  */
 function chooseOpenblasCore(): string | null {
   if (process.env.OPENBLAS_CORETYPE || process.platform !== 'linux' || process.arch !== 'x64') return null;
@@ -75,13 +76,13 @@ function chooseOpenblasCore(): string | null {
   } catch {
     return null;
   }
-  if (!/vendor_id\s*:\s*GenuineIntel/.test(info)) return null;
+  const intel = /vendor_id\s*:\s*GenuineIntel/.test(info),
+    amd = /vendor_id\s*:\s*AuthenticAMD/.test(info);
+  if (!intel && !amd) return null;
   const flags = new Set((/^flags\s*:(.*)$/m.exec(info)?.[1] ?? '').trim().split(/\s+/));
-  const core = ['avx512f', 'avx512bw', 'avx512vl', 'avx512dq'].every((f) => flags.has(f))
-    ? 'SkylakeX'
-    : flags.has('avx2') && flags.has('fma')
-      ? 'Haswell'
-      : null;
+  const avx512 = ['avx512f', 'avx512bw', 'avx512vl', 'avx512dq'].every((f) => flags.has(f));
+  // AMD: releases before 0.3.22 take Zen 4 (AVX-512) for Zen and run AVX2 kernels; older Zens are detected right.
+  const core = avx512 ? 'SkylakeX' : intel && flags.has('avx2') && flags.has('fma') ? 'Haswell' : null;
   if (core) process.env.OPENBLAS_CORETYPE = core;
   return core;
 }
@@ -115,6 +116,8 @@ function bind(blas: koffi.IKoffiLib, lapack: koffi.IKoffiLib, library: string): 
   const sgemm = f(blas, 'void cblas_sgemm(int, int, int, int, int, int, float, float *, int, float *, int, float, float *, int)');
   const dsyrk = f(blas, 'void cblas_dsyrk(int, int, int, int, int, double, double *, int, double, double *, int)');
   const ssyrk = f(blas, 'void cblas_ssyrk(int, int, int, int, int, float, float *, int, float, float *, int)');
+  const dsymv = f(blas, 'void cblas_dsymv(int, int, int, double, double *, int, double *, int, double, double *, int)');
+  const ssymv = f(blas, 'void cblas_ssymv(int, int, int, float, float *, int, float *, int, float, float *, int)');
   const dtrsm = f(blas, 'void cblas_dtrsm(int, int, int, int, int, int, int, double, double *, int, double *, int)');
   const strsm = f(blas, 'void cblas_strsm(int, int, int, int, int, int, int, float, float *, int, float *, int)');
   // Fortran: every argument by reference, plus gfortran's hidden trailing lengths of the
@@ -195,6 +198,10 @@ function bind(blas: koffi.IKoffiLib, lapack: koffi.IKoffiLib, library: string): 
       if (n === 0) return;
       const g = a instanceof Float64Array ? dsyrk : ssyrk;
       g(RowMajor, Lower, trans ? Trans : NoTrans, n, k, alpha, a, Math.max(1, trans ? n : k), 0, c, Math.max(1, n));
+    },
+    symvLower(n, alpha, a, x, beta, y) {
+      if (n === 0) return;
+      (a instanceof Float64Array ? dsymv : ssymv)(RowMajor, Lower, n, alpha, a, n, x, 1, beta, y, 1);
     },
     potrfLower(n, a) {
       if (n === 0) return 0;

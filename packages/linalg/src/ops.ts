@@ -5,7 +5,8 @@
 import { TangentError, fail } from '@tangent/base';
 import { backend, hasEigh } from './backend.ts';
 import type { FloatArray, Mat64, Matrix } from './matrix.ts';
-import { syevRef } from './reference.ts';
+import { hugeFloat32, hugeFloat64 } from './huge-pages.ts';
+import { symvLowerRef, syevRef } from './reference.ts';
 
 /** Raised by `cholesky` when the matrix is not (numerically) positive definite. */
 export class NotPositiveDefiniteError extends TangentError {
@@ -20,8 +21,9 @@ export class NotPositiveDefiniteError extends TangentError {
   }
 }
 
+/** A zeroed result array; large ones on transparent huge pages (see huge-pages.ts). */
 function alloc<T extends FloatArray>(like: T, n: number): T {
-  return (like instanceof Float64Array ? new Float64Array(n) : new Float32Array(n)) as T;
+  return (like instanceof Float64Array ? hugeFloat64(n) : hugeFloat32(n)) as T;
 }
 
 function dtypeName(a: FloatArray): string {
@@ -96,17 +98,55 @@ function overlaps(x: FloatArray, y: FloatArray): boolean {
   return x0 < y1 && y0 < x1;
 }
 
-/** alpha·A·Aᵀ, or alpha·Aᵀ·A with `trans` (BLAS xSYRK), returned as a full symmetric matrix. */
-export function syrk<T extends FloatArray>(A: Matrix<T>, opts: { trans?: boolean; alpha?: number } = {}): Matrix<T> {
+/**
+ * C = alpha·A·Aᵀ, or alpha·Aᵀ·A with `trans` (BLAS xSYRK), a full symmetric matrix. `out` reuses a buffer; `lowerOnly` skips
+ * mirroring (the strict upper triangle is then unspecified: left as it was, or filled, by backend).
+ */
+export function syrk<T extends FloatArray>(
+  A: Matrix<T>,
+  opts: { trans?: boolean; alpha?: number; out?: Matrix<T>; lowerOnly?: boolean } = {},
+): Matrix<T> {
   checkMatrix(A, 'A', 'syrk');
   const trans = !!opts.trans;
   const n = trans ? A.cols : A.rows;
   const k = trans ? A.rows : A.cols;
-  const C: Matrix<T> = { rows: n, cols: n, data: alloc(A.data, n * n) };
-  if (n === 0 || k === 0) return C;
+  let C: Matrix<T>;
+  if (opts.out) {
+    checkMatrix(opts.out, 'out', 'syrk');
+    sameType(A, opts.out, 'syrk');
+    if (opts.out.rows !== n || opts.out.cols !== n) fail(`syrk: out is ${opts.out.rows}×${opts.out.cols}, expected ${n}×${n}`);
+    if (opts.out.data.buffer === A.data.buffer && overlaps(opts.out.data, A.data))
+      fail('syrk: out overlaps the input; use a separate output matrix');
+    C = opts.out;
+  } else C = { rows: n, cols: n, data: alloc(A.data, n * n) };
+  if (n === 0) return C;
+  if (k === 0) {
+    if (opts.out) C.data.fill(0);
+    return C;
+  }
   backend().syrkLower(trans, n, k, opts.alpha ?? 1, A.data, C.data);
-  mirrorLower(n, C.data);
+  if (!opts.lowerOnly) mirrorLower(n, C.data);
   return C;
+}
+
+/**
+ * y := alpha·A·x + beta·y for a symmetric n×n A of which only the lower triangle is read (BLAS
+ * xSYMV: half the memory traffic of a full matrix–vector product, no mirroring needed). A, x, y
+ * share a dtype; `y` defaults to a fresh zero vector.
+ */
+export function symvLower<T extends FloatArray>(A: Matrix<T>, x: T, opts: { alpha?: number; beta?: number; y?: T } = {}): T {
+  checkSquare(A, 'A', 'symvLower');
+  const n = A.rows;
+  if (x.length !== n) fail(`symvLower: x has ${x.length} entries for a ${n}×${n} matrix`);
+  if (x.constructor !== A.data.constructor) fail(`symvLower: mixed dtypes (${dtypeName(A.data)} and ${dtypeName(x)})`);
+  const y = opts.y ?? alloc(A.data, n);
+  if (y.length !== n || y.constructor !== A.data.constructor) fail(`symvLower: y must be a ${dtypeName(A.data)} vector of ${n}`);
+  const alpha = opts.alpha ?? 1,
+    beta = opts.y ? (opts.beta ?? 0) : 0;
+  const b = backend();
+  if (b.symvLower) b.symvLower(n, alpha, A.data, x, beta, y);
+  else symvLowerRef(n, alpha, A.data, x, beta, y);
+  return y;
 }
 
 /** Copy the lower triangle onto the upper one. */

@@ -301,3 +301,20 @@ function hypot(a: number, b: number): number {
   const sb = b / big;
   return big * Math.sqrt(sa * sa + sb * sb);
 }
+
+/** y := alpha·A·x + beta·y, A symmetric n×n row-major, lower triangle read (reference xSYMV). */
+export function symvLowerRef(n: number, alpha: number, a: FloatArray, x: FloatArray, beta: number, y: FloatArray): void {
+  const acc = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const o = i * n,
+      xi = x[i];
+    let s = 0;
+    for (let j = 0; j < i; j++) {
+      const v = a[o + j];
+      s += v * x[j];
+      acc[j] += v * xi;
+    }
+    acc[i] += s + a[o + i] * xi;
+  }
+  for (let i = 0; i < n; i++) y[i] = alpha * acc[i] + (beta === 0 ? 0 : beta * y[i]);
+}

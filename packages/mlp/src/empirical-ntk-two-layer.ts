@@ -12,8 +12,9 @@
  * whose m → ∞ limit is ntkRelu2 in @tangent/kernels. Two (N×m)·(m×M) GEMMs and a Hadamard product.
  */
 import { fail } from '@tangent/arrow-io';
-import { gemm, syrk, type Mat32, type Mat64 } from '@tangent/linalg';
+import { gemm, mirrorLower, syrk, type Mat32, type Mat64 } from '@tangent/linalg';
 import type { Mlp } from '@tangent/nn';
+import { TwoLayerKernel } from './two-layer-kernel.ts';
 
 export interface TwoLayerEntkOptions {
   /** 'float64' (default) runs the GEMMs in float64; 'float32' runs them in float32 (≈2× faster), accumulating in float64. */
@@ -60,6 +61,13 @@ export function empiricalNtkTwoLayer(net: Mlp, X: Mat32, Z?: Mat32, opts: TwoLay
     fail(
       `empirical NTK of ${N}×${M} needs ${((N * M * 8) / 2 ** 30).toFixed(2)} GiB (limit ${(maxBytes / 2 ** 30).toFixed(2)} GiB); track fewer points`,
     );
+  if (sym) {
+    // lower triangle by two xSYRKs on factors written in the GEMM precision (no float64 copies), then mirrored
+    const K = new TwoLayerKernel(X, { precision: opts.precision ?? 'float64', cache: false });
+    K.update(net, null, null, false);
+    mirrorLower(N, K.theta);
+    return { rows: N, cols: N, data: K.theta };
+  }
   const [L1, L2] = net.layers;
   const fx = factors(net, X);
   const fz = sym ? fx : factors(net, Z!);

@@ -7,11 +7,12 @@
  * Every row of the history describes the parameters θ_t after t epochs (t = 0 is initialisation).
  */
 import { fail, progress } from '@tangent/arrow-io';
-import { type Mat32, type Mat64 } from '@tangent/linalg';
-import { DivergenceError, backward, binaryCrossEntropy, fit, forward, gdStep, initMlp, mse, type Mlp, type MlpSpec } from '@tangent/nn';
+import type { Mat32, Mat64 } from '@tangent/linalg';
+import { DivergenceError, binaryCrossEntropy, fit, gdStep, initMlp, mse, type Mlp, type MlpSpec } from '@tangent/nn';
 import { binaryScores } from '@tangent/kernels';
-import { empiricalNtkTwoLayer } from './empirical-ntk-two-layer.ts';
-import { kernelTargetAlignment, relativeFrobeniusDistance, topEigenvalue } from './kernel-stats.ts';
+import { relativeFrobeniusDistance } from './kernel-stats.ts';
+import { TwoLayerGd } from './two-layer-gd.ts';
+import { TwoLayerKernel, type KernelSummary } from './two-layer-kernel.ts';
 
 export interface TrainData {
   /** Training inputs (n × d, float32) and ±1 labels. */
@@ -123,6 +124,28 @@ export function kernelPeakBytes(n: number): number {
   return 3 * n * n * 8;
 }
 
+/** Epochs 0..TRACK_FIRST_EPOCHS are always tracked (the kernel moves fastest early), whatever tracking.every. */
+export const TRACK_FIRST_EPOCHS = 10;
+/**
+ * Without the full-fit kernel or a tracked subset, λ_max(Θ̂_0) is estimated on the first
+ * LAMBDA_SUBSET_SIZE fit rows and scaled by n/n_s (the default tracking.size).
+ */
+export const LAMBDA_SUBSET_SIZE = 1000;
+/** A diverged run is advised to rerun at c / DIVERGENCE_LR_DIVISOR. */
+export const DIVERGENCE_LR_DIVISOR = 4;
+/** Mini-batch SGD reshuffles epoch t with seed·SGD_SEED_STRIDE + t (a prime: no two (seed, t < stride) collide). */
+export const SGD_SEED_STRIDE = 1_000_003;
+
+/** The shuffle seed of epoch t of the run with this seed. */
+export function sgdEpochSeed(seed: number, t: number): number {
+  return seed * SGD_SEED_STRIDE + t;
+}
+
+/** Whether epoch t records the tracked-subset kernel: t ≤ TRACK_FIRST_EPOCHS, every `every`-th, and the last. */
+export function isTrackedEpoch(t: number, every: number, epochs: number): boolean {
+  return t <= TRACK_FIRST_EPOCHS || t % every === 0 || t === epochs;
+}
+
 export function trainTwoLayer(data: TrainData, o: TrainOptions): TrainResult {
   const t0 = performance.now();
   const n = data.X.rows,
@@ -130,13 +153,16 @@ export function trainTwoLayer(data: TrainData, o: TrainOptions): TrainResult {
   if (data.y.length !== n) fail(`train: ${data.y.length} labels for ${n} rows`);
   if (!(o.lrScale > 0)) fail(`train: learning rate (natural units) must be > 0, got ${o.lrScale}`);
   const net = initMlp(twoLayerSpec(d, o.width, o), o.seed);
-  const kOpts = { precision: o.precision, maxBytes: Infinity };
+  const gd = new TwoLayerGd(net);
+  const precision = o.precision;
 
-  // Tracked subset kernel Θ̂_0 (refused if it cannot fit).
+  // Tracked subset kernel Θ̂_0 (refused if it cannot fit), kept as its lower triangle.
   const tracked = o.tracked;
   let Xs: Mat32 | null = null,
     ys: Float32Array | null = null,
-    theta0: Mat64 | null = null;
+    sub: TwoLayerKernel | null = null,
+    s0: KernelSummary | null = null,
+    theta0: Float64Array | null = null;
   if (tracked) {
     if (kernelPeakBytes(tracked.length) > o.maxKernelBytes)
       fail(
@@ -144,37 +170,44 @@ export function trainTwoLayer(data: TrainData, o: TrainOptions): TrainResult {
       );
     Xs = gather(data.X, tracked);
     ys = Float32Array.from(tracked, (i) => data.y[i]);
-    theta0 = empiricalNtkTwoLayer(net, Xs, undefined, kOpts);
+    sub = new TwoLayerKernel(Xs, { precision, cache: true });
+    s0 = sub.update(net, null, ys);
+    theta0 = sub.theta.slice();
   }
-  const fullOk = o.trackFull && kernelPeakBytes(n) <= o.maxKernelBytes;
-  const full0 = fullOk ? empiricalNtkTwoLayer(net, data.X, undefined, kOpts) : null;
 
   // η = c · n / λ_max(Θ̂_0): from the whole training kernel when we have it, else the subset's λ_max · n / n_s.
+  const fullOk = o.trackFull && kernelPeakBytes(n) <= o.maxKernelBytes;
   let lambdaMax0: number, source: TrainResult['lambdaMaxSource'];
-  if (full0) {
-    lambdaMax0 = topEigenvalue(full0).value;
+  let full0: Float64Array | null = null,
+    fullK: TwoLayerKernel | null = null;
+  if (fullOk) {
+    // ΔΘ on all fit rows at t = T needs Θ̂_0 and x·z kept; a run without tracking (submission) needs neither.
+    const K = new TwoLayerKernel(data.X, { precision, cache: false, keepXz: !!tracked });
+    lambdaMax0 = K.update(net, null, null).lambdaMax;
     source = 'full';
+    if (tracked) ((full0 = K.theta), (fullK = K));
+    else K.dispose();
   } else {
-    const Ks =
-      theta0 ??
-      empiricalNtkTwoLayer(
-        net,
+    if (s0) lambdaMax0 = (s0.lambdaMax * n) / tracked!.length;
+    else {
+      const ns = Math.min(n, LAMBDA_SUBSET_SIZE);
+      const K = new TwoLayerKernel(
         gather(
           data.X,
-          Int32Array.from({ length: Math.min(n, 1000) }, (_, i) => i),
+          Int32Array.from({ length: ns }, (_, i) => i),
         ),
-        undefined,
-        kOpts,
+        { precision, cache: false },
       );
-    lambdaMax0 = (topEigenvalue(Ks).value * n) / Ks.rows;
+      lambdaMax0 = (K.update(net, null, null).lambdaMax * n) / ns;
+    }
     source = 'tracked-scaled';
   }
   const lr = (o.lrScale * n) / lambdaMax0;
-  const kernelInitError = theta0 && o.analytical ? relativeFrobeniusDistance(theta0, o.analytical(Xs!)) : null;
+  const kernelInitError = sub && o.analytical ? relativeFrobeniusDistance(sub.full(), o.analytical(Xs!)) : null;
 
   // Centring: predictions f − f₀; with squared loss that is fitting f to y + f₀ on the train rows.
   if (o.center && o.loss !== 'mse') fail('train: model.center works with loss mse only (it shifts the regression targets by f₀)');
-  const f0 = (X?: Mat32) => (o.center && X ? Float32Array.from(forward(net, X).out.data) : null);
+  const f0 = (X?: Mat32) => (o.center && X ? gd.forward(X, new Float32Array(X.rows)) : null);
   const f0Train = f0(data.X),
     f0Eval = f0(data.Xeval),
     f0Test = f0(data.Xtest);
@@ -182,17 +215,19 @@ export function trainTwoLayer(data: TrainData, o: TrainOptions): TrainResult {
   const yFit = f0Train ? data.y.map((v, i) => v + f0Train[i]) : data.y;
 
   const history: HistoryRow[] = [];
-  const eigvec = theta0 ? new Float64Array(theta0.rows) : undefined;
   const grad = new Float32Array(net.params.length);
+  const fTrain = new Float32Array(n),
+    fEval = data.Xeval ? new Float32Array(data.Xeval.rows) : null;
+  const out: Mat32 = { rows: n, cols: 1, data: fTrain };
   const bar = o.label ? progress(o.label, o.epochs, 'epoch') : { tick() {}, stop() {} };
   let initialLoss = NaN;
   for (let t = 0; t <= o.epochs; t++) {
-    const { out, cache } = forward(net, data.X);
+    gd.forward(data.X, fTrain, true);
     const { loss, dPred } = lossOf(o.loss, out, yFit);
     if (t === 0) initialLoss = loss;
     if (!Number.isFinite(loss) || loss > o.divergenceFactor * initialLoss) {
       bar.stop();
-      const advice = (o.lrScale / 4).toPrecision(3);
+      const advice = (o.lrScale / DIVERGENCE_LR_DIVISOR).toPrecision(3);
       throw new DivergenceError(
         `run w${o.width}-s${o.seed}-lr${o.lrScale} diverged at epoch ${t}: training loss ${loss} (started at ${initialLoss.toPrecision(4)}) with η = ${lr.toPrecision(4)} (η·λ_max/n = ${o.lrScale}); rerun with --lr ${advice} (or remove ${o.lrScale} from the config's lrs)`,
         t,
@@ -200,12 +235,12 @@ export function trainTwoLayer(data: TrainData, o: TrainOptions): TrainResult {
         loss,
       );
     }
-    const tr = binaryScores(minus(out.data, f0Train), data.y);
+    const tr = binaryScores(minus(fTrain, f0Train), data.y);
     let evalLoss: number | null = null,
       ev: { accuracy: number; f1: number } | null = null;
     if (data.Xeval && data.yeval) {
-      const fe = forward(net, data.Xeval).out;
-      const centred = { rows: fe.rows, cols: fe.cols, data: minus(fe.data, f0Eval) };
+      gd.forward(data.Xeval, fEval!);
+      const centred = { rows: data.Xeval.rows, cols: 1, data: minus(fEval!, f0Eval) };
       evalLoss = lossOf(o.loss, centred, data.yeval).loss;
       ev = binaryScores(centred.data, data.yeval);
     }
@@ -221,11 +256,12 @@ export function trainTwoLayer(data: TrainData, o: TrainOptions): TrainResult {
       lambdaMax: null,
       alignment: null,
     };
-    if (theta0 && (t <= 10 || t % o.trackEvery === 0 || t === o.epochs)) {
-      const th = t === 0 ? theta0 : empiricalNtkTwoLayer(net, Xs!, undefined, kOpts);
-      row.deltaTheta = relativeFrobeniusDistance(th, theta0); // ΔΘ(t) = ‖Θ̂_t − Θ̂_0‖_F / ‖Θ̂_0‖_F
-      row.lambdaMax = topEigenvalue(th, { start: eigvec, tol: 1e-10 }).value;
-      row.alignment = kernelTargetAlignment(th, ys!);
+    if (sub && isTrackedEpoch(t, o.trackEvery, o.epochs)) {
+      // ΔΘ(t) = ‖Θ̂_t − Θ̂_0‖_F / ‖Θ̂_0‖_F, λ_max(Θ̂_t), A(Θ̂_t, y) on the tracked subset
+      const s = t === 0 ? { ...s0!, deltaTheta: 0 } : sub.update(net, theta0, ys);
+      row.deltaTheta = s.deltaTheta;
+      row.lambdaMax = s.lambdaMax;
+      row.alignment = s.alignment;
     }
     history.push(row);
     if (t === o.epochs) break;
@@ -237,19 +273,23 @@ export function trainTwoLayer(data: TrainData, o: TrainOptions): TrainResult {
         lr,
         epochs: 1,
         batchSize: o.batchSize,
-        seed: o.seed * 1_000_003 + t,
+        seed: sgdEpochSeed(o.seed, t),
         divergenceFactor: Infinity,
       });
     } else {
-      backward(net, cache, dPred, grad);
+      gd.backward(data.X, dPred.data, grad);
       gdStep(net.params, grad, lr);
     }
     bar.tick();
   }
   bar.stop();
+  sub?.dispose();
   const final = history[history.length - 1];
   let deltaThetaFullFinal: number | null = null;
-  if (full0) deltaThetaFullFinal = relativeFrobeniusDistance(empiricalNtkTwoLayer(net, data.X, undefined, kOpts), full0);
+  if (full0 && fullK) {
+    deltaThetaFullFinal = fullK.update(net, full0, null, false, true).deltaTheta;
+    fullK.dispose();
+  }
   return {
     history,
     lr,
@@ -260,10 +300,10 @@ export function trainTwoLayer(data: TrainData, o: TrainOptions): TrainResult {
     deltaThetaFinal: final.deltaTheta,
     deltaThetaFullFinal,
     trackedSize: tracked?.length ?? 0,
-    fullKernel: !!full0,
+    fullKernel: fullOk,
     final,
-    testPredictions: data.Xtest ? minus(Float32Array.from(forward(net, data.Xtest).out.data), f0Test) : null,
-    evalPredictions: data.Xeval ? minus(Float32Array.from(forward(net, data.Xeval).out.data), f0Eval) : null,
+    testPredictions: data.Xtest ? minus(gd.forward(data.Xtest, new Float32Array(data.Xtest.rows)), f0Test) : null,
+    evalPredictions: data.Xeval ? minus(gd.forward(data.Xeval, new Float32Array(data.Xeval.rows)), f0Eval) : null,
     seconds: (performance.now() - t0) / 1000,
     network: net,
   };

@@ -1,0 +1,185 @@
+/**
+ * The fused fast paths against their straightforward oracles: TwoLayerGd against nn's
+ * forward/backward, TwoLayerKernel against empiricalNtkTwoLayer + kernel-stats, Lanczos against
+ * eigh, and the whole trainTwoLayer against the old implementation (train-two-layer-reference.ts).
+ */
+import { describe, expect, it } from 'vitest';
+import { eigh, mat32, mat64, rng, symvLower, type Mat32 } from '@tangent/linalg';
+import { backward, forward, initMlp, mse } from '@tangent/nn';
+import { empiricalNtkTwoLayer } from './empirical-ntk-two-layer.ts';
+import { kernelTargetAlignment, relativeFrobeniusDistance } from './kernel-stats.ts';
+import { lanczosTop } from './lanczos.ts';
+import { TwoLayerGd } from './two-layer-gd.ts';
+import { TwoLayerKernel } from './two-layer-kernel.ts';
+import { trainTwoLayer, twoLayerSpec, type TrainOptions, type TrainResult } from './train-two-layer.ts';
+import { trainTwoLayerReference } from './train-two-layer-reference.ts';
+
+function sphere(n: number, d: number, seed: number, radius = Math.sqrt(d)): Mat32 {
+  const X = mat32(n, d, rng(seed).fillNormal(new Float32Array(n * d)));
+  for (let i = 0; i < n; i++) {
+    let s = 0;
+    for (let j = 0; j < d; j++) s += X.data[i * d + j] ** 2;
+    for (let j = 0; j < d; j++) X.data[i * d + j] *= radius / Math.sqrt(s);
+  }
+  return X;
+}
+const labels = (X: Mat32) =>
+  Float32Array.from({ length: X.rows }, (_, i) => (X.data[i * X.cols] + 0.4 * X.data[i * X.cols + 1] ** 2 > 0.3 ? 1 : -1));
+const rel = (a: number, b: number) => Math.abs(a - b) / Math.max(Math.abs(b), 1e-12);
+
+const variants = [
+  { parameterization: 'ntk', bias: false },
+  { parameterization: 'ntk', bias: true },
+  { parameterization: 'standard', bias: true },
+] as const;
+
+describe('TwoLayerGd (fused passes) = nn forward/backward', () => {
+  for (const v of variants)
+    it(`${v.parameterization}, bias ${v.bias}`, () => {
+      const X = sphere(37, 6, 1),
+        y = labels(X);
+      const net = initMlp({ ...twoLayerSpec(6, 24, { ...v, sigmaB: 0.7 }), biasInit: 'normal' }, 4);
+      const gd = new TwoLayerGd(net);
+      const f = gd.forward(X, new Float32Array(37), true);
+      const ref = forward(net, X);
+      for (let i = 0; i < 37; i++) expect(f[i]).toBeCloseTo(ref.out.data[i], 5);
+      const { dPred } = mse(ref.out, y);
+      const g = gd.backward(X, dPred.data, new Float32Array(net.params.length));
+      const gRef = backward(net, ref.cache, dPred);
+      let err = 0,
+        norm = 0;
+      for (let i = 0; i < g.length; i++) ((err += (g[i] - gRef[i]) ** 2), (norm += gRef[i] ** 2));
+      expect(Math.sqrt(err / norm)).toBeLessThan(1e-6);
+      expect(() => gd.backward(X, dPred.data, new Float32Array(net.params.length))).toThrow(/forward/);
+    });
+});
+
+describe('TwoLayerKernel = empiricalNtkTwoLayer and the kernel-stats summaries', () => {
+  for (const v of variants)
+    for (const precision of ['float64', 'float32'] as const)
+      it(`${v.parameterization}, bias ${v.bias}, ${precision} GEMMs`, () => {
+        const X = sphere(50, 7, 2),
+          y = labels(X);
+        const spec = { ...twoLayerSpec(7, 40, { ...v, sigmaB: 0.5 }), biasInit: 'normal' as const };
+        const net0 = initMlp(spec, 1),
+          net1 = initMlp(spec, 2);
+        const K0 = empiricalNtkTwoLayer(net0, X, undefined, { precision }),
+          K1 = empiricalNtkTwoLayer(net1, X, undefined, { precision });
+        for (const cache of [true, false]) {
+          const k = new TwoLayerKernel(X, { precision, cache, keepXz: !cache });
+          const s0 = k.update(net0, null, y);
+          const full0 = k.full();
+          expect(relativeFrobeniusDistance(full0, K0)).toBeLessThan(precision === 'float64' ? 1e-14 : 1e-12);
+          expect(s0.deltaTheta).toBeNull();
+          expect(rel(s0.alignment!, kernelTargetAlignment(K0, y))).toBeLessThan(1e-12);
+          const e = eigh(mat64(50, 50, K0.data.slice()));
+          expect(rel(s0.lambdaMax, e.values[49])).toBeLessThan(1e-12);
+          const ref = k.theta.slice();
+          const s1 = k.update(net1, ref, y, true, !cache);
+          expect(rel(s1.deltaTheta!, relativeFrobeniusDistance(K1, K0))).toBeLessThan(1e-10);
+          expect(rel(s1.alignment!, kernelTargetAlignment(K1, y))).toBeLessThan(1e-12);
+          expect(rel(s1.lambdaMax, eigh(mat64(50, 50, K1.data.slice())).values[49])).toBeLessThan(1e-12);
+        }
+      });
+});
+
+describe('Lanczos top eigenpair', () => {
+  it('matches eigh on a PSD matrix with a small gap, cold and warm started', () => {
+    const n = 120,
+      r = rng(7);
+    const B = mat64(n, n, r.fillNormal(new Float64Array(n * n)));
+    const A = mat64(n, n);
+    for (let i = 0; i < n; i++)
+      for (let j = 0; j <= i; j++) {
+        let s = 0;
+        for (let k = 0; k < n; k++) s += B.data[i * n + k] * B.data[j * n + k];
+        A.data[i * n + j] = A.data[j * n + i] = s / n;
+      }
+    const e = eigh(mat64(n, n, A.data.slice()));
+    const mv = (x: Float64Array, y: Float64Array) => symvLower(A, x, { y, beta: 0 });
+    const cold = lanczosTop(n, mv);
+    expect(rel(cold.value, e.values[n - 1])).toBeLessThan(1e-12);
+    let dot = 0;
+    for (let i = 0; i < n; i++) dot += cold.vector[i] * e.vectors.data[i * n + n - 1];
+    expect(Math.abs(dot)).toBeGreaterThan(1 - 1e-6);
+    const start = cold.vector.slice();
+    const warm = lanczosTop(n, mv, { start });
+    expect(warm.iterations).toBeLessThan(cold.iterations);
+    expect(rel(warm.value, e.values[n - 1])).toBeLessThan(1e-12);
+  });
+});
+
+function compare(a: TrainResult, b: TrainResult, tol: number, nRows: { train: number; eval: number }) {
+  expect(a.history.length).toBe(b.history.length);
+  for (let t = 0; t < a.history.length; t++) {
+    const x = a.history[t],
+      y = b.history[t];
+    for (const k of ['trainLoss', 'evalLoss', 'deltaTheta', 'lambdaMax', 'alignment'] as const) {
+      if (y[k] === null) expect(x[k]).toBeNull();
+      else if (k === 'deltaTheta' && t === 0) expect(x[k]).toBe(0);
+      else expect(rel(x[k]!, y[k]!), `${k} at epoch ${t}`).toBeLessThan(tol);
+    }
+    expect(Math.abs(x.trainAccuracy - y.trainAccuracy)).toBeLessThanOrEqual(1 / nRows.train + 1e-12);
+    if (y.evalAccuracy !== null) expect(Math.abs(x.evalAccuracy! - y.evalAccuracy)).toBeLessThanOrEqual(1 / nRows.eval + 1e-12);
+  }
+  for (const k of ['lr', 'lambdaMax0', 'kernelInitError', 'deltaThetaFullFinal'] as const) {
+    if (b[k] === null) expect(a[k]).toBeNull();
+    else expect(rel(a[k] as number, b[k] as number), k).toBeLessThan(tol);
+  }
+  expect(a.lambdaMaxSource).toBe(b.lambdaMaxSource);
+  expect(a.fullKernel).toBe(b.fullKernel);
+  expect(a.trackedSize).toBe(b.trackedSize);
+}
+
+describe('trainTwoLayer (fast path) = the old implementation (oracle)', () => {
+  const X = sphere(160, 12, 3),
+    y = labels(X);
+  const Xe = sphere(70, 12, 4),
+    ye = labels(Xe);
+  const base: TrainOptions = {
+    width: 48,
+    seed: 2,
+    lrScale: 1,
+    epochs: 25,
+    batchSize: 0,
+    loss: 'mse',
+    parameterization: 'ntk',
+    bias: false,
+    sigmaB: 1,
+    center: true,
+    divergenceFactor: 100,
+    tracked: Int32Array.from({ length: 50 }, (_, i) => 3 * i),
+    trackEvery: 4,
+    trackFull: true,
+    precision: 'float32',
+    maxKernelBytes: 2 ** 30,
+  };
+  const cases: Array<[string, Partial<TrainOptions>]> = [
+    ['the stage default (centred mse, float32 kernel GEMMs, full kernels)', {}],
+    [
+      'bias, float64 kernels, no full kernel (λ_max from the scaled subset)',
+      { bias: true, center: false, precision: 'float64', trackFull: false },
+    ],
+    ['standard parameterisation, lr 1.5', { parameterization: 'standard', lrScale: 1.5, width: 16 }],
+    ['logistic loss', { loss: 'bce', center: false }],
+    ['mini-batch SGD', { batchSize: 32, epochs: 6 }],
+  ];
+  for (const [what, o] of cases)
+    it(what, () => {
+      const opts = { ...base, ...o, analytical: undefined };
+      const a = trainTwoLayer({ X, y, Xeval: Xe, yeval: ye }, opts),
+        b = trainTwoLayerReference({ X, y, Xeval: Xe, yeval: ye }, opts);
+      compare(a, b, 2e-5, { train: 160, eval: 70 });
+    });
+
+  it('a submission run (tracked null) still takes λ_max from the full kernel but skips the final one', () => {
+    const opts = { ...base, tracked: null, epochs: 5 };
+    const a = trainTwoLayer({ X, y, Xtest: Xe }, opts),
+      b = trainTwoLayerReference({ X, y, Xtest: Xe }, opts);
+    expect(a.lambdaMaxSource).toBe('full');
+    expect(rel(a.lambdaMax0, b.lambdaMax0)).toBeLessThan(1e-7);
+    expect(a.deltaThetaFullFinal).toBeNull();
+    expect(b.deltaThetaFullFinal).not.toBeNull(); // the old code computed it for nothing
+    for (let i = 0; i < Xe.rows; i++) expect(a.testPredictions![i]).toBeCloseTo(b.testPredictions![i], 4);
+  });
+});

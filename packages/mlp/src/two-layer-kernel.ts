@@ -1,0 +1,262 @@
+/**
+ * The empirical NTK of the two-layer relu network on a FIXED set of rows, recomputed as the
+ * network trains, with the summaries the mlp stage records fused into the one pass that builds
+ * it (same closed form as empiricalNtkTwoLayer):
+ *
+ *   Θ̂(x, z) = (a1² x·z + c1²) Σ_k D_k(x) D_k(z) + c2² + a2² Σ_k h_k(x) h_k(z),
+ *   D_k = a2 W2_k 1[u_k > 0], h = relu(u), u = a1 W1 x + c1 b1.
+ *
+ * Only the lower triangle is formed (xSYRK), in a float64 buffer reused across epochs; the
+ * x·z factor is computed once. In the pass that combines the GEMM outputs it accumulates
+ *   ‖Θ̂‖²_F, yᵀΘ̂y (kernel–target alignment), and ‖Θ̂ − Θ̂_ref‖²_F directly (no cancellation:
+ *   ΔΘ ~ 1 % would lose four digits in ‖Θ̂‖² + ‖Θ̂_ref‖² − 2⟨Θ̂, Θ̂_ref⟩),
+ * each off-diagonal entry counted twice. λ_max comes from warm-started Lanczos on xSYMV.
+ */
+import { fail } from '@tangent/arrow-io';
+import { gemm, hugeFloat32, hugeFloat64, syrk, symvLower, type FloatArray, type Mat32, type Mat64, type Matrix } from '@tangent/linalg';
+import type { Mlp } from '@tangent/nn';
+import { lanczosTop } from './lanczos.ts';
+
+export interface KernelSummary {
+  /** ‖Θ̂ − Θ̂_ref‖_F / ‖Θ̂_ref‖_F, or null without a reference. */
+  deltaTheta: number | null;
+  lambdaMax: number;
+  /** yᵀΘ̂y / (‖Θ̂‖_F ‖y‖²), or null without targets. */
+  alignment: number | null;
+}
+
+type F = Float32Array | Float64Array;
+
+export interface TwoLayerKernelOptions {
+  /** GEMM precision of the factor products (the kernel is float64 either way). */
+  precision: 'float32' | 'float64';
+  /**
+   * Keep the x·z factor and two product buffers between calls (fast, 2·8 + 2·4 bytes per entry:
+   * the tracked subset), or rebuild x·z each call and reuse one product buffer (8 + 4 bytes per
+   * entry: the full-fit kernel at t = 0 and T).
+   */
+  cache: boolean;
+  /**
+   * Without `cache`: still keep the x·z factor after the first update (8 bytes per entry held),
+   * so that a later update with `consumeXz` (the full-fit kernel at t = T) skips the float64
+   * xSYRK and builds Θ̂ in the x·z buffer itself.
+   */
+  keepXz?: boolean;
+}
+
+function zeros(f64: boolean, n: number): F {
+  return f64 ? hugeFloat64(n) : hugeFloat32(n);
+}
+
+export class TwoLayerKernel {
+  readonly n: number;
+  /** Θ̂ lower triangle (row-major n×n; the strict upper part is not maintained). */
+  theta: Float64Array;
+  private readonly X: Mat32;
+  private readonly opts: TwoLayerKernelOptions;
+  private xz: Float64Array | null = null;
+  private buf1: F | null = null;
+  private buf2: F | null = null;
+  private D: F | null = null;
+  private H: F | null = null;
+  private U: Float32Array | null = null;
+  private readonly eig: Float64Array;
+
+  constructor(X: Mat32, opts: TwoLayerKernelOptions) {
+    this.X = X;
+    this.n = X.rows;
+    this.opts = opts;
+    this.theta = hugeFloat64(this.n * this.n);
+    this.eig = new Float64Array(this.n);
+  }
+
+  private get f64(): boolean {
+    return this.opts.precision === 'float64';
+  }
+
+  /** a1² x·z + c1² into `out` (lower triangle), float64. */
+  private xzInto(net: Mlp, out: Float64Array): void {
+    const [L1] = net.layers;
+    const n = this.n,
+      d = this.X.cols;
+    const a1s = L1.wScale ** 2,
+      c1s = L1.b ? L1.bScale ** 2 : 0;
+    syrk({ rows: n, cols: d, data: Float64Array.from(this.X.data) }, { out: { rows: n, cols: n, data: out }, lowerOnly: true });
+    for (let i = 0; i < n; i++) {
+      const o = i * n;
+      for (let j = 0; j <= i; j++) out[o + j] = a1s * out[o + j] + c1s;
+    }
+  }
+
+  /** Factor matrices D (a2 W2 ⊙ 1[u > 0]) and H (relu u), n × m, in the GEMM precision. */
+  private factors(net: Mlp): void {
+    const [L1, L2] = net.layers;
+    const n = this.n,
+      m = L1.fanOut,
+      d = L1.fanIn;
+    if (this.X.cols !== d) fail(`empirical NTK: inputs have ${this.X.cols} columns, the network expects ${d}`);
+    if (!this.U || this.U.length !== n * m) {
+      this.U = hugeFloat32(n * m);
+      this.D = zeros(this.f64, n * m);
+      this.H = zeros(this.f64, n * m);
+    }
+    const U = this.U,
+      D = this.D!,
+      H = this.H!;
+    gemm(this.X, L1.W, { transB: true, alpha: L1.wScale, out: { rows: n, cols: m, data: U } });
+    const w2 = L2.W.data,
+      a2 = L2.wScale,
+      b1 = L1.b,
+      c1 = L1.bScale;
+    const dk = Float32Array.from(w2, (w) => a2 * w); // D_k where unit k is active
+    for (let i = 0; i < n; i++) {
+      const o = i * m;
+      for (let k = 0; k < m; k++) {
+        const u = b1 ? Math.fround(U[o + k] + c1 * b1[k]) : U[o + k];
+        const on = +(u > 0); // branch-free
+        H[o + k] = u * on;
+        D[o + k] = dk[k] * on;
+      }
+    }
+  }
+
+  /**
+   * Recompute Θ̂ for the network's current parameters and summarise it. `ref`: the lower
+   * triangle of Θ̂_ref for ΔΘ (may be this.theta's earlier copy); `y`: targets for the alignment.
+   */
+  update(net: Mlp, ref: Float64Array | null, y: ArrayLike<number> | null, withEigen = true, consumeXz = false): KernelSummary {
+    const [L1, L2] = net.layers;
+    const n = this.n,
+      m = L1.fanOut;
+    const a2s = L2.wScale ** 2,
+      c2s = L2.b ? L2.bScale ** 2 : 0;
+    this.factors(net);
+    let T = this.theta;
+    const prod = (A: F, out: F) =>
+      syrk({ rows: n, cols: m, data: A } as Matrix<FloatArray>, { out: { rows: n, cols: n, data: out }, lowerOnly: true });
+    if (!this.buf1 || this.buf1.length !== n * n) this.buf1 = zeros(this.f64, n * n);
+    const P = this.buf1;
+    let fro = 0,
+      diff = 0,
+      yKy = 0;
+    if (this.opts.cache) {
+      if (!this.xz) {
+        this.xz = hugeFloat64(n * n);
+        this.xzInto(net, this.xz);
+      }
+      if (!this.buf2 || this.buf2.length !== n * n) this.buf2 = zeros(this.f64, n * n);
+      const Q = this.buf2,
+        xz = this.xz;
+      prod(this.D!, P); // Σ_k D_k(x) D_k(z)
+      prod(this.H!, Q); // Σ_k h_k(x) h_k(z)
+      // Branch-free inner loop over j < i (counted twice), the diagonal after it. Without a
+      // reference the difference is taken against the value just written (0); without targets
+      // against zeros.
+      const R = ref ?? T,
+        Y = y ?? new Float32Array(n);
+      for (let i = 0; i < n; i++) {
+        const o = i * n;
+        let rf = 0,
+          rd = 0,
+          ry = 0;
+        for (let j = 0; j < i; j++) {
+          const v = xz[o + j] * P[o + j] + c2s + a2s * Q[o + j];
+          T[o + j] = v;
+          const e = v - R[o + j];
+          rf += v * v;
+          rd += e * e;
+          ry += v * Y[j];
+        }
+        const v = xz[o + i] * P[o + i] + c2s + a2s * Q[o + i];
+        T[o + i] = v;
+        const e = v - R[o + i];
+        fro += 2 * rf + v * v;
+        diff += 2 * rd + e * e;
+        yKy += Y[i] * (2 * ry + v * Y[i]);
+      }
+    } else {
+      let src: Float64Array = T;
+      if (this.opts.keepXz) {
+        if (!this.xz) {
+          this.xz = hugeFloat64(n * n);
+          this.xzInto(net, this.xz);
+        }
+        src = this.xz;
+        if (consumeXz) {
+          // the last use of x·z: Θ̂ is built in its buffer
+          this.theta = T = this.xz;
+          this.xz = null;
+        }
+      } else this.xzInto(net, T);
+      prod(this.D!, P);
+      for (let i = 0; i < n; i++) {
+        const o = i * n;
+        for (let j = 0; j <= i; j++) T[o + j] = src[o + j] * P[o + j] + c2s;
+      }
+      prod(this.H!, P);
+      for (let i = 0; i < n; i++) {
+        const o = i * n,
+          yi = y ? y[i] : 0;
+        let rf = 0,
+          rd = 0,
+          ry = 0;
+        for (let j = 0; j <= i; j++) {
+          const v = T[o + j] + a2s * P[o + j];
+          T[o + j] = v;
+          const w = j === i ? 1 : 2;
+          rf += w * v * v;
+          if (ref) {
+            const e = v - ref[o + j];
+            rd += w * e * e;
+          }
+          if (y) ry += w * v * y[j];
+        }
+        fro += rf;
+        diff += rd;
+        yKy += yi * ry;
+      }
+    }
+    if (!this.opts.cache) this.U = this.D = this.H = this.buf1 = null; // large and rarely reused: release the work buffers
+    let deltaTheta: number | null = null;
+    if (ref) {
+      let den = 0;
+      for (let i = 0; i < n; i++) {
+        const o = i * n;
+        for (let j = 0; j <= i; j++) den += (j === i ? 1 : 2) * ref[o + j] * ref[o + j];
+      }
+      deltaTheta = Math.sqrt(diff / den);
+    }
+    let alignment: number | null = null;
+    if (y) {
+      let yy = 0;
+      for (let i = 0; i < n; i++) yy += y[i] * y[i];
+      alignment = yKy / (Math.sqrt(fro) * yy);
+    }
+    const lambdaMax = withEigen ? this.topEigenvalue() : NaN;
+    return { deltaTheta, lambdaMax, alignment };
+  }
+
+  /** λ_max of the current Θ̂ (Lanczos, warm-started from the previous call's eigenvector). */
+  topEigenvalue(): number {
+    const A: Mat64 = { rows: this.n, cols: this.n, data: this.theta };
+    return lanczosTop(this.n, (x, y) => symvLower(A, x, { y, beta: 0 }), { start: this.eig }).value;
+  }
+
+  /** Θ̂ as a full symmetric matrix (a copy). */
+  full(): Mat64 {
+    const n = this.n,
+      out = new Float64Array(n * n),
+      T = this.theta;
+    for (let i = 0; i < n; i++)
+      for (let j = 0; j <= i; j++) {
+        out[i * n + j] = T[i * n + j];
+        out[j * n + i] = T[i * n + j];
+      }
+    return { rows: n, cols: n, data: out };
+  }
+
+  /** Release the large buffers. */
+  dispose(): void {
+    this.xz = this.buf1 = this.buf2 = this.D = this.H = this.U = null;
+  }
+}
