@@ -1,6 +1,6 @@
 import { runInstance, selectInstances, type InstanceResult, type StageDefinition } from './define-stage.ts';
-import { pipelineInstances } from './instances.ts';
-import { loadManifest, resolveManifest, type Manifest } from './manifest.ts';
+import { pipelineInstances, standaloneInstance } from './instances.ts';
+import { DEFAULT_PROFILE, gridSchema, loadManifest, resolveManifest, type Manifest } from './manifest.ts';
 
 export interface RunStageOptions {
   /** A manifest path, a parsed manifest object (YAML as data), or a resolved Manifest. */
@@ -26,4 +26,25 @@ export async function runStage<C>(def: StageDefinition<C>, opts: RunStageOptions
   for (const inst of selectInstances(instances, def.name, { key: opts.key, expect: opts.expect, source: m.source }))
     out.push(await runInstance(def, m, instances, inst));
   return out;
+}
+
+/**
+ * A stage outside the grid (a hybrid experiment, a large-scale KRR run), configured by its own
+ * file: one instance keyed by `key`, its folder `<stage>/<key>`, published in one commit like any
+ * other. `run` defaults to the definition's; pass one to capture more than the output files.
+ */
+export async function runStandalone<C>(
+  def: StageDefinition<C>,
+  key: string,
+  config: C,
+  run: StageDefinition<C>['run'] = def.run,
+): Promise<InstanceResult> {
+  const inst = standaloneInstance(def.name, key, config as Record<string, unknown>);
+  const manifest: Manifest = {
+    profile: DEFAULT_PROFILE,
+    grid: gridSchema.parse({}),
+    sections: {} as Manifest['sections'],
+    source: `${def.name} ${key}`,
+  };
+  return runInstance({ ...def, run }, manifest, [inst], inst);
 }

@@ -6,16 +6,7 @@
 import { Field, Float64, Int32, Utf8 } from 'apache-arrow';
 import { buildTable, defineSchema } from '@tangent/arrow-io';
 import { log } from '@tangent/base';
-import {
-  DEFAULT_PROFILE,
-  defineStage,
-  gridSchema,
-  runInstance,
-  standaloneInstance,
-  type Manifest,
-  type StageContext,
-  type StageOutput,
-} from '@tangent/contracts';
+import { defineStage, runStandalone, type StageContext, type StageOutput } from '@tangent/contracts';
 import { backendInfo } from '@tangent/linalg';
 import { experimentSchema, type ExperimentConfig } from './config.ts';
 import { loadDataset } from './data/index.ts';
@@ -166,23 +157,12 @@ export const hybridStage = defineStage({
 
 /** Run an experiment config (already validated) and publish data/hybrid/<experiment>/. */
 export async function runExperiment(cfg: ExperimentConfig, opts: { quiet?: boolean } = {}): Promise<ExperimentOutput> {
-  const inst = standaloneInstance('hybrid', cfg.experiment, cfg as unknown as Record<string, unknown>);
-  const manifest: Manifest = {
-    profile: DEFAULT_PROFILE,
-    grid: gridSchema.parse({}),
-    sections: {} as Manifest['sections'],
-    source: `experiment ${cfg.experiment}`,
-  };
   let output: ExperimentOutput | undefined;
-  const def = {
-    ...hybridStage,
-    run: async (ctx: StageContext<ExperimentConfig>) => {
-      const r = await runExperimentStage(ctx);
-      output = r.output;
-      return r;
-    },
-  };
-  const res = await runInstance(def, manifest, [inst], inst);
+  const res = await runStandalone(hybridStage, cfg.experiment, cfg, async (ctx) => {
+    const r = await runExperimentStage(ctx);
+    output = r.output;
+    return r;
+  });
   if (!opts.quiet) process.stdout.write(`${res.summary}\n`);
   return output!;
 }

@@ -3,16 +3,7 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { DataType, Field, Float64, Int32, Int8, Utf8, type FixedSizeList } from 'apache-arrow';
 import { buildTable, defineSchema, fail, log, paths, readArtifact, readFixedSizeList, validateConfig } from '@tangent/arrow-io';
-import {
-  DEFAULT_PROFILE,
-  defineStage,
-  gridSchema,
-  publishOutputs,
-  standaloneInstance,
-  type Manifest,
-  type StageDefinition,
-  type StageOutput,
-} from '@tangent/contracts';
+import { defineStage, runStandalone, type StageOutput } from '@tangent/contracts';
 import { fitLargeScaleKrr, scoreAccuracy, stratifiedSplit, type LargeScaleKrrResult } from '@tangent/kernels';
 import { backendInfo, mat64, type Mat64 } from '@tangent/linalg';
 import { largeScaleKrrConfigSchema, type LargeScaleKrrConfig } from './large-scale-config.ts';
@@ -348,17 +339,14 @@ export const krrStage = defineStage({
 /** Run one large-scale KRR config and publish data/krr/<name>/ (data from `dataDir`/`pcaDir` when given). */
 export async function runLargeScaleKrr(config: unknown, opts: { dataDir?: string; pcaDir?: string } = {}): Promise<LargeScaleKrrRun> {
   const cfg = validateConfig(config, largeScaleKrrConfigSchema, 'krr config');
-  const inst = standaloneInstance('krr', cfg.name, cfg as unknown as Record<string, unknown>);
-  const manifest: Manifest = {
-    profile: DEFAULT_PROFILE,
-    grid: gridSchema.parse({}),
-    sections: {} as Manifest['sections'],
-    source: `krr ${cfg.name}`,
-  };
-  const outDir = paths.artifacts(inst.dir);
-  const r = await computeLargeScaleKrr(cfg, outDir, opts);
-  await publishOutputs(krrStage as StageDefinition<unknown>, manifest, inst, r.output, r.inputs, cfg);
-  return r.run;
+  let run: LargeScaleKrrRun | undefined;
+  await runStandalone(krrStage, cfg.name, cfg, async (ctx) => {
+    const r = await computeLargeScaleKrr(ctx.config, ctx.outDir, opts);
+    for (const f of r.inputs) ctx.track(f);
+    run = r.run;
+    return r.output;
+  });
+  return run!;
 }
 
 export function formatLargeScaleSummary(r: LargeScaleKrrRun): string {
