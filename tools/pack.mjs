@@ -10,7 +10,9 @@
 //    at), README.md, LICENSE and a rewritten package.json: one version for all (root package.json
 //    `version`), `exports` → `{ types, import }` of dist/, workspace deps → that exact version,
 //    external `"*"` deps → `^<installed version>`, tsx dropped, `private`/`nx`/`scripts`/`devDependencies`
-//    dropped, `files`, `license`, `repository`, `engines` from the root. A `bin` that loads
+//    dropped, `files`, `license`, `repository`, `engines` from the root. Export conditions and
+//    subpaths keep their shape, each `./src/x.ts` target mapped (embed's `browser` condition →
+//    dist/browser.js); `main`/`types` come from the `.` target Node picks. A `bin` that loads
 //    `../src/<main>.ts` through tsx becomes dist/bin/<name>.js importing the compiled main.
 // 3. `npm pack` writes one tarball per package to dist/packages/.
 // In-repo package.json files are not touched: development keeps running from the sources.
@@ -109,7 +111,9 @@ export function packedManifest(dir, pkg, workspaceNames) {
   if (pkg.exports) {
     const exp = mapExportTarget(pkg.exports);
     out.exports = typeof exp === 'object' && !('types' in exp) ? { ...exp, './package.json': './package.json' } : exp;
-    const dot = typeof exp === 'object' && '.' in exp ? exp['.'] : exp;
+    let dot = typeof exp === 'object' && '.' in exp ? exp['.'] : exp;
+    // Conditions above the targets (`{ browser: …, default: … }`): main/types follow Node's pick.
+    if (dot && typeof dot === 'object' && !dot.import) dot = dot.node ?? dot.default;
     if (dot && typeof dot === 'object' && dot.import) {
       out.main = dot.import;
       out.types = dot.types;

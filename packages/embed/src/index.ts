@@ -5,4 +5,5 @@ export * from './models.ts';
 export * from './sentencepiece.ts';
 export * from './stage.ts';
 export * from './use-lite.ts';
+export * from './use-lite-graph.ts';
 export { embedCli, embedConfigWithFlags } from './cli.ts';

