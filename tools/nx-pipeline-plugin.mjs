@@ -31,6 +31,13 @@ const PACKAGE = {
   submissions: '@tangent/analysis',
 };
 
+/**
+ * Stages whose instances come in batches that Nx runs two at a time (nx.json `parallel: 2`): one
+ * BLAS thread each instead of two each on two cores. Measured: two concurrent width-1024 runs
+ * took 25.9 s with one thread each against 45.9 s with two. A TANGENT_THREADS the user sets wins.
+ */
+const ONE_THREAD = new Set(['mlp', 'mlp-submit']);
+
 /** Inputs outside the task graph that a stage reads. */
 const EXTRA_INPUTS = {
   text: [{ env: 'TANGENT_DATA_DIR' }, { runtime: 'node tools/hash-raw.mjs nlp-getting-started' }],
@@ -112,7 +119,7 @@ async function createNodesFor(file, context) {
           metadata: { description: `${inst.stage} ${inst.key || ''} -> data/${inst.dir}`.trim() },
           targets: {
             run: {
-              command: `node apps/cli/bin/tangent.mjs ${inst.stage} --profile ${profile}${inst.key ? ` --key ${inst.key}` : ''} --expect ${inst.identity.slice(0, 16)}`,
+              command: `${ONE_THREAD.has(inst.stage) ? 'TANGENT_THREADS=${TANGENT_THREADS:-1} ' : ''}node apps/cli/bin/tangent.mjs ${inst.stage} --profile ${profile}${inst.key ? ` --key ${inst.key}` : ''} --expect ${inst.identity.slice(0, 16)}`,
               cache: true,
               dependsOn: ['^run'],
               inputs: [

@@ -52,7 +52,7 @@ describe('the Nx pipeline plugin', () => {
     const p = await projectsFor({ grid });
     const run = p.get('mlp.use-lite-d16.w64-s0-lr1')!;
     expect(run.targets.run.command).toMatch(
-      /^node apps\/cli\/bin\/tangent\.mjs mlp --profile default --key use-lite-d16\/w64-s0-lr1 --expect [0-9a-f]{16}$/,
+      /^TANGENT_THREADS=\$\{TANGENT_THREADS:-1\} node apps\/cli\/bin\/tangent\.mjs mlp --profile default --key use-lite-d16\/w64-s0-lr1 --expect [0-9a-f]{16}$/,
     );
     expect(run.targets.run.outputs).toEqual(['{workspaceRoot}/data/mlp/use-lite-d16/w64-s0-lr1']);
     expect(run.implicitDependencies).toEqual(['@tangent/mlp', 'pca.use-lite-d16', 'ntk.use-lite-d16']);
@@ -62,6 +62,7 @@ describe('the Nx pipeline plugin', () => {
     expect(inputs).not.toContain('packages/ntk/src'); // a stage never imports another stage
     expect(inputs).toContain('dependentTasksOutputFiles');
     expect(p.get('text')!.targets.run.inputs).toContainEqual({ env: 'TANGENT_DATA_DIR' });
+    expect(p.get('ntk.use-lite-d16')!.targets.run.command).toMatch(/^node /); // a task that runs alone keeps both threads
     expect(run.tags).toEqual(['pipeline', 'stage:mlp', 'profile:default']);
   });
 
