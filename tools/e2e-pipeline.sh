@@ -12,6 +12,9 @@ work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 export TANGENT_SHARED_CACHE="$work/cache"
 export CI="${CI:-true}"
+# Each clone gets its own Nx cache and task database, so that only the shared cache can carry
+# results from one to the other (Nx otherwise shares a per-user cache between clones).
+isolate() { export NX_CACHE_DIRECTORY="$work/nx-$1/cache" NX_WORKSPACE_DATA_DIRECTORY="$work/nx-$1/data"; }
 
 export NO_COLOR=1 FORCE_COLOR=0
 plain() { sed 's/\x1b\[[0-9;]*[A-Za-z]//g' "$1"; }
@@ -19,6 +22,7 @@ summary() { plain "$1" | grep -Eo 'Successfully ran target run for [0-9]+ projec
 
 echo "e2e 1/3: npm start -- -c quick (fresh)"
 start=$(date +%s)
+isolate first
 npm start --silent -- -c quick > "$work/first.log" 2>&1 || { tail -50 "$work/first.log"; exit 1; }
 echo "  wall time $(( $(date +%s) - start )) s; $(summary "$work/first.log" | tr '\n' ' ')"
 for d in $(node -e "
@@ -32,11 +36,15 @@ done
 echo "e2e 2/3: a second clone sharing the cache replays everything"
 git clone --quiet "$PWD" "$work/clone"
 (cd "$work/clone" && npm ci --no-audit --no-fund --prefer-offline > "$work/clone-ci.log" 2>&1) || { tail -20 "$work/clone-ci.log"; exit 1; }
+isolate second
 (cd "$work/clone" && npm start --silent -- -c quick > "$work/second.log" 2>&1) || { tail -50 "$work/second.log"; exit 1; }
 replay="$(summary "$work/second.log" | grep 'read the output')"
 echo "  $replay"
 total=$(npx nx show projects -p tag:profile:quick 2>/dev/null | wc -l | tr -d ' ')
 [[ "$replay" == *"for $total out of $total tasks"* ]] || { echo "the second clone ran stages: $replay"; exit 1; }
+remote=$(plain "$work/second.log" | grep -c 'remote cache' || true)
+[[ "$remote" == "$total" ]] || { echo "only $remote of $total tasks came from the shared cache"; exit 1; }
+echo "  all $remote from the shared cache directory"
 n=0
 while IFS= read -r f; do
   cmp -s "$f" "$work/clone/$f" || { echo "differs between the clones: $f"; exit 1; }
