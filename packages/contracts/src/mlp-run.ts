@@ -1,9 +1,9 @@
 /**
  * One finite-width training run, data/mlp/<input>/<run>/: history.arrow (one row per tracked
- * epoch) and metrics.json — or, when it diverged, diverged.json (a result of the sweep, not a
+ * epoch), predictions.arrow (its eval and test scores) and metrics.json — or, when it diverged, diverged.json (a result of the sweep, not a
  * failure of it). And data/mlp/<input>/submit-w<width>/submission.csv with submit.json.
  */
-import { Field, Float64, Int32 } from 'apache-arrow';
+import { Field, Float64, Int32, Utf8 } from 'apache-arrow';
 import { defineSchema, type ArtifactSchema } from '@tangent/arrow-io';
 import { existsSync } from 'node:fs';
 import { z } from 'zod';
@@ -21,6 +21,20 @@ export const historySchema: ArtifactSchema = defineSchema('mlp history', [
   new Field('delta_theta', new Float64(), true),
   new Field('lambda_max', new Float64(), true),
   new Field('alignment', new Float64(), true),
+]);
+
+/**
+ * predictions.arrow of a run: one row per eval row of the ntk split ('eval', in split order) and
+ * per test row ('test', in test.arrow order), both scored by the SAME network, trained on the fit
+ * rows only. `score` is the centred output f(x; θ_T) − f(x; θ₀) when model.center is on (else
+ * f(x; θ_T)); the ±1 decision is score > 0. Eval scores pair row by row (by id) with the ntk
+ * stage's predictions.arrow, whose eval rows also come from a fit-rows-only model; the mean of K
+ * runs' scores is the K-ensemble of centred networks (Lee et al. 2020, §3.4).
+ */
+export const runPredictionsSchema: ArtifactSchema = defineSchema('mlp predictions', [
+  new Field('id', new Int32(), false),
+  new Field('split', new Utf8(), false),
+  new Field('score', new Float64(), false),
 ]);
 
 const nnum = z.number().nullable();

@@ -10,6 +10,7 @@ import {
   pipelineInstances,
   publishOutputs,
   resolveManifest,
+  runPredictionsSchema,
   runStage,
   splitSchema,
   splitTable,
@@ -133,7 +134,7 @@ describe('mlp stage on synthetic artifacts (runStage)', () => {
     const res = await runStage(mlpStage, { manifest: raw });
     const runs = ['w8-s0-lr0.5', 'w8-s1-lr0.5', 'w8-s0-lr1', 'w8-s1-lr1', 'w64-s0-lr1', 'w64-s1-lr1'];
     expect(res.map((r) => r.outDir)).toEqual(runs.map(runDir));
-    for (const r of runs) expect(readdirSync(runDir(r)).sort()).toEqual(['history.arrow', 'metrics.json']);
+    for (const r of runs) expect(readdirSync(runDir(r)).sort()).toEqual(['history.arrow', 'metrics.json', 'predictions.arrow']);
 
     const m = metricsOf('w64-s0-lr1');
     expect(m).toMatchObject({ run: 'w64-s0-lr1', width: 64, seed: 0, n_fit: 64, n_eval: 16, d: D, tracked: 24, epochs: 15 });
@@ -145,6 +146,21 @@ describe('mlp stage on synthetic artifacts (runStage)', () => {
     expect(table.numRows).toBe(16);
     expect(hm.dtype).toMatch(/float32/);
     expect(table.getChild('delta_theta')!.get(15)).toBeCloseTo(m.delta_theta, 12);
+
+    // predictions.arrow: the eval rows (split order) then the test rows, from the final network.
+    const { table: pt } = readArtifact(join(runDir('w64-s0-lr1'), 'predictions.arrow'), runPredictionsSchema);
+    const pid = Array.from(pt.getChild('id')!.toArray() as Int32Array);
+    const psplit = pt.getChild('split')!.toArray() as string[];
+    const score = Array.from(pt.getChild('score')!.toArray() as Float64Array);
+    const evalRows = fx.ids.map((_, i) => i).filter((i) => i % 5 === 4);
+    expect(pid).toEqual([...evalRows.map((i) => fx.ids[i]), ...TEST_IDS]);
+    expect(psplit).toEqual([...evalRows.map(() => 'eval'), ...TEST_IDS.map(() => 'test')]);
+    // the eval scores reproduce the last history row: accuracy of sign(score) and 1/(2n) Σ (score − y)²
+    const yEval = evalRows.map((i) => (fx.t[i] ? 1 : -1));
+    const evalScore = score.slice(0, evalRows.length);
+    expect(mean(evalScore.map((s, k) => +((s > 0 ? 1 : -1) === yEval[k])))).toBeCloseTo(m.eval_accuracy, 12);
+    expect(mean(evalScore.map((s, k) => (s - yEval[k]) ** 2)) / 2).toBeCloseTo(table.getChild('eval_loss')!.get(15), 5);
+    for (const s of score.slice(evalRows.length)) expect(Number.isFinite(s) && s !== 0).toBe(true);
 
     // Θ̂₀ vs Θ on the tracked rows: the recorded error equals an independent computation of it.
     const fitRows = fx.ids.map((_, i) => i).filter((i) => i % 5 !== 4);

@@ -15,6 +15,7 @@ import {
   readEmbeddings,
   readRunOutcome,
   runMetricsSchema,
+  runPredictionsSchema,
   splitRows,
   splitSchema,
   submissionCsv,
@@ -61,7 +62,7 @@ function rows(X: Mat32, idx: Int32Array): Mat32 {
 
 export interface Prepared {
   fit: { X: Mat32; y: Float32Array };
-  eval: { X: Mat32; y: Float32Array };
+  eval: { X: Mat32; y: Float32Array; ids: Int32Array };
   all: Features;
 }
 
@@ -84,7 +85,7 @@ export function prepareData(ctx: StageContext<MlpShared>): Prepared {
     ei = Int32Array.from(evalIdx);
   return {
     fit: { X: rows(all.X, fi), y: Float32Array.from(fi, (i) => all.y[i]) },
-    eval: { X: rows(all.X, ei), y: Float32Array.from(ei, (i) => all.y[i]) },
+    eval: { X: rows(all.X, ei), y: Float32Array.from(ei, (i) => all.y[i]), ids: Int32Array.from(ei, (i) => all.ids[i]) },
     all,
   };
 }
@@ -110,6 +111,19 @@ function historyTable(h: HistoryRow[]) {
     lambda_max: col((r) => r.lambdaMax),
     alignment: col((r) => r.alignment),
   });
+}
+
+/** predictions.arrow: the eval rows then the test rows, scored by the one fit-rows-trained network. */
+export function predictionsTable(evalIds: Int32Array, evalScores: Float32Array, testIds: Int32Array, testScores: Float32Array) {
+  const n = evalIds.length + testIds.length;
+  const id = new Int32Array(n),
+    score = new Float64Array(n);
+  id.set(evalIds);
+  id.set(testIds, evalIds.length);
+  score.set(evalScores);
+  score.set(testScores, evalIds.length);
+  const split = Array.from({ length: n }, (_, i) => (i < evalIds.length ? 'eval' : 'test'));
+  return buildTable(runPredictionsSchema, { id, split, score });
 }
 
 /** The training and tracking settings every network of a config shares (runs and submissions alike). */
@@ -140,18 +154,19 @@ export const mlpStage = defineStage({
   description: 'finite-width two-layer MLPs in NTK parameterisation with empirical-NTK tracking -> data/mlp/<input>/<run>/',
   configSchema: mlpRunConfigSchema,
   inputs: ['pca', 'ntk'],
-  outputs: ['history.arrow', 'metrics.json', 'diverged.json'],
+  outputs: ['history.arrow', 'predictions.arrow', 'metrics.json', 'diverged.json'],
   async run(ctx) {
     const c = ctx.config;
     const { width, seed, lr } = c.run;
     const id = runName(ctx.instance);
     const d = prepareData(ctx);
+    const test = readFeatures(ctx, 'test');
     const tracked = stratifiedSubset(d.fit.y, Math.min(c.tracking.size, d.fit.X.rows), c.tracking.seed);
     const analytical = await analyticalKernel(c);
     let r: TrainResult;
     try {
       r = trainTwoLayer(
-        { X: d.fit.X, y: d.fit.y, Xeval: d.eval.X, yeval: d.eval.y },
+        { X: d.fit.X, y: d.fit.y, Xeval: d.eval.X, yeval: d.eval.y, Xtest: test.X },
         { width, seed, lrScale: lr, ...trainSettings(c), tracked, analytical, label: `mlp ${c.input} ${id}` },
       );
     } catch (e) {
@@ -198,6 +213,13 @@ export const mlpStage = defineStage({
           dtype: 'float32 (training), float64 (kernels)',
           seed,
           extra: m,
+        },
+        {
+          name: 'predictions.arrow',
+          schema: runPredictionsSchema,
+          table: predictionsTable(d.eval.ids, r.evalPredictions!, test.ids, r.testPredictions!),
+          dtype: 'float32 (network output, stored as float64)',
+          seed,
         },
         { name: 'metrics.json', json: runMetricsSchema.parse(m), dtype: 'float32 (training), float64 (kernels)', seed },
       ],
