@@ -74,4 +74,17 @@ describe('the Nx pipeline plugin', () => {
     expect(fast.tags).toEqual(['pipeline', 'stage:mlp', 'profile:fast']);
     expect(fast.targets.run.outputs).toEqual(p.get('mlp.use-lite-d16.w8-s0-lr1')!.targets.run.outputs);
   });
+
+  it("a profile's regimes are tasks of their own, with their own folders; the grid's runs stay shared with the default profile", async () => {
+    const p = await projectsFor({
+      grid,
+      profiles: { fl: { regimes: { mup: { widths: [64], mlp: { model: { parameterization: 'mup' } } } } } },
+    });
+    const mup = p.get('mlp.use-lite-d16.mup.w64-s0-lr1')!;
+    expect(mup.tags).toEqual(['pipeline', 'stage:mlp', 'profile:fl']);
+    expect(mup.targets.run.outputs).toEqual(['{workspaceRoot}/data/mlp/use-lite-d16/mup/w64-s0-lr1']);
+    expect(mup.targets.run.command).toMatch(/ mlp --profile fl --key use-lite-d16\/mup\/w64-s0-lr1 --expect /);
+    expect(mup.implicitDependencies).toEqual(['@tangent/mlp', 'pca.use-lite-d16', 'ntk.use-lite-d16']);
+    expect(p.get('mlp.use-lite-d16.w64-s0-lr1')!.tags).toEqual(['pipeline', 'stage:mlp', 'profile:default', 'profile:fl']);
+  });
 });

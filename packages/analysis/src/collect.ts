@@ -137,7 +137,8 @@ export function collectInput(ctx: StageContext<AnalysisConfig>, ntk: Instance): 
   }));
   const runs: RunRecord[] = [];
   const diverged: string[] = [];
-  const mine = ctx.deps('mlp').filter((i) => i.key.startsWith(`${input}/`));
+  // the grid's own runs; a regime's runs (point.regime) are the feature-learning section's
+  const mine = ctx.deps('mlp').filter((i) => i.key.startsWith(`${input}/`) && !i.point.regime);
   for (const run of mine) {
     const m = readRunOutcome(ctx, run);
     const id = run.key.split('/').pop()!;

@@ -72,4 +72,56 @@ describe('stage instances of a manifest', () => {
     const inst = pipelineInstances(resolveManifest({ ...base, mlp: { submission: { enabled: false } } }));
     expect(inst.filter((i) => i.stage === 'mlp-submit')).toHaveLength(0);
   });
+
+  it('regimes add their own runs under <input>/<regime>/ and re-key none of the grid runs', () => {
+    const plain = { ...base, mlp: { train: { epochs: 7 } } };
+    const before = ids(pipelineInstances(resolveManifest(plain)));
+    const raw = {
+      ...plain,
+      profiles: {
+        fl: {
+          regimes: {
+            mup: { widths: [64], seeds: [0, 1, 2], mlp: { model: { parameterization: 'mup' } } },
+            catapult: { widths: [8], lrs: [2.5, 0.5], seeds: [0] },
+          },
+        },
+      },
+    };
+    const inst = pipelineInstances(resolveManifest(raw, 'fl'));
+    const after = ids(inst);
+    const changed = [...before].filter(([k, v]) => after.get(k) !== v).map(([k]) => k);
+    expect(changed).toEqual(['analysis:']); // it reads the new runs; submissions reads no runs
+    const added = [...after.keys()].filter((k) => !before.has(k));
+    // per d: mup 1 width × 1 lr × 3 seeds, catapult 1 width × 2 lrs × 1 seed; no mlp-submit for regimes
+    expect(added).toHaveLength(2 * (3 + 2));
+    expect(added.filter((k) => k.startsWith('mlp:use-lite-d16/')).sort()).toEqual([
+      'mlp:use-lite-d16/catapult/w8-s0-lr0.5',
+      'mlp:use-lite-d16/catapult/w8-s0-lr2.5',
+      'mlp:use-lite-d16/mup/w64-s0-lr1',
+      'mlp:use-lite-d16/mup/w64-s1-lr1',
+      'mlp:use-lite-d16/mup/w64-s2-lr1',
+    ]);
+    const mup = inst.find((i) => i.key === 'use-lite-d16/mup/w64-s1-lr1')!;
+    expect(mup.dir).toBe('mlp/use-lite-d16/mup/w64-s1-lr1');
+    expect(mup.point).toEqual({ embedder: 'use-lite', d: 16, width: 64, seed: 1, lr: 1, regime: 'mup' });
+    expect(mup.config).toEqual({
+      train: { epochs: 7 },
+      model: { parameterization: 'mup' },
+      input: 'use-lite-d16',
+      run: { width: 64, seed: 1, lr: 1 },
+    });
+    expect(projectName(mup, 'fl')).toBe('mlp.use-lite-d16.mup.w64-s1-lr1@fl');
+    // the catapult regime inherits the section untouched: same config as a grid run but its own key, so its own identity
+    const cat = inst.find((i) => i.key === 'use-lite-d16/catapult/w8-s0-lr0.5')!;
+    const grid = inst.find((i) => i.key === 'use-lite-d16/w8-s0-lr0.5')!;
+    expect(cat.config).toEqual(grid.config);
+    expect(cat.identity).not.toBe(grid.identity);
+    expect(inst.find((i) => i.stage === 'analysis')!.deps).toContain('mlp:use-lite-d32/mup/w64-s2-lr1');
+  });
+
+  it('a regime name that could collide with a run folder, or a bad regime field, is one line', () => {
+    expect(() => resolveManifest({ regimes: { w64: {} } })).toThrowError(/regime 'w64': must not start like a run folder/);
+    expect(() => resolveManifest({ regimes: { 'Big LR': {} } })).toThrowError(/regime 'Big LR': a regime name/);
+    expect(() => resolveManifest({ regimes: { sgd: { width: [8] } } })).toThrowError(/regimes\.sgd.*Unrecognized key/);
+  });
 });

@@ -7,7 +7,7 @@
  * artifact records its identity so that a reader refuses an input from another configuration.
  */
 import { hashJson } from '@tangent/arrow-io';
-import { DEFAULT_PROFILE, type Grid, type Manifest } from './manifest.ts';
+import { DEFAULT_PROFILE, deepMerge, type Grid, type Manifest, type Regime } from './manifest.ts';
 
 export const STAGE_NAMES = ['text', 'embed', 'pca', 'ntk', 'mlp', 'mlp-submit', 'analysis', 'submissions', 'hybrid', 'krr'] as const;
 export type StageName = (typeof STAGE_NAMES)[number];
@@ -19,11 +19,16 @@ export interface GridPoint {
   width?: number;
   seed?: number;
   lr?: number;
+  /** The regime (mlp variant, manifest `regimes`) of a run; absent for the grid's own runs. */
+  regime?: string;
 }
 
 export interface Instance {
   stage: StageName;
-  /** Grid key: '' (text, analysis, submissions), 'use-lite', 'use-lite-d128', 'use-lite-d128/w16-s0-lr1', 'use-lite-d128/submit-w16'. */
+  /**
+   * Grid key: '' (text, analysis, submissions), 'use-lite', 'use-lite-d128', 'use-lite-d128/w16-s0-lr1',
+   * 'use-lite-d128/mup/w64-s0-lr1' (a regime's run), 'use-lite-d128/submit-w16'.
+   */
   key: string;
   point: GridPoint;
   /** The stage's config: its manifest section plus the grid coordinates it needs. */
@@ -77,6 +82,15 @@ export function runPoints(grid: Grid): Array<{ width: number; seed: number; lr: 
   return out;
 }
 
+/** The runs of one regime: its widths × lrs × seeds, the grid's where it names none (lr: the grid's main rate). */
+export function regimeRunPoints(grid: Grid, regime: Regime): Array<{ width: number; seed: number; lr: number }> {
+  const out: Array<{ width: number; seed: number; lr: number }> = [];
+  for (const width of uniqueSorted(regime.widths ?? grid.widths))
+    for (const lr of uniqueSorted(regime.lrs ?? [grid.lrs[0]]))
+      for (const seed of regime.seeds ?? grid.seeds) out.push({ width, seed, lr });
+  return out;
+}
+
 /**
  * Every instance of a manifest profile, in dependency order (each after the ones it reads).
  * The embed section's `models` map defines named embedders; 'use-lite' and 'minilm' need none.
@@ -115,6 +129,14 @@ export function pipelineInstances(m: Manifest): Instance[] {
           instanceId('ntk', ntk.key),
         ]);
         runsByWidth.set(r.width, [...(runsByWidth.get(r.width) ?? []), instanceId('mlp', run.key)]);
+      }
+      for (const [regime, spec] of Object.entries(m.regimes)) {
+        const section = deepMerge(mlpShared, spec.mlp);
+        for (const r of regimeRunPoints(grid, spec))
+          add('mlp', `${input}/${regime}/${runKey(r)}`, { embedder, d, ...r, regime }, { ...section, input, run: r }, [
+            instanceId('pca', pca.key),
+            instanceId('ntk', ntk.key),
+          ]);
       }
       const submission = (sections.mlp.submission ?? {}) as { enabled?: boolean };
       if (submission.enabled !== false)

@@ -47,6 +47,32 @@ export const gridSchema = z
 
 export type Grid = z.infer<typeof gridSchema>;
 
+/**
+ * A regime: a named variant of the mlp stage, run beside the grid's (lazy, NTK-parameterised)
+ * runs on the same inputs and split. Its runs are instances `mlp:<input>/<regime>/w<m>-s<seed>-lr<c>`
+ * in data/mlp/<input>/<regime>/<run>/ (the grid's run keys are untouched). Which runs: its own
+ * widths × lrs × seeds (each defaults to the grid's, lrs to the grid's main rate); how: the mlp
+ * section deep-merged with `mlp` (e.g. { model: { parameterization: mup } }). Regimes make no
+ * per-width mlp-submit instances: their Kaggle predictions are the runs' predictions.arrow.
+ */
+export const regimeSchema = z
+  .object({
+    widths: positiveInts.optional(),
+    seeds: z.array(z.number().int().nonnegative()).nonempty().optional(),
+    /** Natural learning rates c (η = c · n / λ_max(Θ̂_0)); default the grid's first. */
+    lrs: z.array(z.number().positive()).nonempty().optional(),
+    /** Overrides of the mlp section (model, train, tracking), deep-merged; validated by the mlp stage. */
+    mlp: z.record(z.string(), z.unknown()).default({}),
+  })
+  .strict();
+export type Regime = z.infer<typeof regimeSchema>;
+
+/** A regime's name is a folder beside the grid's run folders, so it must not look like one. */
+const regimeName = z
+  .string()
+  .regex(/^[a-z][a-z0-9-]*$/, 'a regime name (lower-case letters, digits, -; starting with a letter)')
+  .refine((s) => !/^(w\d|submit-)/.test(s), "must not start like a run folder ('w<digit>', 'submit-')");
+
 /** The stage sections a manifest may carry (each validated later by its stage). */
 export const SECTION_NAMES = ['text', 'embed', 'pca', 'ntk', 'mlp', 'analysis'] as const;
 export type SectionName = (typeof SECTION_NAMES)[number];
@@ -57,6 +83,7 @@ const sectionsShape = Object.fromEntries(SECTION_NAMES.map((s) => [s, section]))
 const profileSchema = z
   .object({
     grid: z.record(z.string(), z.unknown()).optional(),
+    regimes: z.record(z.string(), z.unknown()).optional(),
     ...Object.fromEntries(SECTION_NAMES.map((s) => [s, z.record(z.string(), z.unknown()).optional()])),
   })
   .strict();
@@ -65,6 +92,8 @@ export const manifestFileSchema = z
   .object({
     grid: z.record(z.string(), z.unknown()).default({}),
     ...sectionsShape,
+    /** Named mlp-stage variants (see regimeSchema); usually set in a profile. */
+    regimes: z.record(z.string(), z.unknown()).default({}),
     /** Named overrides of `grid` and the sections, deep-merged (lists replace lists). */
     profiles: z.record(folderName, profileSchema).default({}),
   })
@@ -75,6 +104,8 @@ export interface Manifest {
   profile: string;
   grid: Grid;
   sections: Record<SectionName, Record<string, unknown>>;
+  /** The regimes (mlp variants) to run, by name, in manifest order. */
+  regimes: Record<string, Regime>;
   /** Where it was read from (for messages). */
   source: string;
 }
@@ -109,7 +140,16 @@ export function resolveManifest(raw: unknown, profile = DEFAULT_PROFILE, source 
   const grid = gridSchema.safeParse(gridRaw);
   if (!grid.success) zodLine(`${source} (profile ${profile}) grid`, grid.error);
   const sections = Object.fromEntries(SECTION_NAMES.map((s) => [s, deepMerge(m[s], over[s] ?? {})])) as Manifest['sections'];
-  return { profile, grid: grid.data, sections, source };
+  const regimesRaw = deepMerge(m.regimes, (over as { regimes?: Record<string, unknown> }).regimes ?? {});
+  const regimes: Record<string, Regime> = {};
+  for (const [name, r] of Object.entries(regimesRaw)) {
+    const n = regimeName.safeParse(name);
+    if (!n.success) fail(`${source} (profile ${profile}): regime '${name}': ${n.error.issues[0].message}`);
+    const parsed = regimeSchema.safeParse(r ?? {});
+    if (!parsed.success) zodLine(`${source} (profile ${profile}) regimes.${name}`, parsed.error);
+    regimes[name] = parsed.data;
+  }
+  return { profile, grid: grid.data, sections, regimes, source };
 }
 
 /** The profiles a manifest file defines, `default` first. */

@@ -44,6 +44,7 @@ export async function runStandalone<C>(
     profile: DEFAULT_PROFILE,
     grid: gridSchema.parse({}),
     sections: {} as Manifest['sections'],
+    regimes: {},
     source: `${def.name} ${key}`,
   };
   return runInstance({ ...def, run }, manifest, [inst], inst);

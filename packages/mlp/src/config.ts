@@ -12,8 +12,13 @@ const sectionShape = {
   input,
   model: z
     .object({
-      /** 'ntk': h = relu(W1 x/√d), f = W2 h/√m, W ~ N(0,1); 'standard': W ~ N(0, 1/fan_in), no 1/√fan_in in the forward pass. */
-      parameterization: z.enum(['ntk', 'standard']).default('ntk'),
+      /**
+       * 'ntk': h = relu(W1 x/√d), f = W2 h/√m, W ~ N(0,1); 'standard': W ~ N(0, 1/fan_in), no
+       * 1/√fan_in in the forward pass; 'mup': the mean-field / μP readout f = W2 h/m (with the
+       * natural learning rate η = c·n/λ_max(Θ̂₀) ∝ m, features move O(1) at every width; see
+       * @tangent/nn mlp.ts for the derivation).
+       */
+      parameterization: z.enum(['ntk', 'standard', 'mup']).default('ntk'),
       /** Trainable biases b1, b2 (initialised at 0, scaled by sigmaB in the NTK parameterisation). */
       bias: z.boolean().default(false),
       sigmaB: z.number().nonnegative().default(1),

@@ -31,6 +31,8 @@ const variants = [
   { parameterization: 'ntk', bias: false },
   { parameterization: 'ntk', bias: true },
   { parameterization: 'standard', bias: true },
+  { parameterization: 'mup', bias: false },
+  { parameterization: 'mup', bias: true },
 ] as const;
 
 describe('TwoLayerGd (fused passes) = nn forward/backward', () => {

@@ -8,7 +8,7 @@
  */
 import { fail, progress } from '@tangent/arrow-io';
 import type { Mat32, Mat64 } from '@tangent/linalg';
-import { DivergenceError, binaryCrossEntropy, fit, gdStep, initMlp, mse, type Mlp, type MlpSpec } from '@tangent/nn';
+import { DivergenceError, binaryCrossEntropy, fit, gdStep, initMlp, mse, type Mlp, type MlpSpec, type Parameterization } from '@tangent/nn';
 import { binaryScores } from '@tangent/kernels';
 import { relativeFrobeniusDistance } from './kernel-stats.ts';
 import { TwoLayerGd } from './two-layer-gd.ts';
@@ -33,7 +33,7 @@ export interface TrainOptions {
   epochs: number;
   batchSize: number;
   loss: 'mse' | 'bce';
-  parameterization: 'ntk' | 'standard';
+  parameterization: Parameterization;
   bias: boolean;
   sigmaB: number;
   /**

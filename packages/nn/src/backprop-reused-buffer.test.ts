@@ -6,7 +6,7 @@ import { initMlp } from './mlp.ts';
 // backward(…, grad) promises to overwrite a caller's buffer: training loops reuse one, so any entry that is
 // accumulated instead of written (a bias sum that starts from the old value) would leak the previous step.
 describe('backward into a reused gradient buffer', () => {
-  for (const parameterization of ['ntk', 'standard'] as const)
+  for (const parameterization of ['ntk', 'standard', 'mup'] as const)
     it(`overwrites every entry, weights and biases (${parameterization})`, () => {
       const net = initMlp({ sizes: [4, 6, 5, 2], activation: 'tanh', parameterization, bias: true, sigmaB: 0.5 }, 3);
       rng(4).fillNormal(net.layers[0].b!);

@@ -27,8 +27,10 @@ function forward64(mlp: Mlp, theta: Float64Array, X: Mat32): Float64Array[] {
     let h = Float64Array.from(X.data.subarray(i * X.cols, (i + 1) * X.cols));
     mlp.layers.forEach((L, l) => {
       const z = new Float64Array(L.fanOut);
-      const a = s.parameterization === 'ntk' ? s.sigmaW / Math.sqrt(L.fanIn) : 1;
-      const c = s.parameterization === 'ntk' ? s.sigmaB : 1;
+      const last = l === mlp.layers.length - 1;
+      const a =
+        s.parameterization === 'standard' ? 1 : s.parameterization === 'mup' && last ? s.sigmaW / L.fanIn : s.sigmaW / Math.sqrt(L.fanIn);
+      const c = s.parameterization === 'standard' ? 1 : s.sigmaB;
       for (let u = 0; u < L.fanOut; u++) {
         let acc = 0;
         for (let j = 0; j < L.fanIn; j++) acc += theta[L.wOffset + u * L.fanIn + j] * h[j];
@@ -58,6 +60,11 @@ const specs: Array<[string, MlpSpec]> = [
     { sizes: [5, 7, 6, 3], activation: 'tanh', parameterization: 'ntk', bias: true, sigmaW: 1.3, sigmaB: 0.4, biasInit: 'normal' },
   ],
   ['relu standard', { sizes: [4, 9, 2], activation: 'relu', parameterization: 'standard', bias: true, biasInit: 'normal' }],
+  ['relu mup (mean-field readout)', { sizes: [4, 9, 1], activation: 'relu', parameterization: 'mup', bias: false }],
+  [
+    'tanh mup bias σ, deep',
+    { sizes: [3, 8, 5, 2], activation: 'tanh', parameterization: 'mup', bias: true, sigmaW: 1.2, sigmaB: 0.5, biasInit: 'normal' },
+  ],
   ['sigmoid ntk no bias, deep', { sizes: [3, 6, 5, 4, 1], activation: 'sigmoid', parameterization: 'ntk', bias: false }],
 ];
 

@@ -8,7 +8,16 @@
  * with the scaling convention fixed by the parameterisation:
  *   'ntk'      : W ~ N(0, 1), a_l = σ_w / √n_{l-1}, c_l = σ_b           (Jacot et al. 2018, eq. 1)
  *   'standard' : W ~ N(0, σ_w² / n_{l-1}), a_l = 1, c_l = 1
- * Both define the same function distribution at initialisation; they differ in gradient scale.
+ *   'mup'      : as 'ntk' except the output layer, a_L = σ_w / n_{L-1} (mean-field / μP readout)
+ * 'ntk' and 'standard' define the same function distribution at initialisation; they differ in
+ * gradient scale. 'mup' is the mean-field parameterisation of a one-hidden-layer net,
+ * f = (σ_w/m) Σ_k w2_k relu(a_1 w1_k·x), which for two layers is μP (Yang & Hu 2021, "Feature
+ * learning in infinite-width neural networks", §5 and Table 3; Mei, Montanari & Nguyen 2018):
+ * f₀ = O(1/√m) and the NTK Θ̂ = O(1/m), so a learning rate in natural units
+ * η = c · n / λ_max(Θ̂₀) = O(m) moves the function by O(c) per step (Δf = −(η/n) Θ̂ r) AND moves
+ * every hidden unit's weights by O(1): ∂f/∂w1_k = (σ_w w2_k / m) a_1 1[u_k > 0] x, times η = O(m),
+ * is O(1), so the features keep changing as m → ∞. In 'ntk' the same rule gives η = O(1) and a
+ * per-unit change of O(1/√m): the lazy limit.
  * Biases start at 0 unless `biasInit: 'normal'` (then b ~ N(0, 1) in 'ntk', N(0, σ_b²) in
  * 'standard'). Layout of θ: [W_1 (n_1×n_0 row-major), b_1 (n_1), W_2, b_2, ...]; b_l is absent
  * when `bias` is false.
@@ -17,7 +26,7 @@ import { rng, type Mat32 } from '@tangent/linalg';
 import { fail } from '@tangent/base';
 
 export type Activation = 'relu' | 'tanh' | 'identity' | 'sigmoid';
-export type Parameterization = 'ntk' | 'standard';
+export type Parameterization = 'ntk' | 'standard' | 'mup';
 
 export interface MlpSpec {
   /** Layer widths, input first and output last, e.g. [11, 100, 100, 1]. */
@@ -63,8 +72,8 @@ export function validateSpec(spec: MlpSpec): Required<MlpSpec> {
     if (!Number.isInteger(n) || n < 1) fail(`mlp spec: sizes must be positive integers, got ${JSON.stringify(s.sizes)}`);
   if (!['relu', 'tanh', 'identity', 'sigmoid'].includes(s.activation))
     fail(`mlp spec: activation '${s.activation}' unknown; use relu, tanh, identity or sigmoid`);
-  if (!['ntk', 'standard'].includes(s.parameterization))
-    fail(`mlp spec: parameterization '${s.parameterization}' unknown; use ntk or standard`);
+  if (!['ntk', 'standard', 'mup'].includes(s.parameterization))
+    fail(`mlp spec: parameterization '${s.parameterization}' unknown; use ntk, standard or mup`);
   if (!(s.sigmaW > 0) || !(s.sigmaB >= 0)) fail(`mlp spec: need sigmaW > 0 and sigmaB >= 0, got ${s.sigmaW}, ${s.sigmaB}`);
   return s;
 }
@@ -83,7 +92,8 @@ export function mlpFromParams(spec: MlpSpec, params: Float32Array): Mlp {
     off += fanIn * fanOut;
     const bOffset = s.bias ? off : -1;
     if (s.bias) off += fanOut;
-    const ntk = s.parameterization === 'ntk';
+    const ntk = s.parameterization !== 'standard'; // 'mup' is 'ntk' with a 1/fan_in readout
+    const readout = s.parameterization === 'mup' && l === s.sizes.length - 1;
     layers.push({
       fanIn,
       fanOut,
@@ -91,7 +101,7 @@ export function mlpFromParams(spec: MlpSpec, params: Float32Array): Mlp {
       b: s.bias ? params.subarray(bOffset, bOffset + fanOut) : null,
       wOffset,
       bOffset,
-      wScale: ntk ? s.sigmaW / Math.sqrt(fanIn) : 1,
+      wScale: readout ? s.sigmaW / fanIn : ntk ? s.sigmaW / Math.sqrt(fanIn) : 1,
       bScale: ntk ? s.sigmaB : 1,
     });
   }
@@ -110,9 +120,9 @@ export function initMlp(spec: MlpSpec, seed: number): Mlp {
   const mlp = mlpFromParams(s, new Float32Array(countParams(s)));
   const r = rng(seed);
   for (const L of mlp.layers) {
-    const std = s.parameterization === 'ntk' ? 1 : s.sigmaW / Math.sqrt(L.fanIn);
-    r.fillNormal(L.W.data, std);
-    if (L.b && s.biasInit === 'normal') r.fillNormal(L.b, s.parameterization === 'ntk' ? 1 : s.sigmaB);
+    const unit = s.parameterization !== 'standard'; // 'ntk' and 'mup': N(0, 1) weights, scale in the forward pass
+    r.fillNormal(L.W.data, unit ? 1 : s.sigmaW / Math.sqrt(L.fanIn));
+    if (L.b && s.biasInit === 'normal') r.fillNormal(L.b, unit ? 1 : s.sigmaB);
   }
   return mlp;
 }
