@@ -37,7 +37,25 @@ export const runPredictionsSchema: ArtifactSchema = defineSchema('mlp prediction
   new Field('score', new Float64(), false),
 ]);
 
+/**
+ * The predictions files of a run folder, all with runPredictionsSchema: 'network' the trained
+ * network (predictions.arrow, every run); with mlp.afterKernel, 'after-kernel' the kernel ridge
+ * regressor with the trained network's empirical NTK Θ̂_T and 'init-kernel' the same with Θ̂_0
+ * (predictions-after-kernel.arrow, predictions-init-kernel.arrow), both fitted on the fit rows.
+ */
+export type RunModel = 'network' | 'after-kernel' | 'init-kernel';
+export const runPredictionsFile = (model: RunModel): string => (model === 'network' ? 'predictions.arrow' : `predictions-${model}.arrow`);
+
 const nnum = z.number().nullable();
+
+/** One empirical-kernel ridge regressor of a run: λ by the ntk stage's CV, its CV scores (fit rows) and eval scores. */
+const kernelRidgeOutcome = z.object({
+  lambda: z.number(),
+  cv_accuracy: z.number(),
+  cv_f1: z.number(),
+  eval_accuracy: z.number(),
+  eval_f1: z.number(),
+});
 
 export const runMetricsSchema = z.object({
   run: z.string(),
@@ -63,6 +81,17 @@ export const runMetricsSchema = z.object({
   eval_f1: nnum,
   best_eval_accuracy: nnum,
   best_eval_epoch: nnum,
+  /**
+   * With train.validation ≠ 'none': the network trained the same way on the fit rows outside CV
+   * fold 0 of the ntk split, scored on fold 0 (fit rows only, so usable to choose among
+   * configurations), and the epoch count the final network was trained for.
+   */
+  validation: z
+    .object({ rows: z.number().int(), accuracy: z.number(), f1: z.number(), best_epoch: z.number().int(), epochs_used: z.number().int() })
+    .nullable()
+    .default(null),
+  /** With mlp.afterKernel: kernel ridge with Θ̂_0 ('init') and Θ̂_T ('final') of this run's network, and their cost. */
+  after_kernel: z.object({ init: kernelRidgeOutcome, final: kernelRidgeOutcome, seconds: z.number() }).nullable().default(null),
   seconds: z.number(),
 });
 export type RunMetrics = z.infer<typeof runMetricsSchema>;

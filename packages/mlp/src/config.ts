@@ -44,6 +44,16 @@ const sectionShape = {
       batchSize: z.number().int().nonnegative().default(0),
       /** Stop a run whose loss exceeds this multiple of its initial loss (or is NaN/Inf). */
       divergenceFactor: z.number().positive().default(100),
+      /**
+       * Validation on the fit rows only (CV fold 0 of the ntk split; the eval split is never used):
+       * 'none'; 'score': also train the same network (same seed and settings, no kernel tracking)
+       * on the other fit rows and score it on fold 0 after the last epoch → metrics.validation, a
+       * score for choosing among configurations; 'early-stop': likewise, and the run's network is
+       * trained for the epoch count (≥ 1) with the best fold-0 F1 (Prechelt 1998, early stopping
+       * by a held-out set; its reported score is then the maximum over epochs, slightly optimistic).
+       * Costs one more training run without tracking.
+       */
+      validation: z.enum(['none', 'score', 'early-stop']).default('none'),
     })
     .strict()
     .prefault({}),
@@ -66,6 +76,13 @@ const sectionShape = {
     })
     .strict()
     .prefault({}),
+  /**
+   * Kernel ridge regression with the run's own empirical NTK, Θ̂_0 (at initialisation) and Θ̂_T
+   * (trained, the "after kernel"), on the fit rows with λ chosen by the ntk stage's CV (its λ grid,
+   * folds, criterion and label coding) → predictions-{init,after}-kernel.arrow and
+   * metrics.after_kernel. Costs two n_fit × n_fit kernels and two CVs per run (see README).
+   */
+  afterKernel: z.boolean().default(false),
 };
 
 const run = z

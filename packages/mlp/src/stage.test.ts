@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { buildTable, fixedSizeListVector, readArtifact } from '@tangent/arrow-io';
 import {
+  cvSchema,
   embeddingSchema,
   findInstance,
   historySchema,
@@ -19,12 +20,14 @@ import { reluNetKernel } from '@tangent/kernels';
 import { rng } from '@tangent/linalg';
 import { initMlp } from '@tangent/nn';
 import { mlpStage, mlpSubmitStage } from './stage.ts';
+import { empiricalKernelRidge } from './after-kernel.ts';
 import { stratifiedSubset } from './tracked-subset.ts';
-import { twoLayerSpec } from './train-two-layer.ts';
+import { trainTwoLayer, twoLayerSpec } from './train-two-layer.ts';
 
 const D = 6;
 const INPUT = `toy-d${D}`;
 const TEST_IDS = [7, 3, 9, 1, 5];
+const LAMBDAS = [1e-3, 1e-2, 0.1, 1];
 
 let dir = '';
 const prev = process.env.TANGENT_ARTIFACTS_DIR;
@@ -77,11 +80,44 @@ async function fixture(raw: Record<string, unknown>) {
   });
   const isEval = Uint8Array.from(ids, (_, i) => (i % 5 === 4 ? 1 : 0));
   const fold = Int8Array.from(ids, (_, i) => (isEval[i] ? -1 : i % 3));
-  await publishOutputs({ name: 'ntk', version: '1', outputs: ['split.arrow'] }, m, findInstance(instances, 'ntk', INPUT)!, {
-    files: [
-      { name: 'split.arrow', schema: splitSchema, table: splitTable(Int32Array.from(ids), { isEval, fold }), dtype: 'int8', seed: 0 },
-    ],
-  });
+  // what the after kernel reads of the ntk stage: its λ grid (cv.arrow) and its CV settings (metrics.json)
+  const k = 3,
+    cvT = buildTable(cvSchema(k), {
+      lambda: Float64Array.from(LAMBDAS),
+      accuracy_mean: new Float64Array(LAMBDAS.length),
+      accuracy_sd: new Float64Array(LAMBDAS.length),
+      f1_mean: new Float64Array(LAMBDAS.length),
+      f1_sd: new Float64Array(LAMBDAS.length),
+      mse_mean: new Float64Array(LAMBDAS.length),
+      fold_accuracy: fixedSizeListVector(new Float64Array(LAMBDAS.length * k), k),
+      fold_f1: fixedSizeListVector(new Float64Array(LAMBDAS.length * k), k),
+      loo_accuracy: LAMBDAS.map(() => null),
+      loo_f1: LAMBDAS.map(() => null),
+      loo_mse: LAMBDAS.map(() => null),
+      selected: Int8Array.from(LAMBDAS, (_, c) => +(c === 0)),
+    });
+  const ms = { mean: 0.5, sd: 0 };
+  const km = {
+    ...{ input: INPUT, kernel: 'ntk', depth: 2, sigma_w: 1, sigma_b: 0, label_coding: 'pm1', select_by: 'f1', chosen_lambda: LAMBDAS[0] },
+    cv: { solver: 'cholesky', folds: k, accuracy: ms, f1: ms },
+    loo: { computed: false, accuracy: null, f1: null, mse: null },
+    eval: { rows: 16, accuracy: 0.5, f1: 0.5, fit_rows: 64 },
+    test: { rows: 5, predicted_positive: 0, refit_rows: 80 },
+    timings: {},
+    backend: {},
+  };
+  await publishOutputs(
+    { name: 'ntk', version: '1', outputs: ['split.arrow', 'cv.arrow', 'metrics.json'] },
+    m,
+    findInstance(instances, 'ntk', INPUT)!,
+    {
+      files: [
+        { name: 'split.arrow', schema: splitSchema, table: splitTable(Int32Array.from(ids), { isEval, fold }), dtype: 'int8', seed: 0 },
+        { name: 'cv.arrow', schema: cvSchema(k), table: cvT, dtype: 'float64', seed: 0 },
+        { name: 'metrics.json', json: km, dtype: 'float64', seed: 0 },
+      ],
+    },
+  );
   return { ids, t, X };
 }
 
@@ -212,6 +248,113 @@ describe('mlp stage on synthetic artifacts (runStage)', () => {
     // lr 7 diverged (counts as accuracy 0): the width's submission trains at lr 1.
     const [s] = await runStage(mlpSubmitStage, { manifest: raw, key: `${INPUT}/submit-w64` });
     expect(JSON.parse(readFileSync(join(s.outDir, 'submit.json'), 'utf8')).lr_natural).toBe(1);
+  });
+
+  it('afterKernel: kernel ridge with Θ̂_0 and Θ̂_T of the run, λ by the ntk CV grid and folds, eval and test scored', async () => {
+    const raw = {
+      ...manifest({ widths: [8], seeds: [0] }),
+      mlp: { train: { epochs: 15 }, tracking: { size: 24, every: 5 }, afterKernel: true },
+    };
+    const fx = await fixture(raw);
+    await runStage(mlpStage, { manifest: raw, key: `${INPUT}/w8-s0-lr1` });
+    expect(readdirSync(runDir('w8-s0-lr1')).sort()).toEqual([
+      'history.arrow',
+      'metrics.json',
+      'predictions-after-kernel.arrow',
+      'predictions-init-kernel.arrow',
+      'predictions.arrow',
+    ]);
+    const ak = metricsOf('w8-s0-lr1').after_kernel;
+    const scores = (f: string) =>
+      Array.from(
+        readArtifact(join(runDir('w8-s0-lr1'), f), runPredictionsSchema)
+          .table.getChild('score')!
+          .toArray() as Float64Array,
+      );
+    // Θ̂_0-KRR recomputed here from the seeded initial network and the fixture's rows (scaled to norm √d)
+    const s = Math.sqrt(D);
+    const part = (rs: number[]) => ({
+      X: {
+        rows: rs.length,
+        cols: D,
+        data: Float32Array.from(rs.flatMap((i) => Array.from(fx.X.subarray(i * D, (i + 1) * D), (v) => v * s))),
+      },
+      y: Float32Array.from(rs, (i) => (fx.t[i] ? 1 : -1)),
+    });
+    const fitRows = fx.ids.map((_, i) => i).filter((i) => i % 5 !== 4),
+      evalRows = fx.ids.map((_, i) => i).filter((i) => i % 5 === 4);
+    const net0 = initMlp(twoLayerSpec(D, 8, { parameterization: 'ntk', bias: false, sigmaB: 1 }), 0);
+    const want = empiricalKernelRidge(net0, part(fitRows), part(evalRows), null, {
+      lambdas: LAMBDAS,
+      fold: Int8Array.from(fitRows, (i) => i % 3),
+      selectBy: 'f1',
+      coding: 'pm1',
+      precision: 'float64',
+    });
+    expect(ak.init.lambda).toBe(want.lambda);
+    expect(ak.init.cv_f1).toBeCloseTo(want.cv.f1, 10);
+    expect(ak.init.eval_f1).toBeCloseTo(want.eval!.f1, 10);
+    scores('predictions-init-kernel.arrow')
+      .slice(0, evalRows.length)
+      .forEach((v, i) => expect(v).toBeCloseTo(want.evalScores![i], 3)); // the stage runs the kernel GEMMs in float32
+    // the trained network's kernel is another kernel; its recorded eval accuracy is that of its stored scores
+    expect(LAMBDAS).toContain(ak.final.lambda);
+    const fin = scores('predictions-after-kernel.arrow');
+    expect(fin).toHaveLength(evalRows.length + TEST_IDS.length);
+    const yEval = evalRows.map((i) => (fx.t[i] ? 1 : -1));
+    expect(mean(fin.slice(0, evalRows.length).map((v, i) => +((v > 0 ? 1 : -1) === yEval[i])))).toBeCloseTo(ak.final.eval_accuracy, 12);
+    expect(ak.seconds).toBeGreaterThan(0);
+  });
+
+  it('train.validation early-stop: trains on fit rows outside CV fold 0, picks the epoch by fold-0 F1, retrains that long', async () => {
+    const raw = {
+      ...manifest({ widths: [8], seeds: [1] }),
+      mlp: { train: { epochs: 25, validation: 'early-stop' }, tracking: { size: 24, every: 5 } },
+    };
+    const fx = await fixture(raw);
+    await runStage(mlpStage, { manifest: raw, key: `${INPUT}/w8-s1-lr1` });
+    const m = metricsOf('w8-s1-lr1');
+    const fitRows = fx.ids.map((_, i) => i).filter((i) => i % 5 !== 4);
+    const held = fitRows.filter((i) => i % 3 === 0),
+      inner = fitRows.filter((i) => i % 3 !== 0);
+    const s = Math.sqrt(D);
+    const part = (rs: number[]) => ({
+      X: {
+        rows: rs.length,
+        cols: D,
+        data: Float32Array.from(rs.flatMap((i) => Array.from(fx.X.subarray(i * D, (i + 1) * D), (v) => v * s))),
+      },
+      y: Float32Array.from(rs, (i) => (fx.t[i] ? 1 : -1)),
+    });
+    const a = part(inner),
+      b = part(held);
+    const v = trainTwoLayer(
+      { X: a.X, y: a.y, Xeval: b.X, yeval: b.y },
+      {
+        ...{ width: 8, seed: 1, lrScale: 1, epochs: 25, batchSize: 0, loss: 'mse', parameterization: 'ntk', bias: false, sigmaB: 1 },
+        ...{
+          center: true,
+          divergenceFactor: 100,
+          tracked: null,
+          trackEvery: 1,
+          trackFull: false,
+          precision: 'float32',
+          maxKernelBytes: 2 ** 31,
+        },
+      },
+    );
+    let best = v.history[1];
+    for (const h of v.history) if (h.epoch >= 1 && h.evalF1! > best.evalF1!) best = h;
+    expect(m.validation).toEqual({
+      rows: held.length,
+      accuracy: best.evalAccuracy,
+      f1: best.evalF1,
+      best_epoch: best.epoch,
+      epochs_used: best.epoch,
+    });
+    expect(m.epochs).toBe(best.epoch);
+    const { table } = readArtifact(join(runDir('w8-s1-lr1'), 'history.arrow'), historySchema);
+    expect(table.numRows).toBe(best.epoch + 1);
   });
 
   it('names the missing upstream artifact', async () => {

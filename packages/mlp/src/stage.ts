@@ -8,8 +8,11 @@
 import { buildTable } from '@tangent/arrow-io';
 import { fail } from '@tangent/base';
 import {
+  cvSchema,
   defineStage,
   divergedSchema,
+  krrMetricsSchema,
+  runPredictionsFile,
   embeddingColumns,
   historySchema,
   readEmbeddings,
@@ -25,10 +28,11 @@ import {
 } from '@tangent/contracts';
 import { decideLabels, mean } from '@tangent/kernels';
 import type { Mat32, Mat64 } from '@tangent/linalg';
-import { DivergenceError } from '@tangent/nn';
+import { DivergenceError, initMlp } from '@tangent/nn';
+import { empiricalKernelRidge, type EmpiricalKrr } from './after-kernel.ts';
 import { mlpRunConfigSchema, mlpSubmitConfigSchema, type MlpShared } from './config.ts';
 import { stratifiedSubset } from './tracked-subset.ts';
-import { trainTwoLayer, type HistoryRow, type TrainResult } from './train-two-layer.ts';
+import { trainTwoLayer, twoLayerSpec, type HistoryRow, type TrainResult } from './train-two-layer.ts';
 
 export const STAGE_VERSION = '2';
 
@@ -61,7 +65,8 @@ function rows(X: Mat32, idx: Int32Array): Mat32 {
 }
 
 export interface Prepared {
-  fit: { X: Mat32; y: Float32Array };
+  /** `fold`: the ntk split's CV fold (0..k−1) of each fit row. */
+  fit: { X: Mat32; y: Float32Array; fold: Int8Array };
   eval: { X: Mat32; y: Float32Array; ids: Int32Array };
   all: Features;
 }
@@ -84,7 +89,11 @@ export function prepareData(ctx: StageContext<MlpShared>): Prepared {
   const fi = Int32Array.from(fitIdx),
     ei = Int32Array.from(evalIdx);
   return {
-    fit: { X: rows(all.X, fi), y: Float32Array.from(fi, (i) => all.y[i]) },
+    fit: {
+      X: rows(all.X, fi),
+      y: Float32Array.from(fi, (i) => all.y[i]),
+      fold: Int8Array.from(fi, (i) => split.fold[split.index.get(all.ids[i])!]),
+    },
     eval: { X: rows(all.X, ei), y: Float32Array.from(ei, (i) => all.y[i]), ids: Int32Array.from(ei, (i) => all.ids[i]) },
     all,
   };
@@ -114,7 +123,7 @@ function historyTable(h: HistoryRow[]) {
 }
 
 /** predictions.arrow: the eval rows then the test rows, scored by the one fit-rows-trained network. */
-export function predictionsTable(evalIds: Int32Array, evalScores: Float32Array, testIds: Int32Array, testScores: Float32Array) {
+export function predictionsTable(evalIds: Int32Array, evalScores: ArrayLike<number>, testIds: Int32Array, testScores: ArrayLike<number>) {
   const n = evalIds.length + testIds.length;
   const id = new Int32Array(n),
     score = new Float64Array(n);
@@ -144,6 +153,58 @@ function trainSettings(c: MlpShared) {
   };
 }
 
+type Settings = { width: number; seed: number; lrScale: number } & ReturnType<typeof trainSettings>;
+
+/**
+ * train.validation: the same network trained on the fit rows outside CV fold 0 of the ntk split,
+ * scored on fold 0 every epoch (no kernel tracking). The eval split is not touched.
+ */
+function validate(d: Prepared, s: Settings, mode: 'score' | 'early-stop', label: string): NonNullable<RunMetrics['validation']> {
+  const inner: number[] = [],
+    held: number[] = [];
+  d.fit.fold.forEach((f, i) => (f === 0 ? held : inner).push(i));
+  if (!held.length || !inner.length)
+    fail(`ntk split: CV fold 0 holds ${held.length} of ${d.fit.fold.length} fit rows; train.validation needs rows on both sides`);
+  const part = (idx: number[]) => ({ X: rows(d.fit.X, Int32Array.from(idx)), y: Float32Array.from(idx, (i) => d.fit.y[i]) });
+  const a = part(inner),
+    b = part(held);
+  const v = trainTwoLayer({ X: a.X, y: a.y, Xeval: b.X, yeval: b.y }, { ...s, trackFull: false, tracked: null, label });
+  // early stopping: the first epoch ≥ 1 with the best fold-0 F1 (epoch 0 of a centred net predicts 0 everywhere)
+  const fromOne = v.history.filter((h) => h.epoch >= 1);
+  const best = fromOne.length ? fromOne.reduce((b, h) => (h.evalF1! > b.evalF1! ? h : b)) : v.final; // strict: ties keep the earlier epoch
+  const used = mode === 'early-stop' ? best : v.final;
+  return { rows: held.length, accuracy: used.evalAccuracy!, f1: used.evalF1!, best_epoch: best.epoch, epochs_used: used.epoch };
+}
+
+/** mlp.afterKernel: kernel ridge with Θ̂_0 and Θ̂_T of this run's network, λ by the ntk stage's CV. */
+function afterKernels(ctx: StageContext<MlpShared>, d: Prepared, Xtest: Mat32, r: TrainResult, s: Settings) {
+  const ntk = ctx.dep('ntk');
+  const km = ctx.readJson(ntk, 'metrics.json', krrMetricsSchema);
+  const cv = ctx.readArrow(ntk, 'cv.arrow', cvSchema(km.cv.folds)).table;
+  const lambdas = Array.from(cv.getChild('lambda')!.toArray() as Float64Array);
+  const o = {
+    lambdas,
+    fold: d.fit.fold,
+    selectBy: km.select_by,
+    coding: km.label_coding,
+    precision: ctx.config.tracking.precision,
+    maxBytes: ctx.config.tracking.maxKernelBytes,
+  };
+  const init = initMlp(twoLayerSpec(d.fit.X.cols, s.width, s), s.seed); // θ₀: the seeded draw is reproducible
+  return {
+    init: empiricalKernelRidge(init, d.fit, d.eval, Xtest, o),
+    final: empiricalKernelRidge(r.network, d.fit, d.eval, Xtest, o),
+  };
+}
+
+const krrOutcome = (k: EmpiricalKrr) => ({
+  lambda: k.lambda,
+  cv_accuracy: k.cv.accuracy,
+  cv_f1: k.cv.f1,
+  eval_accuracy: k.eval!.accuracy,
+  eval_f1: k.eval!.f1,
+});
+
 /** `w4096-s0-lr1`: the run's folder name (the last part of its instance key). */
 const runName = (inst: Instance): string => inst.key.split('/').pop()!;
 
@@ -154,7 +215,14 @@ export const mlpStage = defineStage({
   description: 'finite-width two-layer MLPs in NTK parameterisation with empirical-NTK tracking -> data/mlp/<input>/<run>/',
   configSchema: mlpRunConfigSchema,
   inputs: ['pca', 'ntk'],
-  outputs: ['history.arrow', 'predictions.arrow', 'metrics.json', 'diverged.json'],
+  outputs: [
+    'history.arrow',
+    runPredictionsFile('network'),
+    runPredictionsFile('after-kernel'),
+    runPredictionsFile('init-kernel'),
+    'metrics.json',
+    'diverged.json',
+  ],
   async run(ctx) {
     const c = ctx.config;
     const { width, seed, lr } = c.run;
@@ -163,11 +231,18 @@ export const mlpStage = defineStage({
     const test = readFeatures(ctx, 'test');
     const tracked = stratifiedSubset(d.fit.y, Math.min(c.tracking.size, d.fit.X.rows), c.tracking.seed);
     const analytical = await analyticalKernel(c);
+    const settings = { width, seed, lrScale: lr, ...trainSettings(c) };
     let r: TrainResult;
+    let validation: RunMetrics['validation'] = null;
     try {
+      let epochs = c.train.epochs;
+      if (c.train.validation !== 'none') {
+        validation = validate(d, settings, c.train.validation, `mlp ${c.input} ${id} (validation)`);
+        if (c.train.validation === 'early-stop') epochs = validation.epochs_used;
+      }
       r = trainTwoLayer(
         { X: d.fit.X, y: d.fit.y, Xeval: d.eval.X, yeval: d.eval.y, Xtest: test.X },
-        { width, seed, lrScale: lr, ...trainSettings(c), tracked, analytical, label: `mlp ${c.input} ${id}` },
+        { ...settings, epochs, tracked, analytical, label: `mlp ${c.input} ${id}` },
       );
     } catch (e) {
       if (!(e instanceof DivergenceError)) throw e;
@@ -175,6 +250,7 @@ export const mlpStage = defineStage({
       const rec = divergedSchema.parse({ run: id, message: e.message, epoch: e.epoch, lr: e.lr, loss: e.loss });
       return { files: [{ name: 'diverged.json', json: rec, seed }], summary: `warning: ${c.input} ${id}: ${e.message}` };
     }
+    const ak = c.afterKernel ? afterKernels(ctx, d, test.X, r, settings) : null;
     let best: HistoryRow | null = null;
     for (const h of r.history) if (h.evalAccuracy !== null && (!best || h.evalAccuracy > best.evalAccuracy!)) best = h;
     const m: RunMetrics = {
@@ -185,7 +261,7 @@ export const mlpStage = defineStage({
       lr: r.lr,
       lambda_max0: r.lambdaMax0,
       lambda_max_source: r.lambdaMaxSource,
-      epochs: c.train.epochs,
+      epochs: r.history[r.history.length - 1].epoch,
       batch_size: c.train.batchSize,
       n_fit: d.fit.X.rows,
       n_eval: d.eval.X.rows,
@@ -201,6 +277,12 @@ export const mlpStage = defineStage({
       eval_f1: r.final.evalF1,
       best_eval_accuracy: best?.evalAccuracy ?? null,
       best_eval_epoch: best?.epoch ?? null,
+      validation,
+      after_kernel: ak && {
+        init: krrOutcome(ak.init),
+        final: krrOutcome(ak.final),
+        seconds: +(ak.init.seconds + ak.final.seconds).toFixed(2),
+      },
       seconds: +r.seconds.toFixed(2),
     };
     const f = (v: number | null, p = 4) => (v === null ? '-' : v.toPrecision(p));
@@ -215,12 +297,21 @@ export const mlpStage = defineStage({
           extra: m,
         },
         {
-          name: 'predictions.arrow',
+          name: runPredictionsFile('network'),
           schema: runPredictionsSchema,
           table: predictionsTable(d.eval.ids, r.evalPredictions!, test.ids, r.testPredictions!),
           dtype: 'float32 (network output, stored as float64)',
           seed,
         },
+        ...(ak
+          ? (['init', 'final'] as const).map((k) => ({
+              name: runPredictionsFile(k === 'init' ? 'init-kernel' : 'after-kernel'),
+              schema: runPredictionsSchema,
+              table: predictionsTable(d.eval.ids, ak[k].evalScores!, test.ids, ak[k].testScores!),
+              dtype: 'float64 (kernel ridge on the empirical NTK)',
+              seed,
+            }))
+          : []),
         { name: 'metrics.json', json: runMetricsSchema.parse(m), dtype: 'float32 (training), float64 (kernels)', seed },
       ],
       summary: `${c.input} ${id}: eval accuracy ${f(m.eval_accuracy)}, ΔΘ ${f(m.delta_theta, 3)}, init error ${f(m.kernel_init_error, 3)}, η ${f(m.lr)}, ${m.seconds}s`,
