@@ -44,8 +44,14 @@ export interface TwoLayerKernelOptions {
   keepXz?: boolean;
 }
 
-function zeros(f64: boolean, n: number): F {
-  return f64 ? hugeFloat64(n) : hugeFloat32(n);
+/**
+ * A zeroed buffer: on huge pages when it is reused every epoch (the tracked subset's), plain
+ * when it is written once or twice (the full-fit kernel: a fresh huge page can cost more to
+ * fault in than the TLB misses it saves; see linalg huge-pages.ts).
+ */
+function zeros(f64: boolean, n: number, reused: boolean): F {
+  if (reused) return f64 ? hugeFloat64(n) : hugeFloat32(n);
+  return f64 ? new Float64Array(n) : new Float32Array(n);
 }
 
 export class TwoLayerKernel {
@@ -66,7 +72,7 @@ export class TwoLayerKernel {
     this.X = X;
     this.n = X.rows;
     this.opts = opts;
-    this.theta = hugeFloat64(this.n * this.n);
+    this.theta = zeros(true, this.n * this.n, opts.cache) as Float64Array;
     this.eig = new Float64Array(this.n);
   }
 
@@ -96,9 +102,9 @@ export class TwoLayerKernel {
       d = L1.fanIn;
     if (this.X.cols !== d) fail(`empirical NTK: inputs have ${this.X.cols} columns, the network expects ${d}`);
     if (!this.U || this.U.length !== n * m) {
-      this.U = hugeFloat32(n * m);
-      this.D = zeros(this.f64, n * m);
-      this.H = zeros(this.f64, n * m);
+      this.U = zeros(false, n * m, this.opts.cache) as Float32Array;
+      this.D = zeros(this.f64, n * m, this.opts.cache);
+      this.H = zeros(this.f64, n * m, this.opts.cache);
     }
     const U = this.U,
       D = this.D!,
@@ -134,7 +140,7 @@ export class TwoLayerKernel {
     let T = this.theta;
     const prod = (A: F, out: F) =>
       syrk({ rows: n, cols: m, data: A } as Matrix<FloatArray>, { out: { rows: n, cols: n, data: out }, lowerOnly: true });
-    if (!this.buf1 || this.buf1.length !== n * n) this.buf1 = zeros(this.f64, n * n);
+    if (!this.buf1 || this.buf1.length !== n * n) this.buf1 = zeros(this.f64, n * n, this.opts.cache);
     const P = this.buf1;
     let fro = 0,
       diff = 0,
@@ -144,7 +150,7 @@ export class TwoLayerKernel {
         this.xz = hugeFloat64(n * n);
         this.xzInto(net, this.xz);
       }
-      if (!this.buf2 || this.buf2.length !== n * n) this.buf2 = zeros(this.f64, n * n);
+      if (!this.buf2 || this.buf2.length !== n * n) this.buf2 = zeros(this.f64, n * n, true);
       const Q = this.buf2,
         xz = this.xz;
       prod(this.D!, P); // Σ_k D_k(x) D_k(z)
@@ -178,7 +184,7 @@ export class TwoLayerKernel {
       let src: Float64Array = T;
       if (this.opts.keepXz) {
         if (!this.xz) {
-          this.xz = hugeFloat64(n * n);
+          this.xz = new Float64Array(n * n);
           this.xzInto(net, this.xz);
         }
         src = this.xz;
