@@ -67,6 +67,7 @@ export class TwoLayerKernel {
   private H: F | null = null;
   private U: Float32Array | null = null;
   private readonly eig: Float64Array;
+  private refNorm: { ref: Float64Array; value: number } | null = null;
 
   constructor(X: Mat32, opts: TwoLayerKernelOptions) {
     this.X = X;
@@ -129,6 +130,7 @@ export class TwoLayerKernel {
   /**
    * Recompute Θ̂ for the network's current parameters and summarise it. `ref`: the lower
    * triangle of Θ̂_ref for ΔΘ (may be this.theta's earlier copy); `y`: targets for the alignment.
+   * A reference is never modified in place: its norm is computed once and kept.
    */
   update(net: Mlp, ref: Float64Array | null, y: ArrayLike<number> | null, withEigen = true, consumeXz = false): KernelSummary {
     const [L1, L2] = net.layers;
@@ -224,14 +226,7 @@ export class TwoLayerKernel {
     }
     if (!this.opts.cache) this.U = this.D = this.H = this.buf1 = null; // large and rarely reused: release the work buffers
     let deltaTheta: number | null = null;
-    if (ref) {
-      let den = 0;
-      for (let i = 0; i < n; i++) {
-        const o = i * n;
-        for (let j = 0; j <= i; j++) den += (j === i ? 1 : 2) * ref[o + j] * ref[o + j];
-      }
-      deltaTheta = Math.sqrt(diff / den);
-    }
+    if (ref) deltaTheta = Math.sqrt(diff / this.squaredNorm(ref));
     let alignment: number | null = null;
     if (y) {
       let yy = 0;
@@ -240,6 +235,21 @@ export class TwoLayerKernel {
     }
     const lambdaMax = withEigen ? this.topEigenvalue() : NaN;
     return { deltaTheta, lambdaMax, alignment };
+  }
+
+  /** ‖ref‖²_F of a lower-triangle kernel, computed once per reference (ΔΘ's denominator every epoch). */
+  private squaredNorm(ref: Float64Array): number {
+    if (this.refNorm?.ref === ref) return this.refNorm.value;
+    const n = this.n;
+    let value = 0;
+    for (let i = 0; i < n; i++) {
+      const o = i * n;
+      let r = 0;
+      for (let j = 0; j < i; j++) r += ref[o + j] * ref[o + j];
+      value += 2 * r + ref[o + i] * ref[o + i];
+    }
+    this.refNorm = { ref, value };
+    return value;
   }
 
   /** λ_max of the current Θ̂ (Lanczos, warm-started from the previous call's eigenvector). */
