@@ -6,6 +6,24 @@ export const analysisConfigSchema = z
   .object({
     /** Hybrid experiments (data/hybrid/<name>/metrics.json) to include when they exist. */
     hybrid: z.array(z.string().min(1)).default(['wine_quality', 'fashion_mnist']),
+    /**
+     * The feature-learning table (feature-learning.ts): every regime's best configuration against
+     * NTK kernel regression → data/analysis/feature-learning.html, summary.json feature_learning
+     * and best, data/analysis/submissions/{best,<regime>}.csv.
+     */
+    featureLearning: z
+      .object({
+        enabled: z.boolean().default(false),
+        /** The regime whose chosen configuration's seeds form the ensembles ('lazy': the grid's own runs). */
+        ensembleOf: z.string().default('lazy'),
+        /** Ensemble sizes K: floor(seeds/K) disjoint ensembles each. */
+        ks: z.array(z.number().int().positive()).nonempty().default([1, 2, 4, 8]),
+        /** Paired bootstrap over eval rows: resamples and seed. */
+        resamples: z.number().int().min(100).default(2000),
+        seed: z.number().int().nonnegative().default(0),
+      })
+      .strict()
+      .prefault({}),
     /** The manifest grid: grid.lrs[0] is the main learning rate compared across widths. */
     grid: gridSchema,
   })

@@ -1,9 +1,16 @@
 import { Field, Float64, Int32, Utf8 } from 'apache-arrow';
 import { buildTable, defineSchema } from '@tangent/arrow-io';
-import { defineStage, type OutputFile } from '@tangent/contracts';
+import { checkSubmission, defineStage, submissionCsv, type OutputFile } from '@tangent/contracts';
 import { analyse } from './analyse.ts';
 import { renderSvg } from './charts.ts';
 import { collectInput } from './collect.ts';
+import {
+  bestOverall,
+  collectFeatureLearning,
+  featureLearning,
+  featureLearningSection,
+  type FeatureLearningResult,
+} from './feature-learning.ts';
 import { analysisConfigSchema } from './config.ts';
 import { renderReport } from './report.ts';
 
@@ -33,7 +40,15 @@ export const analysisStage = defineStage({
   description: 'compare kernel regression with the finite-width MLPs: figures, HTML report, summaries -> data/analysis/',
   configSchema: analysisConfigSchema,
   inputs: ['ntk', 'mlp', 'mlp-submit'],
-  outputs: ['summary.json', '*/report.html', '*/comparison.arrow', '*/summary.json', '*/figures/*.svg'],
+  outputs: [
+    'summary.json',
+    '*/report.html',
+    '*/comparison.arrow',
+    '*/summary.json',
+    '*/figures/*.svg',
+    'feature-learning.html',
+    'feature-learning/*.csv',
+  ],
   async run(ctx) {
     const files: OutputFile[] = [];
     const perInput: Array<Record<string, unknown>> = [];
@@ -84,7 +99,51 @@ export const analysisStage = defineStage({
       );
       lines.push(`  report: ${ctx.outDir}/${dir}/report.html`);
     }
-    files.push({ name: 'summary.json', json: { inputs: perInput } });
+    const fl = ctx.config.featureLearning;
+    if (!fl.enabled) {
+      files.push({ name: 'summary.json', json: { inputs: perInput } });
+      return { files, summary: lines.join('\n') };
+    }
+    const results: FeatureLearningResult[] = ctx.deps('ntk').map((ntk) => featureLearning(collectFeatureLearning(ctx, ntk), fl));
+    const rows = results.flatMap((r) => r.rows);
+    const best = bestOverall(rows);
+    const section = featureLearningSection(results);
+    files.push(
+      { name: 'summary.json', json: { inputs: perInput, feature_learning: rows, best, verdicts: results.map((r) => r.verdict) } },
+      {
+        name: 'feature-learning.html',
+        text: `<!doctype html><meta charset="utf-8"><title>${section.title}</title><h2>${section.title}</h2>\n${section.html}\n`,
+      },
+      ...submissionFiles(results, best),
+    );
+    lines.push(...results.map((r) => `feature learning: ${r.verdict}`));
     return { files, summary: lines.join('\n') };
   },
 });
+
+/**
+ * One Kaggle submission per regime (its chosen configuration; a configuration of several seeds
+ * votes by its seed-averaged score, i.e. the ensemble of its centred networks) and best.csv (the
+ * configuration with the best fit-rows score across regimes), each checked in the Kaggle format.
+ * The test rows are scored by models fitted on the fit rows only, as the eval rows are.
+ */
+function submissionFiles(results: FeatureLearningResult[], best: ReturnType<typeof bestOverall>): OutputFile[] {
+  const out: OutputFile[] = [];
+  const multi = results.length > 1;
+  for (const r of results)
+    for (const { row, testScores } of r.chosen) {
+      if (!testScores.length) continue;
+      const avg = new Float64Array(r.testIds.length);
+      for (const s of testScores) for (let i = 0; i < avg.length; i++) avg[i] += s[i] / testScores.length;
+      const text = submissionCsv(
+        r.testIds,
+        Int8Array.from(avg, (v) => (v > 0 ? 1 : 0)),
+      );
+      const name = `feature-learning/${multi ? `${row.input}-` : ''}${row.regime}.csv`;
+      checkSubmission(name, text, r.testIds);
+      out.push({ name, text });
+      if (best && best.input === row.input && best.regime === row.regime && best.config === row.config)
+        out.push({ name: 'feature-learning/best.csv', text });
+    }
+  return out;
+}
