@@ -1,9 +1,11 @@
 /**
  * The `submissions` stage: every Kaggle submission of the profile, checked (header, one row per
  * test tweet in test.csv order, 0/1 targets) and published together in data/submissions/:
- * <embedder>-d<d>-ntk-krr.csv and <embedder>-d<d>-mlp-w<width>.csv, with index.json.
+ * <embedder>-d<d>-ntk-krr.csv and <embedder>-d<d>-mlp-w<width>.csv, with index.json; with
+ * analysis.featureLearning.enabled also the feature-learning table's best.csv and <regime>.csv
+ * (one per regime's chosen configuration, written by the analysis stage).
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { fail } from '@tangent/base';
 import { checkSubmission, defineStage, predictionsSchema, type Instance, type StageContext } from '@tangent/contracts';
 import { z } from 'zod';
@@ -27,8 +29,8 @@ export const submissionsStage = defineStage({
   name: 'submissions',
   version: '1',
   description: 'check every Kaggle submission of the profile and publish them together -> data/submissions/',
-  configSchema: z.object({}).strict(),
-  inputs: ['ntk', 'mlp-submit'],
+  configSchema: z.object({ featureLearning: z.boolean().default(false) }).strict(),
+  inputs: ['ntk', 'mlp-submit', 'analysis'],
   outputs: ['*.csv', 'index.json'],
   async run(ctx) {
     const files = [];
@@ -44,6 +46,24 @@ export const submissionsStage = defineStage({
         const name = submissionName(dep);
         files.push({ name, text });
         index.push({ file: name, from: `${dep.stage} ${dep.key}`, rows: check.rows, positives: check.positives });
+      }
+    }
+    const analysis = ctx.config.featureLearning ? ctx.deps('analysis')[0] : undefined;
+    if (analysis) {
+      const dir = ctx.path(analysis, 'feature-learning');
+      if (!existsSync(dir)) fail(`${dir}: not found; rerun: npx tangent analysis`);
+      const ntks = ctx.deps('ntk');
+      for (const f of readdirSync(dir)
+        .filter((n) => n.endsWith('.csv'))
+        .sort()) {
+        const path = ctx.path(analysis, `feature-learning/${f}`);
+        ctx.track(path);
+        const text = readFileSync(path, 'utf8');
+        // every input has the test rows of test.csv in its order; a prefixed name is checked against its own input
+        const ntk = ntks.find((n) => f.startsWith(`${n.key}-`)) ?? ntks[0];
+        const check = checkSubmission(path, text, testIds(ctx as StageContext<unknown>, ntk));
+        files.push({ name: f, text });
+        index.push({ file: f, from: `analysis feature-learning/${f}`, rows: check.rows, positives: check.positives });
       }
     }
     return {

@@ -124,4 +124,15 @@ describe('stage instances of a manifest', () => {
     expect(() => resolveManifest({ regimes: { 'Big LR': {} } })).toThrowError(/regime 'Big LR': a regime name/);
     expect(() => resolveManifest({ regimes: { sgd: { width: [8] } } })).toThrowError(/regimes\.sgd.*Unrecognized key/);
   });
+
+  it('analysis.featureLearning.enabled makes submissions read the analysis (its chosen submissions); off, nothing changes', () => {
+    const off = pipelineInstances(resolveManifest(base)).find((i) => i.stage === 'submissions')!;
+    const on = pipelineInstances(resolveManifest({ ...base, analysis: { featureLearning: { enabled: true } } })).find(
+      (i) => i.stage === 'submissions',
+    )!;
+    expect(off.deps).not.toContain('analysis');
+    expect(off.config).toEqual({});
+    expect(on.deps).toContain('analysis');
+    expect(on.config).toEqual({ featureLearning: true });
+  });
 });

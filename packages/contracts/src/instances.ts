@@ -154,8 +154,11 @@ export function pipelineInstances(m: Manifest): Instance[] {
   }
   const finals = [...ntks, ...submits].map((i) => instanceId(i.stage, i.key));
   const runs = out.filter((i) => i.stage === 'mlp').map((i) => instanceId(i.stage, i.key));
-  add('analysis', '', {}, { ...sections.analysis, grid }, [...finals, ...runs]);
-  add('submissions', '', {}, {}, finals);
+  const analysis = add('analysis', '', {}, { ...sections.analysis, grid }, [...finals, ...runs]);
+  // the feature-learning submissions are chosen by the analysis: only then does submissions read it
+  const fl = (sections.analysis as { featureLearning?: { enabled?: boolean } }).featureLearning?.enabled === true;
+  if (fl) add('submissions', '', {}, { featureLearning: true }, [...finals, instanceId(analysis.stage, analysis.key)]);
+  else add('submissions', '', {}, {}, finals);
   return out;
 }
 
