@@ -25,7 +25,6 @@ import {
 } from '@tangent/contracts';
 import { binaryMetrics, mean } from '@tangent/kernels';
 import { rng } from '@tangent/linalg';
-import { existsSync } from 'node:fs';
 import { meanCi95 } from './analyse.ts';
 import type { AnalysisConfig } from './config.ts';
 
