@@ -154,7 +154,7 @@ export function configRow(
 /** The configuration of a regime with the best fit-rows score (ties: the first, i.e. the smaller width/lr). */
 export function selectConfig(cs: Config[]): Config {
   if (!cs.length) fail('internal: a regime without configurations');
-  if (cs.length === 1) return { ...cs[0], selectedBy: cs[0].cvF1 === null ? 'only' : cs[0].selectedBy };
+  if (cs.length === 1) return { ...cs[0], selectedBy: cs[0].cvF1 === null && cs[0].selectedBy !== 'rule' ? 'only' : cs[0].selectedBy };
   const scored = cs.filter((c) => c.cvF1 !== null);
   if (!scored.length)
     fail(`regime ${cs[0].regime}: ${cs.length} configurations but no fit-rows score to choose among them; set mlp.train.validation: score`);

@@ -205,8 +205,8 @@ const krrOutcome = (k: EmpiricalKrr) => ({
   eval_f1: k.eval!.f1,
 });
 
-/** `w4096-s0-lr1`: the run's folder name (the last part of its instance key). */
-const runName = (inst: Instance): string => inst.key.split('/').pop()!;
+/** `w4096-s0-lr1`, or `mup/w4096-s0-lr1` for a regime's run: its instance key after the input. */
+const runName = (inst: Instance): string => inst.key.split('/').slice(1).join('/');
 
 /** One (width, seed, lr) run: train, then history.arrow and metrics.json; a divergence is recorded in diverged.json. */
 export const mlpStage = defineStage({

@@ -229,7 +229,7 @@ export function trainTwoLayer(data: TrainData, o: TrainOptions): TrainResult {
       bar.stop();
       const advice = (o.lrScale / DIVERGENCE_LR_DIVISOR).toPrecision(3);
       throw new DivergenceError(
-        `run w${o.width}-s${o.seed}-lr${o.lrScale} diverged at epoch ${t}: training loss ${loss} (started at ${initialLoss.toPrecision(4)}) with η = ${lr.toPrecision(4)} (η·λ_max/n = ${o.lrScale}); rerun with c = ${advice} instead: in configs/pipeline.yaml, grid.lrs or, where the sweep adds it, grid.lrSweep.lrs`,
+        `run w${o.width}-s${o.seed}-lr${o.lrScale} diverged at epoch ${t}: training loss ${loss} (started at ${initialLoss.toPrecision(4)}) with η = ${lr.toPrecision(4)} (η·λ_max/n = ${o.lrScale}); rerun with c = ${advice} instead: in configs/pipeline.yaml, grid.lrs, grid.lrSweep.lrs where the sweep adds it, or regimes.<name>.lrs for a regime's run`,
         t,
         lr,
         loss,
