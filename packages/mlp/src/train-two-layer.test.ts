@@ -109,7 +109,7 @@ describe('training dynamics', () => {
   it('stops a diverging run with the learning rate to try', () => {
     expect(() => trainTwoLayer({ X, y }, { ...base, width: 64, seed: 0, lrScale: 6 })).toThrowError(DivergenceError);
     expect(() => trainTwoLayer({ X, y }, { ...base, width: 64, seed: 0, lrScale: 6 })).toThrowError(
-      /run w64-s0-lr6 diverged at epoch \d+: .*rerun with c = 1\.50 instead: in configs\/pipeline\.yaml, grid\.lrs or, where the sweep adds it, grid\.lrSweep\.lrs$/,
+      /run w64-s0-lr6 diverged at epoch \d+: .*rerun with c = 1\.50 instead: in configs\/pipeline\.yaml, grid\.lrs, grid\.lrSweep\.lrs where the sweep adds it, or regimes\.<name>\.lrs for a regime's run$/,
     );
   });
 
