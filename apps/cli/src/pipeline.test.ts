@@ -117,4 +117,70 @@ describe('analysis and submissions stages end to end (runStage, tiny synthetic i
       readFileSync(join(dir, 'mlp', INPUT, 'submit-w32', 'submission.csv'), 'utf8'),
     );
   });
+  it('features: regimes, NNGP, after kernel and ensembles fill summary.json feature_learning and best; submissions adds best.csv and one per regime', async () => {
+    const fm = {
+      ...manifest,
+      grid: { ...manifest.grid, widths: [8] },
+      ntk: { ...manifest.ntk, compare: ['nngp'] },
+      mlp: { ...manifest.mlp, train: { epochs: 10, validation: 'score' }, submission: { enabled: false } },
+      analysis: { hybrid: [], featureLearning: { enabled: true, ensembleOf: 'lazy', ks: [1, 2], resamples: 200 } },
+      regimes: {
+        catapult: { widths: [8], lrs: [1, 2.5] },
+        mup: { widths: [8, 32], mlp: { model: { parameterization: 'mup' } } },
+        'lazy-kernels': { widths: [8], seeds: [0], mlp: { afterKernel: true } },
+      },
+    };
+    await pcaFixture();
+    await runStage(ntkStage, { manifest: fm });
+    await runStage(mlpStage, { manifest: fm });
+    expect(readdirSync(join(dir, 'mlp', INPUT)).sort()).toEqual(['catapult', 'lazy-kernels', 'mup', 'w8-s0-lr1', 'w8-s1-lr1']);
+    await runStage(analysisStage, { manifest: fm });
+    const read = (...p: string[]) => JSON.parse(readFileSync(join(dir, ...p), 'utf8'));
+    const summary = read('analysis', 'summary.json');
+    type Row = { regime: string; config: string; seeds: number; accuracy_mean: number; delta_vs_ntk_krr: number; cv_f1: number | null };
+    const rows: Row[] = summary.feature_learning;
+    expect(rows.map((r) => r.regime).sort()).toEqual(
+      ['after-kernel', 'catapult', 'ensemble', 'ensemble', 'init-kernel', 'lazy', 'lazy-kernels', 'mup', 'nngp-krr', 'ntk-krr'].sort(),
+    );
+    const ntk = read('ntk', INPUT, 'metrics.json');
+    const krrRow = rows.find((r) => r.regime === 'ntk-krr')!;
+    expect(krrRow.accuracy_mean).toBeCloseTo(ntk.eval.accuracy, 12);
+    expect(krrRow.delta_vs_ntk_krr).toBe(0);
+    expect(rows.find((r) => r.regime === 'nngp-krr')!.accuracy_mean).toBeCloseTo(read('ntk', INPUT, 'metrics-nngp.json').eval.accuracy, 12);
+    // mup: the width with the larger mean fold-0 validation F1, its seeds' eval accuracy averaged
+    const val = (w: number) => [0, 1].map((s) => read('mlp', INPUT, 'mup', `w${w}-s${s}-lr1`, 'metrics.json'));
+    const pick = [8, 32].reduce((b, w) =>
+      val(w).reduce((a, m) => a + m.validation.f1, 0) > val(b).reduce((a, m) => a + m.validation.f1, 0) ? w : b,
+    );
+    const mup = rows.find((r) => r.regime === 'mup')!;
+    expect(mup.config).toBe(`w${pick}-lr1`);
+    expect(mup.accuracy_mean).toBeCloseTo((val(pick)[0].eval_accuracy + val(pick)[1].eval_accuracy) / 2, 12);
+    expect(mup.delta_vs_ntk_krr).toBeCloseTo(mup.accuracy_mean - ntk.eval.accuracy, 12);
+    const ak = read('mlp', INPUT, 'lazy-kernels', 'w8-s0-lr1', 'metrics.json').after_kernel;
+    expect(rows.find((r) => r.regime === 'after-kernel')!.accuracy_mean).toBeCloseTo(ak.final.eval_accuracy, 12);
+    expect(rows.find((r) => r.regime === 'init-kernel')!.accuracy_mean).toBeCloseTo(ak.init.eval_accuracy, 12);
+    const withCv = rows.filter((r) => r.cv_f1 !== null);
+    expect(summary.best.cv_f1).toBe(Math.max(...withCv.map((r) => r.cv_f1!)));
+    expect(readFileSync(join(dir, 'analysis', 'feature-learning.html'), 'utf8')).toMatch(/Feature learning (helps|does not)/);
+
+    await runStage(submissionsStage, { manifest: fm });
+    const subs = readdirSync(join(dir, 'submissions')).sort();
+    for (const f of [
+      'best.csv',
+      'lazy.csv',
+      'catapult.csv',
+      'mup.csv',
+      'ensemble.csv',
+      'after-kernel.csv',
+      'init-kernel.csv',
+      'ntk-krr.csv',
+      'nngp-krr.csv',
+    ])
+      expect(subs).toContain(f);
+    expect(readFileSync(join(dir, 'submissions', 'best.csv'), 'utf8')).toBe(
+      readFileSync(join(dir, 'submissions', `${summary.best.regime}.csv`), 'utf8'),
+    );
+    // NTK-KRR's feature-learning submission is the eval-comparable fit-rows model, so it may differ from the refit one; both are Kaggle-valid
+    expect(read('submissions', 'index.json').submissions.every((x: { rows: number }) => x.rows === 10)).toBe(true);
+  });
 });

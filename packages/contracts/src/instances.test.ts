@@ -122,6 +122,7 @@ describe('stage instances of a manifest', () => {
   it('a regime name that could collide with a run folder, or a bad regime field, is one line', () => {
     expect(() => resolveManifest({ regimes: { w64: {} } })).toThrowError(/regime 'w64': must not start like a run folder/);
     expect(() => resolveManifest({ regimes: { 'Big LR': {} } })).toThrowError(/regime 'Big LR': a regime name/);
+    expect(() => resolveManifest({ regimes: { ensemble: {} } })).toThrowError(/regime 'ensemble': is a row of the feature-learning table/);
     expect(() => resolveManifest({ regimes: { sgd: { width: [8] } } })).toThrowError(/regimes\.sgd.*Unrecognized key/);
   });
 

@@ -67,11 +67,18 @@ export const regimeSchema = z
   .strict();
 export type Regime = z.infer<typeof regimeSchema>;
 
+/** Names the analysis gives its own rows (the grid's runs, ensembles, kernel ridge regressors): no regime may take them. */
+export const RESERVED_REGIMES = ['lazy', 'ensemble', 'after-kernel', 'init-kernel', 'ntk-krr', 'nngp-krr'];
+
 /** A regime's name is a folder beside the grid's run folders, so it must not look like one. */
 const regimeName = z
   .string()
   .regex(/^[a-z][a-z0-9-]*$/, 'a regime name (lower-case letters, digits, -; starting with a letter)')
-  .refine((s) => !/^(w\d|submit-)/.test(s), "must not start like a run folder ('w<digit>', 'submit-')");
+  .refine((s) => !/^(w\d|submit-)/.test(s), "must not start like a run folder ('w<digit>', 'submit-')")
+  .refine(
+    (s) => !RESERVED_REGIMES.includes(s),
+    `is a row of the feature-learning table; use another name than ${RESERVED_REGIMES.join(', ')}`,
+  );
 
 /** The stage sections a manifest may carry (each validated later by its stage). */
 export const SECTION_NAMES = ['text', 'embed', 'pca', 'ntk', 'mlp', 'analysis'] as const;
