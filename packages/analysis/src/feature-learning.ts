@@ -25,6 +25,7 @@ import {
 } from '@tangent/contracts';
 import { binaryMetrics, mean } from '@tangent/kernels';
 import { rng } from '@tangent/linalg';
+import type { TopLevelSpec } from 'vega-lite';
 import { meanCi95 } from './analyse.ts';
 import type { AnalysisConfig } from './config.ts';
 
@@ -390,12 +391,34 @@ export function bestOverall(
   return { input: b.input, regime: b.regime, config: b.config, cv_f1: b.cv_f1!, eval_f1: b.f1_mean };
 }
 
+/** Per input: Δ eval accuracy vs NTK-KRR (points) of every row, with its paired bootstrap 95 % CI as the error bar. */
+export function deltaChart(r: FeatureLearningResult): TopLevelSpec {
+  const values = r.rows.map((x) => ({
+    model: `${x.regime} ${x.config}`,
+    delta: 100 * x.delta_vs_ntk_krr,
+    lo: 100 * x.delta_ci95[0],
+    hi: 100 * x.delta_ci95[1],
+  }));
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: `${r.rows[0]?.input ?? ''}: eval accuracy minus NTK kernel regression (paired bootstrap 95 % CI)`,
+    width: 520,
+    height: 260,
+    data: { values },
+    encoding: { y: { field: 'model', type: 'nominal', title: null, sort: null } },
+    layer: [
+      { mark: 'bar', encoding: { x: { field: 'delta', type: 'quantitative', title: 'Δ accuracy (points)' } } },
+      { mark: { type: 'errorbar', ticks: true }, encoding: { x: { field: 'lo', type: 'quantitative' }, x2: { field: 'hi' } } },
+    ],
+  } as TopLevelSpec;
+}
+
 const pct = (v: number | null, p = 2) => (v === null ? '—' : (100 * v).toFixed(p));
 const range = (r: [number, number] | null) => (r ? `${pct(r[0])} – ${pct(r[1])}` : '—');
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
 
 /** The report section: the table and the verdict of every input. */
-export function featureLearningSection(results: FeatureLearningResult[]): ReportSection {
+export function featureLearningSection(results: FeatureLearningResult[], svgs: string[] = []): ReportSection {
   const body = results
     .map((r) => {
       const rows = r.rows
@@ -414,13 +437,15 @@ ${rows}
 </tbody></table>`;
     })
     .join('\n');
+  const figures = svgs.map((svg, i) => ({ name: `feature-learning-${results[i].rows[0]?.input ?? i}`, svg }));
   return {
     id: 'feature-learning',
     title: 'Does the task benefit from feature learning?',
     html: `${body}
+${figures.map((f) => `<figure>${f.svg}</figure>`).join('\n')}
 <p>Each regime's configuration is chosen by a fit-rows score only (validation: CV fold 0 of the fit rows; cv: the kernel's k-fold CV;
 train: final training F1, when no validation was run; rule: the ensemble of the ensemble regime's chosen width, largest K).
 CIs over seeds are t-intervals; the difference to NTK kernel regression is over the same eval rows, with a paired bootstrap CI.</p>`,
-    figures: [],
+    figures,
   };
 }

@@ -7,6 +7,7 @@ import { collectInput } from './collect.ts';
 import {
   bestOverall,
   collectFeatureLearning,
+  deltaChart,
   featureLearning,
   featureLearningSection,
   type FeatureLearningResult,
@@ -107,7 +108,9 @@ export const analysisStage = defineStage({
     const results: FeatureLearningResult[] = ctx.deps('ntk').map((ntk) => featureLearning(collectFeatureLearning(ctx, ntk), fl));
     const rows = results.flatMap((r) => r.rows);
     const best = bestOverall(rows);
-    const section = featureLearningSection(results);
+    const charts: string[] = [];
+    for (const r of results) charts.push(await renderSvg(deltaChart(r)));
+    const section = featureLearningSection(results, charts);
     files.push(
       { name: 'summary.json', json: { inputs: perInput, feature_learning: rows, best, verdicts: results.map((r) => r.verdict) } },
       {
