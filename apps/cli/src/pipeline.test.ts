@@ -161,7 +161,9 @@ describe('analysis and submissions stages end to end (runStage, tiny synthetic i
     expect(rows.find((r) => r.regime === 'init-kernel')!.accuracy_mean).toBeCloseTo(ak.init.eval_accuracy, 12);
     const withCv = rows.filter((r) => r.cv_f1 !== null);
     expect(summary.best.cv_f1).toBe(Math.max(...withCv.map((r) => r.cv_f1!)));
-    expect(readFileSync(join(dir, 'analysis', 'feature-learning.html'), 'utf8')).toMatch(/Feature learning (helps|does not)/);
+    const html = readFileSync(join(dir, 'analysis', 'feature-learning.html'), 'utf8');
+    expect(html).toMatch(/Feature learning (helps|does not)/);
+    expect(html).toMatch(/<figure><svg/); // the Δ-vs-NTK-KRR chart
 
     await runStage(submissionsStage, { manifest: fm });
     const subs = readdirSync(join(dir, 'submissions')).sort();
