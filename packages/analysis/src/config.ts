@@ -16,6 +16,8 @@ export const analysisConfigSchema = z
         enabled: z.boolean().default(false),
         /** The regime whose chosen configuration's seeds form the ensembles ('lazy': the grid's own runs). */
         ensembleOf: z.string().default('lazy'),
+        /** Regimes that are lazy controls (e.g. more seeds of the lazy configuration): rows of the table, never the verdict's candidate. */
+        controls: z.array(z.string()).default([]),
         /** Ensemble sizes K: floor(seeds/K) disjoint ensembles each. */
         ks: z.array(z.number().int().positive()).nonempty().default([1, 2, 4, 8]),
         /** Paired bootstrap over eval rows: resamples and seed. */

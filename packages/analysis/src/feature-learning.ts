@@ -358,7 +358,7 @@ export interface FeatureLearningResult {
 /** The table of one input: every regime's best configuration, ensembles of the `ensembleOf` regime's best width. */
 export function featureLearning(
   data: ReturnType<typeof collectFeatureLearning>,
-  o: { ensembleOf: string; ks: number[]; resamples: number; seed: number },
+  o: { ensembleOf: string; ks: number[]; resamples: number; seed: number; controls?: string[] },
 ): FeatureLearningResult {
   const byRegime = new Map<string, Config[]>();
   for (const c of data.configs) byRegime.set(c.regime, [...(byRegime.get(c.regime) ?? []), c]);
@@ -377,7 +377,7 @@ export function featureLearning(
     for (const e of ensembles(selectConfig(ens), o.ks).slice(0, -1))
       out.push({ row: configRow(data.input, e, data.truth, data.reference, boot), testScores: e.testScores });
   const rows = out.map((x) => x.row);
-  const feature = [...new Set(rows.map((r) => r.regime))].filter((r) => !FEATURE_REGIMES_EXCLUDE.has(r));
+  const feature = [...new Set(rows.map((r) => r.regime))].filter((r) => !FEATURE_REGIMES_EXCLUDE.has(r) && !o.controls?.includes(r));
   return { rows, chosen: out.slice(0, chosen.length), verdict: verdict(rows, feature), testIds: data.testIds };
 }
 
