@@ -16,7 +16,7 @@ import {
   tableToIPC,
   DataType,
 } from 'apache-arrow';
-import { writeFileAtomic, writeFilesAtomic } from './atomic.ts';
+import { writeFileAtomic } from './atomic.ts';
 import { fail } from '@tangent/base';
 import { ARROW_MAGIC, checkIpcFile, IpcFramingError } from './ipc-framing.ts';
 import { assertFinite, checkArtifactExpectations, parseArtifactMeta, type ReadArtifactOptions } from './read-integrity.ts';
@@ -169,20 +169,6 @@ export function writeArtifact(path: string, schema: ArtifactSchema, table: Table
   const { bytes, meta: full } = encodeArtifact(path, schema, table, meta);
   writeFileAtomic(path, bytes);
   return full;
-}
-
-/**
- * Write several artifacts (and optional plain files such as metrics.json) as one unit: every
- * file is encoded and written to a temp name before any is renamed into place, so a stage
- * never leaves new and old outputs mixed after a failure.
- */
-export function writeArtifacts(
-  artifacts: Array<{ path: string; schema: ArtifactSchema; table: Table; meta: ArtifactMetaInput }>,
-  extraFiles: Array<{ path: string; data: string | Uint8Array }> = [],
-): ArtifactMeta[] {
-  const encoded = artifacts.map((a) => encodeArtifact(a.path, a.schema, a.table, a.meta));
-  writeFilesAtomic([...artifacts.map((a, i) => ({ path: a.path, data: encoded[i].bytes })), ...extraFiles]);
-  return encoded.map((e) => e.meta);
 }
 
 /**

@@ -16,23 +16,3 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
     throw e;
   }
 }
-
-/**
- * Write several files as one unit: all temp files first, renames only once every write
- * succeeded, so a stage never leaves a mix of new and old outputs behind a failure.
- */
-export function writeFilesAtomic(files: Array<{ path: string; data: string | Uint8Array }>): void {
-  const tmps: string[] = [];
-  try {
-    for (const f of files) {
-      mkdirSync(dirname(f.path), { recursive: true });
-      const tmp = `${f.path}.${process.pid}.${Date.now()}.tmp`;
-      tmps.push(tmp);
-      writeFileSync(tmp, f.data);
-    }
-    files.forEach((f, i) => renameSync(tmps[i], f.path));
-  } catch (e) {
-    for (const t of tmps) rmSync(t, { force: true });
-    throw e;
-  }
-}

@@ -54,3 +54,15 @@ export const krrMetricsSchema = z.object({
   backend: z.record(z.string(), z.unknown()),
 });
 export type KrrMetrics = z.infer<typeof krrMetricsSchema>;
+
+export type KrrKernel = KrrMetrics['kernel'];
+
+/**
+ * The file of one kernel's results in an ntk folder: the stage's primary kernel (ntk.kernel)
+ * writes metrics.json, cv.arrow, predictions.arrow; each kernel of ntk.compare writes
+ * metrics-<kernel>.json, cv-<kernel>.arrow, predictions-<kernel>.arrow.
+ */
+export function krrFile(kind: 'metrics' | 'cv' | 'predictions', kernel: KrrKernel, primary: KrrKernel): string {
+  const ext = kind === 'metrics' ? 'json' : 'arrow';
+  return kernel === primary ? `${kind}.${ext}` : `${kind}-${kernel}.${ext}`;
+}

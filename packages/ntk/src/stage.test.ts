@@ -8,6 +8,7 @@ import {
   cvSchema,
   embeddingSchema,
   findInstance,
+  krrFile,
   pipelineInstances,
   predictionsSchema,
   publishOutputs,
@@ -153,6 +154,50 @@ describe('ntk stage (runStage)', () => {
     expect(readSplit(out('split.arrow')).fold).toEqual(before.fold);
   });
 
+  it('compare: [nngp] fits the NNGP on the same split and folds, exactly as a run with kernel: nngp would', async () => {
+    await writeInputs(240, 70);
+    const read = () => ({
+      files: readdirSync(join(dir, 'ntk', KEY)).sort(),
+      metrics: (f: string) => JSON.parse(readFileSync(out(f), 'utf8')),
+      scores: (f: string) => Array.from(readArtifact(out(f), predictionsSchema).table.getChild('score')!.toArray() as Float64Array),
+    });
+    await runStage(ntkStage, { manifest: manifest({ ...BASE_NTK, kernel: 'nngp' }), key: KEY });
+    const alone = read();
+    const nngpAlone = { m: alone.metrics('metrics.json'), s: alone.scores('predictions.arrow') };
+    await runStage(ntkStage, { manifest: manifest(), key: KEY });
+    const ntkAlone = { m: read().metrics('metrics.json'), s: read().scores('predictions.arrow') };
+
+    await runStage(ntkStage, { manifest: manifest({ ...BASE_NTK, compare: ['nngp'] }), key: KEY });
+    const both = read();
+    expect(both.files).toEqual([
+      'cv-nngp.arrow',
+      'cv.arrow',
+      'metrics-nngp.json',
+      'metrics.json',
+      'predictions-nngp.arrow',
+      'predictions.arrow',
+      'split.arrow',
+      'submission.csv',
+    ]);
+    expect(krrFile('metrics', 'nngp', 'ntk')).toBe('metrics-nngp.json');
+    expect(krrFile('predictions', 'ntk', 'ntk')).toBe('predictions.arrow');
+    const nngp = both.metrics('metrics-nngp.json');
+    expect(nngp.kernel).toBe('nngp');
+    expect(nngp.provenance).toMatchObject({ stage: 'ntk', key: KEY, kind: 'metrics-nngp' });
+    for (const [got, ref] of [
+      [nngp, nngpAlone.m],
+      [both.metrics('metrics.json'), ntkAlone.m],
+    ]) {
+      expect(got.chosen_lambda).toBe(ref.chosen_lambda);
+      expect(got.eval).toEqual(ref.eval);
+      expect(got.cv).toEqual(ref.cv);
+    }
+    expect(both.scores('predictions-nngp.arrow')).toEqual(nngpAlone.s);
+    expect(both.scores('predictions.arrow')).toEqual(ntkAlone.s);
+    // The two kernels are different functions: their eval scores differ.
+    expect(nngpAlone.s[0]).not.toBeCloseTo(ntkAlone.s[0], 6);
+  });
+
   it('refuses a run that would not fit in memory (a --set override) with one line, leaving the previous generation', async () => {
     await writeInputs(240, 70);
     await runStage(ntkStage, { manifest: manifest(), key: KEY });
@@ -163,7 +208,7 @@ describe('ntk stage (runStage)', () => {
     let message = '';
     await runStage(ntkStage, { manifest: raw, key: KEY }).catch((e: Error) => (message = e.message));
     expect(message).toMatch(
-      /^ntk stage on 240 train \+ 70 test rows needs \d+\.\d MB of float64 kernel memory, more than the maxMemoryGb limit of 0\.0001 GB; /,
+      /^ntk stage \(ntk\) on 240 train \+ 70 test rows needs \d+\.\d MB of float64 kernel memory, more than the maxMemoryGb limit of 0\.0001 GB; /,
     );
     expect(message).not.toContain('\n');
     // No staging folder left beside the instance folder, and the published generation untouched.

@@ -5,12 +5,14 @@ import {
   cvSchema,
   defineStage,
   embeddingColumns,
+  krrFile,
   predictionsSchema,
   readEmbeddings,
   splitSchema,
   splitTable,
   submissionCsv,
   type KrrMetrics,
+  type OutputFile,
   type StageContext,
 } from '@tangent/contracts';
 import {
@@ -63,10 +65,11 @@ function readInputs(ctx: StageContext<NtkConfig>): { train: SplitData; test: Spl
 }
 
 /**
- * Stage 4: data/pca/<input>/{train,test}.arrow → stratified fit/eval split → NTK (or NNGP) Gram
- * of train → k-fold CV over the λ grid on the fit part (+ exact LOO) → eval metrics of the
- * fit-part model at the chosen λ → refit on all of train → test predictions and the Kaggle
- * submission, all in data/ntk/<input>/, published together.
+ * Stage 4: data/pca/<input>/{train,test}.arrow → stratified fit/eval split → kernel ridge with
+ * the NTK (or NNGP), λ by k-fold CV on the fit part → eval metrics, test predictions and the
+ * Kaggle submission, all in data/ntk/<input>/, published together. Each kernel of `compare` is
+ * fitted the same way on the same split and folds (metrics-<kernel>.json, cv-<kernel>.arrow,
+ * predictions-<kernel>.arrow), so kernels are compared row by row.
  */
 export const ntkStage = defineStage({
   name: 'ntk',
@@ -74,21 +77,26 @@ export const ntkStage = defineStage({
   description: 'analytical NTK/NNGP Gram + kernel ridge regression with cross-validated λ -> data/ntk/<embedder>-d<d>/',
   configSchema: ntkConfigSchema,
   inputs: ['pca'],
-  outputs: ['split.arrow', 'cv.arrow', 'predictions.arrow', 'metrics.json', 'submission.csv'],
+  outputs: [
+    'split.arrow',
+    'cv.arrow',
+    'predictions.arrow',
+    'metrics.json',
+    'submission.csv',
+    'cv-*.arrow',
+    'predictions-*.arrow',
+    'metrics-*.json',
+  ],
   run: (ctx) => runNtk(ctx),
 });
 
 async function runNtk(ctx: StageContext<NtkConfig>) {
   const cfg = ctx.config;
   const tStart = performance.now();
-  const timings: Record<string, number> = {};
-  const lap = (name: string, t0: number) => (timings[name] = +((performance.now() - t0) / 1000).toFixed(3));
-  let t0 = performance.now();
+  const t0 = performance.now();
   const { train, test } = readInputs(ctx);
-  lap('read', t0);
-  const n = train.X.rows,
-    nTest = test.X.rows;
-  const lambdas = cfg.lambdas ?? logGrid(cfg.lambdaGrid.min, cfg.lambdaGrid.max, cfg.lambdaGrid.count);
+  const readSeconds = +((performance.now() - t0) / 1000).toFixed(3);
+  const n = train.X.rows;
 
   // Split on rows ordered by id, so the assignment depends on (id, target, seed) only, not on row order.
   const byId = Array.from({ length: n }, (_, i) => i).sort((a, b) => train.ids[a] - train.ids[b]);
@@ -100,6 +108,92 @@ async function runNtk(ctx: StageContext<NtkConfig>) {
   );
   const split = { isEval: new Uint8Array(n), fold: new Int8Array(n) };
   byId.forEach((row, p) => ((split.isEval[row] = sorted.isEval[p]), (split.fold[row] = sorted.fold[p])));
+
+  // The primary kernel, then each compared kernel on the same split, folds and λ grid (one at a time: one peak).
+  const kernels = [cfg.kernel, ...cfg.compare.filter((k) => k !== cfg.kernel)];
+  const results: KernelRidgeResult[] = [];
+  for (const kernel of kernels) results.push(await kernelRidge(cfg, kernel, train, test, split));
+  const primary = results[0];
+  // The primary kernel's metrics carry the stage's reading time and its total (all kernels included).
+  primary.metrics.timings = {
+    read: readSeconds,
+    ...primary.metrics.timings,
+    stage_total: +((performance.now() - tStart) / 1000).toFixed(3),
+  };
+
+  const extra = (r: KernelRidgeResult) => ({
+    input: cfg.input,
+    kernel: r.metrics.kernel,
+    depth: cfg.depth,
+    chosenLambda: r.metrics.chosen_lambda,
+    solver: r.metrics.cv.solver,
+    trainRows: n,
+    fitRows: r.metrics.eval.fit_rows,
+    evalRows: r.metrics.eval.rows,
+    testRows: test.X.rows,
+    dim: train.X.cols,
+  });
+  const kernelFiles = results.flatMap((r): OutputFile[] => [
+    {
+      name: krrFile('cv', r.metrics.kernel, cfg.kernel),
+      schema: cvSchema(r.metrics.cv.folds),
+      table: r.cvTable,
+      dtype: 'float64',
+      seed: cfg.seed,
+      extra: { ...extra(r), selectBy: cfg.selectBy },
+    },
+    {
+      name: krrFile('predictions', r.metrics.kernel, cfg.kernel),
+      schema: predictionsSchema,
+      table: r.predTable,
+      dtype: 'float64',
+      seed: cfg.seed,
+      extra: extra(r),
+    },
+    { name: krrFile('metrics', r.metrics.kernel, cfg.kernel), json: r.metrics, dtype: 'float64', seed: cfg.seed },
+  ]);
+  return {
+    files: [
+      {
+        name: 'split.arrow',
+        schema: splitSchema,
+        table: splitTable(train.ids, split),
+        dtype: 'int8',
+        seed: cfg.seed,
+        extra: { ...extra(primary), evalFraction: cfg.evalFraction, folds: cfg.folds },
+      },
+      ...kernelFiles,
+      { name: 'submission.csv', text: submissionCsv(test.ids, primary.testLabels) },
+    ],
+    summary: results.map((r) => formatSummary(r.metrics, ctx.outDir)).join('\n'),
+  };
+}
+
+interface KernelRidgeResult {
+  metrics: KrrMetrics;
+  cvTable: Table;
+  predTable: Table;
+  testLabels: Int8Array;
+}
+
+/**
+ * Kernel ridge with one kernel on the stage's split: Gram of train → k-fold CV over the λ grid on
+ * the fit part (+ exact LOO) → eval metrics of the fit-part model at the chosen λ → refit on all
+ * of train → test predictions.
+ */
+async function kernelRidge(
+  cfg: NtkConfig,
+  kernel: NtkConfig['kernel'],
+  train: SplitData,
+  test: SplitData,
+  split: { isEval: Uint8Array; fold: Int8Array },
+): Promise<KernelRidgeResult> {
+  const timings: Record<string, number> = {};
+  const lap = (name: string, t0: number) => (timings[name] = +((performance.now() - t0) / 1000).toFixed(3));
+  const tStart = performance.now();
+  const n = train.X.rows,
+    nTest = test.X.rows;
+  const lambdas = cfg.lambdas ?? logGrid(cfg.lambdaGrid.min, cfg.lambdaGrid.max, cfg.lambdaGrid.count);
   const fitIdx: number[] = [],
     evalIdx: number[] = [];
   for (let i = 0; i < n; i++) (split.isEval[i] ? evalIdx : fitIdx).push(i);
@@ -111,17 +205,16 @@ async function runNtk(ctx: StageContext<NtkConfig>) {
     f64Bytes(n, n) + f64Bytes(nFit, nFit) + f64Bytes(nFoldTrain, nFoldTrain) + f64Bytes(nFit - nFoldTrain, nFoldTrain),
     f64Bytes(n, n) + f64Bytes(nTest, n),
   );
-  assertFitsInMemory(peak, `ntk stage on ${n} train + ${nTest} test rows`, cfg.maxMemoryGb);
+  assertFitsInMemory(peak, `ntk stage (${kernel}) on ${n} train + ${nTest} test rows`, cfg.maxMemoryGb);
 
-  const spec = { depth: cfg.depth, sigmaW: cfg.sigmaW, sigmaB: cfg.sigmaB, kind: cfg.kernel, maxMemoryGb: cfg.maxMemoryGb };
-  t0 = performance.now();
-  const Ktrain = await ntkGramAsync(train.X, undefined, { ...spec, label: `${cfg.kernel} train ${n}×${n}` });
+  const spec = { depth: cfg.depth, sigmaW: cfg.sigmaW, sigmaB: cfg.sigmaB, kind: kernel, maxMemoryGb: cfg.maxMemoryGb };
+  let t0 = performance.now();
+  const Ktrain = await ntkGramAsync(train.X, undefined, { ...spec, label: `${kernel} train ${n}×${n}` });
   lap('gramTrain', t0);
   const truth = Int8Array.from(train.target as number[]);
   const y = encodeLabels(truth, cfg.labelCoding);
   const yFit = Float64Array.from(fitIdx, (i) => y[i]);
   const tFit = Int8Array.from(fitIdx, (i) => truth[i]);
-
   t0 = performance.now();
   const Kfit = subKernel(Ktrain, fitIdx, fitIdx);
   const cv = crossValidateRidge(
@@ -143,7 +236,7 @@ async function runNtk(ctx: StageContext<NtkConfig>) {
   const best = selectLambda(lambdas, cfg.selectBy === 'f1' ? f1.mean : acc.mean);
   const lambda = lambdas[best];
   log(
-    `ntk: CV (${cv.solver}) picked λ = ${lambda.toPrecision(4)}: ${cfg.selectBy} ${(cfg.selectBy === 'f1' ? f1 : acc).mean[best].toFixed(4)} ± ${(cfg.selectBy === 'f1' ? f1 : acc).sd[best].toFixed(4)}`,
+    `ntk (${kernel}): CV (${cv.solver}) picked λ = ${lambda.toPrecision(4)}: ${cfg.selectBy} ${(cfg.selectBy === 'f1' ? f1 : acc).mean[best].toFixed(4)} ± ${(cfg.selectBy === 'f1' ? f1 : acc).sd[best].toFixed(4)}`,
   );
 
   // Exact LOO on the whole fit part from one eigendecomposition; it also gives the eval model for free.
@@ -172,7 +265,7 @@ async function runNtk(ctx: StageContext<NtkConfig>) {
       loo.mse[c] = se / nFit;
     }
   } else if (cfg.loo)
-    log(`ntk: no native eigensolver for the ${nFit}×${nFit} fit kernel: exact LOO skipped (it needs one eigendecomposition)`);
+    log(`ntk (${kernel}): no native eigensolver for the ${nFit}×${nFit} fit kernel: exact LOO skipped (it needs one eigendecomposition)`);
   if (cv.solver === 'cholesky') log(`ntk: CV solved by one Cholesky per fold and λ (${cv.folds}×${lambdas.length})`);
   lap('loo', t0);
 
@@ -192,7 +285,7 @@ async function runNtk(ctx: StageContext<NtkConfig>) {
   const alphaAll = kernelRidgeFit(Ktrain, y, lambda, { jitter: cfg.jitter, overwrite: true, what: 'refit on all of train' });
   lap('refit', t0);
   t0 = performance.now();
-  const Ktest = await ntkGramAsync(test.X, train.X, { ...spec, label: `${cfg.kernel} test ${nTest}×${n}` });
+  const Ktest = await ntkGramAsync(test.X, train.X, { ...spec, label: `${kernel} test ${nTest}×${n}` });
   const testScores = kernelRidgePredict(Ktest, alphaAll);
   const testLabels = decideLabels(testScores, cfg.labelCoding);
   lap('test', t0);
@@ -202,7 +295,7 @@ async function runNtk(ctx: StageContext<NtkConfig>) {
   const be = backendInfo();
   const metrics: KrrMetrics = {
     input: cfg.input,
-    kernel: cfg.kernel,
+    kernel,
     depth: cfg.depth,
     sigma_w: cfg.sigmaW,
     sigma_b: cfg.sigmaB,
@@ -220,19 +313,6 @@ async function runNtk(ctx: StageContext<NtkConfig>) {
     test: { rows: nTest, predicted_positive: testLabels.reduce((s, v) => s + v, 0), refit_rows: n },
     timings,
     backend: { ...be, eigensolver: hasEigh() ? 'LAPACK dsyevd' : `none (TypeScript QL only up to ${TS_EIGH_MAX_N})` },
-  };
-
-  const extra = {
-    input: cfg.input,
-    kernel: cfg.kernel,
-    depth: cfg.depth,
-    chosenLambda: lambda,
-    solver: cv.solver,
-    trainRows: n,
-    fitRows: nFit,
-    evalRows: evalIdx.length,
-    testRows: nTest,
-    dim: train.X.cols,
   };
   const m = lambdas.length,
     k = cv.folds;
@@ -266,23 +346,7 @@ async function runNtk(ctx: StageContext<NtkConfig>) {
     label: Int8Array.from([...evalLabels, ...testLabels]),
     target: Array.from({ length: nPred }, (_, r) => (r < evalIdx.length ? evalTruth[r] : null)),
   });
-  return {
-    files: [
-      {
-        name: 'split.arrow',
-        schema: splitSchema,
-        table: splitTable(train.ids, split),
-        dtype: 'int8',
-        seed: cfg.seed,
-        extra: { ...extra, evalFraction: cfg.evalFraction, folds: cfg.folds },
-      },
-      { name: 'cv.arrow', schema: schemaCv, table: cvTable, dtype: 'float64', seed: cfg.seed, extra: { ...extra, selectBy: cfg.selectBy } },
-      { name: 'predictions.arrow', schema: predictionsSchema, table: predTable, dtype: 'float64', seed: cfg.seed, extra },
-      { name: 'metrics.json', json: metrics, dtype: 'float64', seed: cfg.seed },
-      { name: 'submission.csv', text: submissionCsv(test.ids, testLabels) },
-    ],
-    summary: formatSummary(metrics, ctx.outDir),
-  };
+  return { metrics, cvTable, predTable, testLabels };
 }
 
 export function formatSummary(m: KrrMetrics, outDir: string): string {
