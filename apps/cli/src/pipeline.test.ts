@@ -71,7 +71,22 @@ describe('analysis and submissions stages end to end (runStage, tiny synthetic i
     expect(a.outDir).toBe(join(dir, 'analysis'));
     const read = (...p: string[]) => JSON.parse(readFileSync(join(dir, ...p), 'utf8'));
     const summary = read('analysis', 'summary.json');
-    expect(Object.keys(summary)).toEqual(['inputs', 'provenance']);
+    expect(Object.keys(summary)).toEqual(['inputs', 'd_sweep', 'dynamics', 'provenance']);
+    // the cross-input d sweep: one entry per input, the issue's keys, slopes from the runs
+    expect(summary.d_sweep).toHaveLength(1);
+    expect(Object.keys(summary.d_sweep[0])).toEqual([
+      'embedder',
+      'd',
+      'explained_variance',
+      'krr',
+      'widths',
+      'delta_theta_slope',
+      'kernel_init_error_slope',
+      'width_for_delta_theta_5pct',
+    ]);
+    expect(summary.d_sweep[0].krr.ntk.accuracy).toBe(read('ntk', INPUT, 'metrics.json').eval.accuracy);
+    expect(summary.dynamics).toEqual([]); // tracking.dynamics is off by default
+    expect(readFileSync(join(dir, 'analysis', 'report.html'), 'utf8')).toContain('Input dimension d and the speed of convergence');
     expect(summary.provenance).toMatchObject({ stage: 'analysis', key: '' });
     expect(summary.inputs).toHaveLength(1);
     const s = summary.inputs[0];

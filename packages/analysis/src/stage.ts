@@ -5,9 +5,12 @@ import { analyse } from './analyse.ts';
 import { renderSvg } from './charts.ts';
 import { collectInput } from './collect.ts';
 import { analysisConfigSchema } from './config.ts';
+import { collectSweepInput } from './collect.ts';
+import { dSweepRows, dSweepSection, dynamicsRows, dynamicsSection, lrBoundSection, type SweepInput } from './d-sweep.ts';
+import { renderOverview, type ReportSection } from './overview-report.ts';
 import { renderReport } from './report.ts';
 
-export const STAGE_VERSION = '1';
+export const STAGE_VERSION = '2';
 
 const f64 = (name: string) => new Field(name, new Float64(), true);
 /** data/analysis/<input>/comparison.arrow: one row per method on the shared eval split. */
@@ -32,14 +35,16 @@ export const analysisStage = defineStage({
   version: STAGE_VERSION,
   description: 'compare kernel regression with the finite-width MLPs: figures, HTML report, summaries -> data/analysis/',
   configSchema: analysisConfigSchema,
-  inputs: ['ntk', 'mlp', 'mlp-submit'],
-  outputs: ['summary.json', '*/report.html', '*/comparison.arrow', '*/summary.json', '*/figures/*.svg'],
+  inputs: ['pca', 'ntk', 'mlp', 'mlp-submit'],
+  outputs: ['summary.json', 'report.html', '*/report.html', '*/comparison.arrow', '*/summary.json', '*/figures/*.svg'],
   async run(ctx) {
     const files: OutputFile[] = [];
     const perInput: Array<Record<string, unknown>> = [];
     const lines: string[] = [];
+    const sweep: SweepInput[] = [];
     for (const ntk of ctx.deps('ntk')) {
       const inputs = collectInput(ctx, ntk);
+      sweep.push(collectSweepInput(ctx, ntk, inputs));
       const analysis = analyse(inputs);
       const svgs: Record<string, string> = {};
       for (const f of analysis.figures) svgs[f.name] = await renderSvg(f.spec);
@@ -84,7 +89,18 @@ export const analysisStage = defineStage({
       );
       lines.push(`  report: ${ctx.outDir}/${dir}/report.html`);
     }
-    files.push({ name: 'summary.json', json: { inputs: perInput } });
+    // The cross-input report and summary: the d sweep, the predicted dynamics, the learning-rate bound.
+    const sections = [dSweepSection(sweep), dynamicsSection(sweep), lrBoundSection(sweep)].filter((s): s is ReportSection => s !== null);
+    const svgs: Record<string, string> = {};
+    for (const s of sections) for (const f of s.figures) svgs[f.name] = await renderSvg(f.spec);
+    files.push(
+      {
+        name: 'report.html',
+        text: renderOverview(sections, svgs, { inputs: sweep.map((x) => x.inp.input), createdAt: new Date().toISOString() }),
+      },
+      { name: 'summary.json', json: { inputs: perInput, d_sweep: dSweepRows(sweep), dynamics: dynamicsRows(sweep) } },
+    );
+    lines.push(`  overview: ${ctx.outDir}/report.html`);
     return { files, summary: lines.join('\n') };
   },
 });

@@ -136,7 +136,8 @@ export function pipelineInstances(m: Manifest): Instance[] {
   }
   const finals = [...ntks, ...submits].map((i) => instanceId(i.stage, i.key));
   const runs = out.filter((i) => i.stage === 'mlp').map((i) => instanceId(i.stage, i.key));
-  add('analysis', '', {}, { ...sections.analysis, grid }, [...finals, ...runs]);
+  const pcas = out.filter((i) => i.stage === 'pca').map((i) => instanceId(i.stage, i.key)); // explained variance per d
+  add('analysis', '', {}, { ...sections.analysis, grid }, [...pcas, ...finals, ...runs]);
   add('submissions', '', {}, {}, finals);
   return out;
 }
