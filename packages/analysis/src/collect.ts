@@ -38,6 +38,9 @@ export interface HistoryRow {
   train_loss: number;
   eval_accuracy: number | null;
   delta_theta: number | null;
+  /** The linearised prediction of train_loss (mlp tracking.dynamics), from Θ̂₀ and from the analytical Θ. */
+  train_loss_pred_empirical?: number | null;
+  train_loss_pred_analytic?: number | null;
 }
 
 export interface HybridSummary {
@@ -177,6 +180,8 @@ export function collectInput(ctx: StageContext<AnalysisConfig>, ntk: Instance): 
       train_loss: r.train_loss,
       eval_accuracy: num(r.eval_accuracy),
       delta_theta: num(r.delta_theta),
+      train_loss_pred_empirical: num(r.train_loss_pred_empirical),
+      train_loss_pred_analytic: num(r.train_loss_pred_analytic),
     }));
     runs.push({ key: { width: run.point.width!, seed: run.point.seed!, lr: run.point.lr! }, metrics: m, history });
   }

@@ -61,7 +61,14 @@ function sweepInput(d: number, extra: { runs?: RunRecord[]; diverged?: string[];
         dynamics_max_rel_dev_analytic: 0.3 * width ** -0.5,
         dynamics_max_rel_dev_empirical: 0.5 / width,
       } as never as RunMetrics,
-      history: [],
+      history: Array.from({ length: 6 }, (_, epoch) => ({
+        epoch,
+        train_loss: 0.5 * 0.9 ** epoch,
+        eval_accuracy: 0.8,
+        delta_theta: null,
+        train_loss_pred_empirical: 0.5 * 0.9 ** epoch * (1 + 0.5 / width),
+        train_loss_pred_analytic: 0.5 * 0.88 ** epoch,
+      })),
     })),
   );
   runs.push(...(extra.runs ?? []));

@@ -424,6 +424,41 @@ export function dynamicsSection(xs: SweepInput[]): ReportSection | null {
     ...(r.max_rel_dev_empirical !== null ? [{ width: r.width, dev: r.max_rel_dev_empirical, series: `${label(r)} Θ̂₀` }] : []),
     ...(r.max_rel_dev_analytic !== null ? [{ width: r.width, dev: r.max_rel_dev_analytic, series: `${label(r)} Θ` }] : []),
   ]);
+  // The curves themselves for one input and seed: actual vs predicted train loss, per width.
+  const shown = xs.find((x) => mainRuns(x.inp).some((r) => r.history.some((h) => h.train_loss_pred_empirical != null)));
+  const curves: Array<Record<string, number | string>> = [];
+  if (shown) {
+    const seed = Math.min(...mainRuns(shown.inp).map((r) => r.key.seed));
+    for (const r of mainRuns(shown.inp)
+      .filter((q) => q.key.seed === seed)
+      .sort((a, b) => a.key.width - b.key.width))
+      for (const h of r.history) {
+        curves.push({ epoch: h.epoch, loss: h.train_loss, series: `m=${r.key.width} actual` });
+        if (h.train_loss_pred_empirical != null)
+          curves.push({ epoch: h.epoch, loss: h.train_loss_pred_empirical, series: `m=${r.key.width} Θ̂₀` });
+      }
+    const analytic = mainRuns(shown.inp).find((q) => q.key.seed === seed);
+    for (const h of analytic?.history ?? [])
+      if (h.train_loss_pred_analytic != null) curves.push({ epoch: h.epoch, loss: h.train_loss_pred_analytic, series: 'analytical Θ' });
+  }
+  const curveFigure: ReportSection['figures'] = curves.length
+    ? [
+        {
+          name: 'dynamics_curves',
+          caption: `Train loss over epochs, actual and predicted from Θ̂₀ per width and from the analytical Θ (${shown!.embedder} d=${shown!.d}, one seed).`,
+          spec: lineChart({
+            title: 'train loss: actual vs linearised',
+            rows: curves,
+            x: 'epoch',
+            y: 'loss',
+            xTitle: 'epoch',
+            yTitle: 'train loss',
+            series: 'series',
+            yLog: true,
+          }),
+        },
+      ]
+    : [];
   return {
     id: 'dynamics',
     title: 'Predicted vs actual training dynamics',
@@ -438,6 +473,7 @@ export function dynamicsSection(xs: SweepInput[]): ReportSection | null {
       ),
     ].join('\n'),
     figures: [
+      ...curveFigure,
       {
         name: 'dynamics_deviation',
         caption: 'Worst relative deviation of the actual losses from the linearised prediction vs width.',
