@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { TangentError } from '@tangent/base';
 import { readJsonFile } from './json-file.ts';
+import { errorOf } from '@tangent/base/testing';
 
 const metrics = z.object({ eval: z.object({ accuracy: z.number(), f1: z.number() }), runs: z.array(z.object({ width: z.number() })) });
 
@@ -12,17 +12,6 @@ function file(content: string): string {
   const p = join(mkdtempSync(join(tmpdir(), 'json-file-')), 'metrics.json');
   writeFileSync(p, content);
   return p;
-}
-
-function errorOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(TangentError);
-    expect((e as Error).message).not.toContain('\n');
-    return (e as Error).message;
-  }
-  throw new Error('expected a TangentError');
 }
 
 describe('readJsonFile', () => {

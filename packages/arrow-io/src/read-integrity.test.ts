@@ -4,7 +4,6 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Field, Int32, Schema, Table, tableFromArrays, tableFromIPC, tableToIPC, Utf8 } from 'apache-arrow';
 import { describe, expect, it } from 'vitest';
-import { TangentError } from '@tangent/base';
 import {
   buildTable,
   defineSchema,
@@ -16,6 +15,7 @@ import {
 } from './artifact.ts';
 import { checkIpcFile } from './ipc-framing.ts';
 import { assertFinite } from './read-integrity.ts';
+import { errorOf } from '@tangent/base/testing';
 
 const root = resolve(import.meta.dirname, '../../..');
 const DIM = 16;
@@ -57,19 +57,6 @@ function corrupt(path: string, edit: (b: Buffer) => Buffer | void): string {
   const p = path.replace(/\.arrow$/, '-bad.arrow');
   writeFileSync(p, out);
   return p;
-}
-
-/** The one-line TangentError message `fn` throws; fails the test on anything else. */
-function errorOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(TangentError);
-    const msg = (e as Error).message;
-    expect(msg).not.toContain('\n');
-    return msg;
-  }
-  throw new Error('expected a TangentError');
 }
 
 /** The same file with the `tangent` metadata replaced by `raw` (bypassing writeArtifact's checks). */

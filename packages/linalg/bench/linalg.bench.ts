@@ -3,10 +3,23 @@
  * and threads follow TANGENT_BLAS / TANGENT_THREADS, e.g. `TANGENT_BLAS=ort npm run bench -- gemm_f64_4096`.
  */
 import type { Benchmark } from '../../../tools/bench.ts';
-import { backendInfo, cholesky, choleskySolve, eigh, gemm, hasEigh, mat32, mat64, rng, type Mat64 } from '../src/index.ts';
+import {
+  backendInfo,
+  cholesky,
+  choleskySolve,
+  eigh,
+  gemm,
+  hasEigh,
+  hugeFloat32,
+  hugeFloat64,
+  mat32,
+  mat64,
+  rng,
+  type Mat64,
+} from '../src/index.ts';
 
 function randomMatrix(n: number, seed: number): Mat64 {
-  const A = mat64(n, n); // allocated like numpy's arrays (huge pages), then filled
+  const A = mat64(n, n, hugeFloat64(n * n)); // allocated like numpy's arrays (huge pages), then filled
   rng(seed).fillNormal(A.data);
   return A;
 }
@@ -31,8 +44,8 @@ function gemmBench(name: string, f32: boolean): Benchmark {
       const A = randomMatrix(n, 1),
         B = randomMatrix(n, 2);
       if (!f32) return { A, B };
-      const A32 = mat32(n, n),
-        B32 = mat32(n, n);
+      const A32 = mat32(n, n, hugeFloat32(n * n)),
+        B32 = mat32(n, n, hugeFloat32(n * n));
       A32.data.set(A.data);
       B32.data.set(B.data);
       return { A: A32, B: B32 };

@@ -1,9 +1,9 @@
 /**
  * Dense row-major matrices over typed arrays. Element (i, j) lives at data[i * cols + j].
  * A block of consecutive rows is a zero-copy view (`rowsView`), which is what blocked
- * kernels need.
+ * kernels need. Fresh matrices are plain typed arrays: huge pages are for the buffers a hot loop
+ * reuses (see huge-pages.ts for why not every large array).
  */
-import { hugeFloat32, hugeFloat64 } from './huge-pages.ts';
 export type FloatArray = Float64Array | Float32Array;
 
 export interface Matrix<T extends FloatArray = FloatArray> {
@@ -15,13 +15,13 @@ export type Mat64 = Matrix<Float64Array>;
 export type Mat32 = Matrix<Float32Array>;
 
 export function mat64(rows: number, cols: number, data?: Float64Array | ArrayLike<number>): Mat64 {
-  const d = data instanceof Float64Array ? data : data ? Float64Array.from(data) : hugeFloat64(rows * cols);
+  const d = data instanceof Float64Array ? data : data ? Float64Array.from(data) : new Float64Array(rows * cols);
   if (d.length !== rows * cols) throw new RangeError(`mat64: ${d.length} values for a ${rows}×${cols} matrix`);
   return { rows, cols, data: d };
 }
 
 export function mat32(rows: number, cols: number, data?: Float32Array | ArrayLike<number>): Mat32 {
-  const d = data instanceof Float32Array ? data : data ? Float32Array.from(data) : hugeFloat32(rows * cols);
+  const d = data instanceof Float32Array ? data : data ? Float32Array.from(data) : new Float32Array(rows * cols);
   if (d.length !== rows * cols) throw new RangeError(`mat32: ${d.length} values for a ${rows}×${cols} matrix`);
   return { rows, cols, data: d };
 }

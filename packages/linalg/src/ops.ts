@@ -5,7 +5,6 @@
 import { TangentError, fail } from '@tangent/base';
 import { backend, hasEigh } from './backend.ts';
 import type { FloatArray, Mat64, Matrix } from './matrix.ts';
-import { hugeFloat32, hugeFloat64 } from './huge-pages.ts';
 import { symvLowerRef, syevRef } from './reference.ts';
 
 /** Raised by `cholesky` when the matrix is not (numerically) positive definite. */
@@ -21,9 +20,9 @@ export class NotPositiveDefiniteError extends TangentError {
   }
 }
 
-/** A zeroed result array; large ones on transparent huge pages (see huge-pages.ts). */
+/** A zeroed result array (plain pages: a fresh result is written once; see huge-pages.ts). */
 function alloc<T extends FloatArray>(like: T, n: number): T {
-  return (like instanceof Float64Array ? hugeFloat64(n) : hugeFloat32(n)) as T;
+  return (like instanceof Float64Array ? new Float64Array(n) : new Float32Array(n)) as T;
 }
 
 function dtypeName(a: FloatArray): string {

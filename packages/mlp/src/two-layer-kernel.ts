@@ -44,8 +44,14 @@ export interface TwoLayerKernelOptions {
   keepXz?: boolean;
 }
 
-function zeros(f64: boolean, n: number): F {
-  return f64 ? hugeFloat64(n) : hugeFloat32(n);
+/**
+ * A zeroed buffer: on huge pages when it is reused every epoch (the tracked subset's), plain
+ * when it is written once or twice (the full-fit kernel: a fresh huge page can cost more to
+ * fault in than the TLB misses it saves; see linalg huge-pages.ts).
+ */
+function zeros(f64: boolean, n: number, reused: boolean): F {
+  if (reused) return f64 ? hugeFloat64(n) : hugeFloat32(n);
+  return f64 ? new Float64Array(n) : new Float32Array(n);
 }
 
 export class TwoLayerKernel {
@@ -61,12 +67,13 @@ export class TwoLayerKernel {
   private H: F | null = null;
   private U: Float32Array | null = null;
   private readonly eig: Float64Array;
+  private refNorm: { ref: Float64Array; value: number } | null = null;
 
   constructor(X: Mat32, opts: TwoLayerKernelOptions) {
     this.X = X;
     this.n = X.rows;
     this.opts = opts;
-    this.theta = hugeFloat64(this.n * this.n);
+    this.theta = zeros(true, this.n * this.n, opts.cache) as Float64Array;
     this.eig = new Float64Array(this.n);
   }
 
@@ -96,9 +103,9 @@ export class TwoLayerKernel {
       d = L1.fanIn;
     if (this.X.cols !== d) fail(`empirical NTK: inputs have ${this.X.cols} columns, the network expects ${d}`);
     if (!this.U || this.U.length !== n * m) {
-      this.U = hugeFloat32(n * m);
-      this.D = zeros(this.f64, n * m);
-      this.H = zeros(this.f64, n * m);
+      this.U = zeros(false, n * m, this.opts.cache) as Float32Array;
+      this.D = zeros(this.f64, n * m, this.opts.cache);
+      this.H = zeros(this.f64, n * m, this.opts.cache);
     }
     const U = this.U,
       D = this.D!,
@@ -123,6 +130,7 @@ export class TwoLayerKernel {
   /**
    * Recompute Θ̂ for the network's current parameters and summarise it. `ref`: the lower
    * triangle of Θ̂_ref for ΔΘ (may be this.theta's earlier copy); `y`: targets for the alignment.
+   * A reference is never modified in place: its norm is computed once and kept.
    */
   update(net: Mlp, ref: Float64Array | null, y: ArrayLike<number> | null, withEigen = true, consumeXz = false): KernelSummary {
     const [L1, L2] = net.layers;
@@ -134,7 +142,7 @@ export class TwoLayerKernel {
     let T = this.theta;
     const prod = (A: F, out: F) =>
       syrk({ rows: n, cols: m, data: A } as Matrix<FloatArray>, { out: { rows: n, cols: n, data: out }, lowerOnly: true });
-    if (!this.buf1 || this.buf1.length !== n * n) this.buf1 = zeros(this.f64, n * n);
+    if (!this.buf1 || this.buf1.length !== n * n) this.buf1 = zeros(this.f64, n * n, this.opts.cache);
     const P = this.buf1;
     let fro = 0,
       diff = 0,
@@ -144,7 +152,7 @@ export class TwoLayerKernel {
         this.xz = hugeFloat64(n * n);
         this.xzInto(net, this.xz);
       }
-      if (!this.buf2 || this.buf2.length !== n * n) this.buf2 = zeros(this.f64, n * n);
+      if (!this.buf2 || this.buf2.length !== n * n) this.buf2 = zeros(this.f64, n * n, true);
       const Q = this.buf2,
         xz = this.xz;
       prod(this.D!, P); // Σ_k D_k(x) D_k(z)
@@ -178,7 +186,7 @@ export class TwoLayerKernel {
       let src: Float64Array = T;
       if (this.opts.keepXz) {
         if (!this.xz) {
-          this.xz = hugeFloat64(n * n);
+          this.xz = new Float64Array(n * n);
           this.xzInto(net, this.xz);
         }
         src = this.xz;
@@ -218,14 +226,7 @@ export class TwoLayerKernel {
     }
     if (!this.opts.cache) this.U = this.D = this.H = this.buf1 = null; // large and rarely reused: release the work buffers
     let deltaTheta: number | null = null;
-    if (ref) {
-      let den = 0;
-      for (let i = 0; i < n; i++) {
-        const o = i * n;
-        for (let j = 0; j <= i; j++) den += (j === i ? 1 : 2) * ref[o + j] * ref[o + j];
-      }
-      deltaTheta = Math.sqrt(diff / den);
-    }
+    if (ref) deltaTheta = Math.sqrt(diff / this.squaredNorm(ref));
     let alignment: number | null = null;
     if (y) {
       let yy = 0;
@@ -234,6 +235,21 @@ export class TwoLayerKernel {
     }
     const lambdaMax = withEigen ? this.topEigenvalue() : NaN;
     return { deltaTheta, lambdaMax, alignment };
+  }
+
+  /** ‖ref‖²_F of a lower-triangle kernel, computed once per reference (ΔΘ's denominator every epoch). */
+  private squaredNorm(ref: Float64Array): number {
+    if (this.refNorm?.ref === ref) return this.refNorm.value;
+    const n = this.n;
+    let value = 0;
+    for (let i = 0; i < n; i++) {
+      const o = i * n;
+      let r = 0;
+      for (let j = 0; j < i; j++) r += ref[o + j] * ref[o + j];
+      value += 2 * r + ref[o + i] * ref[o + i];
+    }
+    this.refNorm = { ref, value };
+    return value;
   }
 
   /** λ_max of the current Θ̂ (Lanczos, warm-started from the previous call's eigenvector). */

@@ -1,9 +1,10 @@
 import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { paths, TangentError } from '@tangent/arrow-io';
+import { paths } from '@tangent/arrow-io';
 import { describe, expect, it } from 'vitest';
 import { findKaggleFile, loadKaggleCsv } from './csv.ts';
+import { errorOf } from '@tangent/base/testing';
 
 const HEADER = 'id,keyword,location,text,target\n';
 
@@ -12,19 +13,6 @@ function tmpCsv(content: string, name = 'train.csv'): string {
   const p = join(dir, name);
   writeFileSync(p, content);
   return p;
-}
-
-/** The TangentError message `fn` throws; fails the test if it throws anything else or nothing. */
-function errorOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(TangentError);
-    const msg = (e as Error).message;
-    expect(msg).not.toContain('\n');
-    return msg;
-  }
-  throw new Error('expected a TangentError');
 }
 
 describe('loadKaggleCsv on the real files', () => {

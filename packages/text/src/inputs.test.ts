@@ -1,12 +1,13 @@
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readArtifact, TangentError } from '@tangent/arrow-io';
+import { readArtifact } from '@tangent/arrow-io';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { textConfigSchema } from './config.ts';
 import { decodeCsvBytes, firstInvalidUtf8, loadKaggleCsv } from './csv.ts';
 import { textSchema } from '@tangent/contracts';
 import { runText } from './stage.ts';
+import { errorOf, rejectionOf } from '@tangent/base/testing';
 
 const TRAIN = 'id,keyword,location,text,target\n1,,,fire in the hills,1\n2,,,a calm day,0\n3,,,flood warning,1\n';
 const TEST = 'id,keyword,location,text\n10,,,smoke seen\n11,,,nice weather\n';
@@ -16,28 +17,6 @@ function dataDir(train: string | Buffer = TRAIN, test: string | Buffer = TEST): 
   writeFileSync(join(dir, 'train.csv'), train);
   writeFileSync(join(dir, 'test.csv'), test);
   return dir;
-}
-
-function errorOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(TangentError);
-    expect((e as Error).message).not.toContain('\n');
-    return (e as Error).message;
-  }
-  throw new Error('expected a TangentError');
-}
-
-async function rejectionOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(TangentError);
-    expect((e as Error).message).not.toContain('\n');
-    return (e as Error).message;
-  }
-  throw new Error('expected a TangentError');
 }
 
 const latin1 = (s: string) => Buffer.from(s, 'latin1');
