@@ -516,7 +516,8 @@ export function lrBoundSection(xs: SweepInput[]): ReportSection | null {
   }
   if (!cells.some((c) => c.lr >= 2)) return null; // no rate at or above the bound was tried
   cells.sort((a, b) => a.input.localeCompare(b.input) || a.width - b.width || a.lr - b.lr);
-  const groups = [...new Set(cells.map((c) => `${c.input}|${c.width}`))];
+  // only the widths where a rate at or above the bound was tried say anything about it
+  const groups = [...new Set(cells.filter((c) => c.lr >= 2).map((c) => `${c.input}|${c.width}`))];
   const verdicts = groups.map((g) => {
     const at = cells.filter((c) => `${c.input}|${c.width}` === g);
     const ok = at.filter((c) => c.diverged === 0).map((c) => c.lr);
