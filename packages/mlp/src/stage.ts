@@ -135,6 +135,8 @@ function trainSettings(c: MlpShared) {
   };
 }
 
+const finiteOrNull = (v: number | null | undefined): number | null => (v != null && Number.isFinite(v) ? v : null);
+
 /** `w4096-s0-lr1`: the run's folder name (the last part of its instance key). */
 const runName = (inst: Instance): string => inst.key.split('/').pop()!;
 
@@ -201,8 +203,9 @@ export const mlpStage = defineStage({
       best_eval_accuracy: best?.evalAccuracy ?? null,
       best_eval_epoch: best?.epoch ?? null,
       seconds: +r.seconds.toFixed(2),
-      dynamics_max_rel_dev_analytic: r.dynamics?.maxRelDevAnalytic ?? null,
-      dynamics_max_rel_dev_empirical: r.dynamics?.maxRelDevEmpirical ?? null,
+      // above c = 2 the linearised prediction itself blows up and may overflow: no finite deviation then
+      dynamics_max_rel_dev_analytic: finiteOrNull(r.dynamics?.maxRelDevAnalytic),
+      dynamics_max_rel_dev_empirical: finiteOrNull(r.dynamics?.maxRelDevEmpirical),
     };
     const f = (v: number | null, p = 4) => (v === null ? '-' : v.toPrecision(p));
     return {
