@@ -27,8 +27,8 @@ describe('analysis and submissions stages end to end (runStage, tiny synthetic i
     INPUT = 'toy-d4';
   const manifest = {
     grid: { embedders: ['toy'], d: [D], widths: [8, 32], seeds: [0, 1], lrs: [1], lrSweep: { widths: [], lrs: [] } },
-    ntk: { folds: 3, lambdaGrid: { min: 1e-3, max: 1, count: 3 } },
-    mlp: { train: { epochs: 10 }, tracking: { size: 16, every: 5 } },
+    ntk: { folds: 3, lambdaGrid: { min: 1e-3, max: 1, count: 3 }, compare: ['nngp'] },
+    mlp: { train: { epochs: 10 }, tracking: { size: 16, every: 5, dynamics: true } },
     analysis: { hybrid: [] },
   };
 
@@ -51,7 +51,7 @@ describe('analysis and submissions stages end to end (runStage, tiny synthetic i
         target: t,
         embedding: fixedSizeListVector(X, D),
       });
-      return { name: `${split}.arrow`, schema, table, dtype: 'float32', seed: null };
+      return { name: `${split}.arrow`, schema, table, dtype: 'float32', seed: null, extra: { explainedVarianceTotal: 0.42 } };
     };
     const m = resolveManifest(manifest);
     await publishOutputs(
@@ -85,7 +85,15 @@ describe('analysis and submissions stages end to end (runStage, tiny synthetic i
       'width_for_delta_theta_5pct',
     ]);
     expect(summary.d_sweep[0].krr.ntk.accuracy).toBe(read('ntk', INPUT, 'metrics.json').eval.accuracy);
-    expect(summary.dynamics).toEqual([]); // tracking.dynamics is off by default
+    expect(summary.d_sweep[0].krr.nngp).toEqual({
+      accuracy: read('ntk', INPUT, 'metrics-nngp.json').eval.accuracy,
+      f1: read('ntk', INPUT, 'metrics-nngp.json').eval.f1,
+    });
+    expect(summary.d_sweep[0].explained_variance).toBe(0.42); // the pca artifact's metadata
+    // per width the seeds' mean of the runs' recorded deviations
+    expect(summary.dynamics.map((r: { width: number }) => r.width)).toEqual([8, 32]);
+    const dev = (w: number) => [0, 1].map((s) => read('mlp', INPUT, `w${w}-s${s}-lr1`, 'metrics.json').dynamics_max_rel_dev_empirical);
+    expect(summary.dynamics[1].max_rel_dev_empirical).toBeCloseTo((dev(32)[0] + dev(32)[1]) / 2, 12);
     expect(readFileSync(join(dir, 'analysis', 'report.html'), 'utf8')).toContain('Input dimension d and the speed of convergence');
     expect(summary.provenance).toMatchObject({ stage: 'analysis', key: '' });
     expect(summary.inputs).toHaveLength(1);
