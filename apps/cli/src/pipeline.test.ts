@@ -27,8 +27,8 @@ describe('analysis and submissions stages end to end (runStage, tiny synthetic i
     INPUT = 'toy-d4';
   const manifest = {
     grid: { embedders: ['toy'], d: [D], widths: [8, 32], seeds: [0, 1], lrs: [1], lrSweep: { widths: [], lrs: [] } },
-    ntk: { folds: 3, lambdaGrid: { min: 1e-3, max: 1, count: 3 } },
-    mlp: { train: { epochs: 10 }, tracking: { size: 16, every: 5 } },
+    ntk: { folds: 3, lambdaGrid: { min: 1e-3, max: 1, count: 3 }, compare: ['nngp'] },
+    mlp: { train: { epochs: 10 }, tracking: { size: 16, every: 5, dynamics: true } },
     analysis: { hybrid: [] },
   };
 
@@ -51,7 +51,7 @@ describe('analysis and submissions stages end to end (runStage, tiny synthetic i
         target: t,
         embedding: fixedSizeListVector(X, D),
       });
-      return { name: `${split}.arrow`, schema, table, dtype: 'float32', seed: null };
+      return { name: `${split}.arrow`, schema, table, dtype: 'float32', seed: null, extra: { explainedVarianceTotal: 0.42 } };
     };
     const m = resolveManifest(manifest);
     await publishOutputs(
@@ -71,7 +71,30 @@ describe('analysis and submissions stages end to end (runStage, tiny synthetic i
     expect(a.outDir).toBe(join(dir, 'analysis'));
     const read = (...p: string[]) => JSON.parse(readFileSync(join(dir, ...p), 'utf8'));
     const summary = read('analysis', 'summary.json');
-    expect(Object.keys(summary)).toEqual(['inputs', 'provenance']);
+    expect(Object.keys(summary)).toEqual(['inputs', 'd_sweep', 'dynamics', 'provenance']);
+    // the cross-input d sweep: one entry per input, the issue's keys, slopes from the runs
+    expect(summary.d_sweep).toHaveLength(1);
+    expect(Object.keys(summary.d_sweep[0])).toEqual([
+      'embedder',
+      'd',
+      'explained_variance',
+      'krr',
+      'widths',
+      'delta_theta_slope',
+      'kernel_init_error_slope',
+      'width_for_delta_theta_5pct',
+    ]);
+    expect(summary.d_sweep[0].krr.ntk.accuracy).toBe(read('ntk', INPUT, 'metrics.json').eval.accuracy);
+    expect(summary.d_sweep[0].krr.nngp).toEqual({
+      accuracy: read('ntk', INPUT, 'metrics-nngp.json').eval.accuracy,
+      f1: read('ntk', INPUT, 'metrics-nngp.json').eval.f1,
+    });
+    expect(summary.d_sweep[0].explained_variance).toBe(0.42); // the pca artifact's metadata
+    // per width the seeds' mean of the runs' recorded deviations
+    expect(summary.dynamics.map((r: { width: number }) => r.width)).toEqual([8, 32]);
+    const dev = (w: number) => [0, 1].map((s) => read('mlp', INPUT, `w${w}-s${s}-lr1`, 'metrics.json').dynamics_max_rel_dev_empirical);
+    expect(summary.dynamics[1].max_rel_dev_empirical).toBeCloseTo((dev(32)[0] + dev(32)[1]) / 2, 12);
+    expect(readFileSync(join(dir, 'analysis', 'report.html'), 'utf8')).toContain('Input dimension d and the speed of convergence');
     expect(summary.provenance).toMatchObject({ stage: 'analysis', key: '' });
     expect(summary.inputs).toHaveLength(1);
     const s = summary.inputs[0];
@@ -161,9 +184,10 @@ describe('analysis and submissions stages end to end (runStage, tiny synthetic i
     expect(rows.find((r) => r.regime === 'init-kernel')!.accuracy_mean).toBeCloseTo(ak.init.eval_accuracy, 12);
     const withCv = rows.filter((r) => r.cv_f1 !== null);
     expect(summary.best.cv_f1).toBe(Math.max(...withCv.map((r) => r.cv_f1!)));
-    const html = readFileSync(join(dir, 'analysis', 'feature-learning.html'), 'utf8');
+    const html = readFileSync(join(dir, 'analysis', 'report.html'), 'utf8');
+    expect(html).toContain('<section id="feature-learning">');
     expect(html).toMatch(/Feature learning (helps|does not)/);
-    expect(html).toMatch(/<figure><svg/); // the Δ-vs-NTK-KRR chart
+    expect(html).toMatch(/<figure data-figure="feature-learning-toy-d4"><svg/); // the Δ-vs-NTK-KRR chart
 
     await runStage(submissionsStage, { manifest: fm });
     const subs = readdirSync(join(dir, 'submissions')).sort();

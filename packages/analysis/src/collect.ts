@@ -2,6 +2,8 @@ import { existsSync } from 'node:fs';
 import { fail } from '@tangent/base';
 import {
   checkSubmission,
+  embeddingColumns,
+  krrFile,
   cvSchema,
   historySchema,
   krrMetricsSchema,
@@ -18,6 +20,7 @@ import { paths, readJsonFile } from '@tangent/arrow-io';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import type { AnalysisConfig } from './config.ts';
+import type { SweepInput } from './d-sweep.ts';
 import { submissionName } from './submissions.ts';
 
 export interface CvRow {
@@ -35,6 +38,9 @@ export interface HistoryRow {
   train_loss: number;
   eval_accuracy: number | null;
   delta_theta: number | null;
+  /** The linearised prediction of train_loss (mlp tracking.dynamics), from Θ̂₀ and from the analytical Θ. */
+  train_loss_pred_empirical?: number | null;
+  train_loss_pred_analytic?: number | null;
 }
 
 export interface HybridSummary {
@@ -121,6 +127,29 @@ const hybridFileSchema = z.object({
   thesis: z.unknown(),
 });
 
+/**
+ * What the d sweep needs of one input beyond collectInput: its grid point, the PCA explained
+ * variance (recorded by the pca stage in its artifact metadata) and kernel ridge per kernel
+ * (the primary ntk.kernel in metrics.json, each of ntk.compare in metrics-<kernel>.json).
+ */
+export function collectSweepInput(ctx: StageContext<AnalysisConfig>, ntk: Instance, inp: AnalysisInputs): SweepInput {
+  const pca = ctx.deps('pca').find((p) => p.key === ntk.key);
+  let explainedVariance: number | null = null;
+  if (pca) {
+    const { meta } = ctx.readArrow(pca, 'train.arrow', embeddingColumns);
+    explainedVariance = num((meta.extra as Record<string, unknown> | undefined)?.explainedVarianceTotal);
+  }
+  const primary = inp.krr.metrics.kernel;
+  const krr: SweepInput['krr'] = { ntk: null, nngp: null };
+  for (const k of ['ntk', 'nngp'] as const) {
+    const file = krrFile('metrics', k, primary);
+    if (k !== primary && !existsSync(ctx.path(ntk, file))) continue;
+    const m = k === primary ? inp.krr.metrics : ctx.readJson(ntk, file, krrMetricsSchema);
+    krr[k] = { accuracy: m.eval.accuracy, f1: m.eval.f1 };
+  }
+  return { embedder: ntk.point.embedder!, d: ntk.point.d!, explainedVariance, krr, inp };
+}
+
 /** Gather one input's ntk, mlp and submission outputs (checked against their recorded identities). */
 export function collectInput(ctx: StageContext<AnalysisConfig>, ntk: Instance): AnalysisInputs {
   const input = ntk.key;
@@ -152,6 +181,8 @@ export function collectInput(ctx: StageContext<AnalysisConfig>, ntk: Instance): 
       train_loss: r.train_loss,
       eval_accuracy: num(r.eval_accuracy),
       delta_theta: num(r.delta_theta),
+      train_loss_pred_empirical: num(r.train_loss_pred_empirical),
+      train_loss_pred_analytic: num(r.train_loss_pred_analytic),
     }));
     runs.push({ key: { width: run.point.width!, seed: run.point.seed!, lr: run.point.lr! }, metrics: m, history });
   }

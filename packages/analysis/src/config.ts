@@ -8,7 +8,7 @@ export const analysisConfigSchema = z
     hybrid: z.array(z.string().min(1)).default(['wine_quality', 'fashion_mnist']),
     /**
      * The feature-learning table (feature-learning.ts): every regime's best configuration against
-     * NTK kernel regression → data/analysis/feature-learning.html, summary.json feature_learning
+     * NTK kernel regression → its section of data/analysis/report.html, summary.json feature_learning
      * and best, data/analysis/submissions/{best,<regime>}.csv.
      */
     featureLearning: z

@@ -27,15 +27,8 @@ import { binaryMetrics, mean } from '@tangent/kernels';
 import { rng } from '@tangent/linalg';
 import type { TopLevelSpec } from 'vega-lite';
 import { meanCi95 } from './analyse.ts';
+import { esc, type ReportSection } from './overview-report.ts';
 import type { AnalysisConfig } from './config.ts';
-
-/** The shape of one section of the cross-input overview report (issue 11's overview-report.ts). */
-export interface ReportSection {
-  id: string;
-  title: string;
-  html: string;
-  figures: Array<{ name: string; svg: string }>;
-}
 
 /** The regime name of the grid's own runs (NTK parameterisation, full-batch GD: the lazy side). */
 export const LAZY = 'lazy';
@@ -415,10 +408,9 @@ export function deltaChart(r: FeatureLearningResult): TopLevelSpec {
 
 const pct = (v: number | null, p = 2) => (v === null ? '—' : (100 * v).toFixed(p));
 const range = (r: [number, number] | null) => (r ? `${pct(r[0])} – ${pct(r[1])}` : '—');
-const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
 
 /** The report section: the table and the verdict of every input. */
-export function featureLearningSection(results: FeatureLearningResult[], svgs: string[] = []): ReportSection {
+export function featureLearningSection(results: FeatureLearningResult[]): ReportSection {
   const body = results
     .map((r) => {
       const rows = r.rows
@@ -437,12 +429,15 @@ ${rows}
 </tbody></table>`;
     })
     .join('\n');
-  const figures = svgs.map((svg, i) => ({ name: `feature-learning-${results[i].rows[0]?.input ?? i}`, svg }));
+  const figures = results.map((r, i) => ({
+    name: `feature-learning-${r.rows[0]?.input ?? i}`,
+    caption: 'Eval accuracy of each row minus NTK kernel regression, in points, with the paired bootstrap 95 % CI over eval rows.',
+    spec: deltaChart(r),
+  }));
   return {
     id: 'feature-learning',
     title: 'Does the task benefit from feature learning?',
     html: `${body}
-${figures.map((f) => `<figure>${f.svg}</figure>`).join('\n')}
 <p>Each regime's configuration is chosen by a fit-rows score only (validation: CV fold 0 of the fit rows; cv: the kernel's k-fold CV;
 train: final training F1, when no validation was run; rule: the ensemble of the ensemble regime's chosen width, largest K).
 CIs over seeds are t-intervals; the difference to NTK kernel regression is over the same eval rows, with a paired bootstrap CI.</p>`,

@@ -7,15 +7,17 @@ import { collectInput } from './collect.ts';
 import {
   bestOverall,
   collectFeatureLearning,
-  deltaChart,
   featureLearning,
   featureLearningSection,
   type FeatureLearningResult,
 } from './feature-learning.ts';
 import { analysisConfigSchema } from './config.ts';
+import { collectSweepInput } from './collect.ts';
+import { dSweepRows, dSweepSection, dynamicsRows, dynamicsSection, lrBoundSection, type SweepInput } from './d-sweep.ts';
+import { renderOverview, type ReportSection } from './overview-report.ts';
 import { renderReport } from './report.ts';
 
-export const STAGE_VERSION = '1';
+export const STAGE_VERSION = '2';
 
 const f64 = (name: string) => new Field(name, new Float64(), true);
 /** data/analysis/<input>/comparison.arrow: one row per method on the shared eval split. */
@@ -40,22 +42,24 @@ export const analysisStage = defineStage({
   version: STAGE_VERSION,
   description: 'compare kernel regression with the finite-width MLPs: figures, HTML report, summaries -> data/analysis/',
   configSchema: analysisConfigSchema,
-  inputs: ['ntk', 'mlp', 'mlp-submit'],
+  inputs: ['pca', 'ntk', 'mlp', 'mlp-submit'],
   outputs: [
     'summary.json',
+    'report.html',
     '*/report.html',
     '*/comparison.arrow',
     '*/summary.json',
     '*/figures/*.svg',
-    'feature-learning.html',
     'feature-learning/*.csv',
   ],
   async run(ctx) {
     const files: OutputFile[] = [];
     const perInput: Array<Record<string, unknown>> = [];
     const lines: string[] = [];
+    const sweep: SweepInput[] = [];
     for (const ntk of ctx.deps('ntk')) {
       const inputs = collectInput(ctx, ntk);
+      sweep.push(collectSweepInput(ctx, ntk, inputs));
       const analysis = analyse(inputs);
       const svgs: Record<string, string> = {};
       for (const f of analysis.figures) svgs[f.name] = await renderSvg(f.spec);
@@ -100,26 +104,32 @@ export const analysisStage = defineStage({
       );
       lines.push(`  report: ${ctx.outDir}/${dir}/report.html`);
     }
+    // The cross-input report and summary: the d sweep, the predicted dynamics, the learning-rate bound,
+    // and with analysis.featureLearning.enabled the feature-learning table (with its submissions).
     const fl = ctx.config.featureLearning;
-    if (!fl.enabled) {
-      files.push({ name: 'summary.json', json: { inputs: perInput } });
-      return { files, summary: lines.join('\n') };
-    }
-    const results: FeatureLearningResult[] = ctx.deps('ntk').map((ntk) => featureLearning(collectFeatureLearning(ctx, ntk), fl));
-    const rows = results.flatMap((r) => r.rows);
-    const best = bestOverall(rows);
-    const charts: string[] = [];
-    for (const r of results) charts.push(await renderSvg(deltaChart(r)));
-    const section = featureLearningSection(results, charts);
+    const results: FeatureLearningResult[] = fl.enabled
+      ? ctx.deps('ntk').map((ntk) => featureLearning(collectFeatureLearning(ctx, ntk), fl))
+      : [];
+    const flRows = results.flatMap((r) => r.rows);
+    const best = fl.enabled ? bestOverall(flRows) : null;
+    const sections = [
+      dSweepSection(sweep),
+      dynamicsSection(sweep),
+      lrBoundSection(sweep),
+      fl.enabled ? featureLearningSection(results) : null,
+    ].filter((s): s is ReportSection => s !== null);
+    const svgs: Record<string, string> = {};
+    for (const s of sections) for (const f of s.figures) svgs[f.name] = await renderSvg(f.spec);
+    const flSummary = fl.enabled ? { feature_learning: flRows, best, verdicts: results.map((r) => r.verdict) } : {};
     files.push(
-      { name: 'summary.json', json: { inputs: perInput, feature_learning: rows, best, verdicts: results.map((r) => r.verdict) } },
       {
-        name: 'feature-learning.html',
-        text: `<!doctype html><meta charset="utf-8"><title>${section.title}</title><h2>${section.title}</h2>\n${section.html}\n`,
+        name: 'report.html',
+        text: renderOverview(sections, svgs, { inputs: sweep.map((x) => x.inp.input), createdAt: new Date().toISOString() }),
       },
+      { name: 'summary.json', json: { inputs: perInput, d_sweep: dSweepRows(sweep), dynamics: dynamicsRows(sweep), ...flSummary } },
       ...submissionFiles(results, best),
     );
-    lines.push(...results.map((r) => `feature learning: ${r.verdict}`));
+    lines.push(`  overview: ${ctx.outDir}/report.html`, ...results.map((r) => `feature learning: ${r.verdict}`));
     return { files, summary: lines.join('\n') };
   },
 });

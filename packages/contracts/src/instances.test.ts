@@ -27,6 +27,33 @@ describe('stage instances of a manifest', () => {
     ]);
   });
 
+  it('lrSweep.seeds and lrSweep.d restrict only the extra rates; the other runs keep their keys and identities', () => {
+    const before = ids(pipelineInstances(resolveManifest(base)));
+    const sweep = { widths: [8, 64], lrs: [0.5, 2.5], seeds: [1], d: [32] };
+    const after = pipelineInstances(resolveManifest({ grid: { ...base.grid, lrSweep: sweep } }));
+    const runs = after.filter((i) => i.stage === 'mlp').map((i) => i.key);
+    // d16: only the main rate (2 widths × 2 seeds); d32: that plus 2 extra rates × 2 widths at seed 1
+    expect(runs.filter((k) => k.startsWith('use-lite-d16/'))).toEqual([
+      'use-lite-d16/w8-s0-lr1',
+      'use-lite-d16/w8-s1-lr1',
+      'use-lite-d16/w64-s0-lr1',
+      'use-lite-d16/w64-s1-lr1',
+    ]);
+    expect(runs.filter((k) => k.startsWith('use-lite-d32/')).sort()).toEqual(
+      [
+        'use-lite-d32/w8-s0-lr1',
+        'use-lite-d32/w8-s1-lr0.5',
+        'use-lite-d32/w8-s1-lr1',
+        'use-lite-d32/w8-s1-lr2.5',
+        'use-lite-d32/w64-s0-lr1',
+        'use-lite-d32/w64-s1-lr0.5',
+        'use-lite-d32/w64-s1-lr1',
+        'use-lite-d32/w64-s1-lr2.5',
+      ].sort(),
+    );
+    for (const i of after) if (i.stage === 'mlp' && i.key.endsWith('-lr1')) expect(before.get(`mlp:${i.key}`)).toBe(i.identity);
+  });
+
   it('adding a width adds instances and re-keys only the ones that gather (analysis, submissions)', () => {
     const before = ids(pipelineInstances(resolveManifest(base)));
     const after = ids(pipelineInstances(resolveManifest({ grid: { ...base.grid, widths: [8, 64, 256] } })));

@@ -75,10 +75,14 @@ export function lrsAt(grid: Grid, width: number): number[] {
 const uniqueSorted = (xs: readonly number[]): number[] => [...new Set(xs)].sort((a, b) => a - b);
 
 /** Every training run of one (embedder, d) input, widths ascending, then lr, then seed. */
-export function runPoints(grid: Grid): Array<{ width: number; seed: number; lr: number }> {
+export function runPoints(grid: Grid, d?: number): Array<{ width: number; seed: number; lr: number }> {
   const out: Array<{ width: number; seed: number; lr: number }> = [];
+  const sw = grid.lrSweep;
+  // a rate only the sweep adds runs at the sweep's seeds and d (each when given)
+  const swept = (lr: number, seed: number) =>
+    !grid.lrs.includes(lr) && ((sw.seeds && !sw.seeds.includes(seed)) || (d !== undefined && sw.d && !sw.d.includes(d)));
   for (const width of uniqueSorted(grid.widths))
-    for (const lr of lrsAt(grid, width)) for (const seed of grid.seeds) out.push({ width, seed, lr });
+    for (const lr of lrsAt(grid, width)) for (const seed of grid.seeds) if (!swept(lr, seed)) out.push({ width, seed, lr });
   return out;
 }
 
@@ -123,7 +127,7 @@ export function pipelineInstances(m: Manifest): Instance[] {
       const ntk = add('ntk', input, { embedder, d }, { ...sections.ntk, input }, [instanceId('pca', pca.key)]);
       ntks.push(ntk);
       const runsByWidth = new Map<number, string[]>();
-      for (const r of runPoints(grid)) {
+      for (const r of runPoints(grid, d)) {
         const run = add('mlp', `${input}/${runKey(r)}`, { embedder, d, ...r }, { ...mlpShared, input, run: r }, [
           instanceId('pca', pca.key),
           instanceId('ntk', ntk.key),
@@ -154,7 +158,8 @@ export function pipelineInstances(m: Manifest): Instance[] {
   }
   const finals = [...ntks, ...submits].map((i) => instanceId(i.stage, i.key));
   const runs = out.filter((i) => i.stage === 'mlp').map((i) => instanceId(i.stage, i.key));
-  const analysis = add('analysis', '', {}, { ...sections.analysis, grid }, [...finals, ...runs]);
+  const pcas = out.filter((i) => i.stage === 'pca').map((i) => instanceId(i.stage, i.key)); // explained variance per d
+  const analysis = add('analysis', '', {}, { ...sections.analysis, grid }, [...pcas, ...finals, ...runs]);
   // the feature-learning submissions are chosen by the analysis: only then does submissions read it
   const fl = (sections.analysis as { featureLearning?: { enabled?: boolean } }).featureLearning?.enabled === true;
   if (fl) add('submissions', '', {}, { featureLearning: true }, [...finals, instanceId(analysis.stage, analysis.key)]);

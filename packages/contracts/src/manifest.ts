@@ -39,6 +39,10 @@ export const gridSchema = z
       .object({
         widths: z.array(z.number().int().positive()).default([16, 64]),
         lrs: z.array(z.number().positive()).default([0.5, 1.5]),
+        /** Only these seeds get the extra rates (absent: every seed of the grid). */
+        seeds: z.array(z.number().int().nonnegative()).optional(),
+        /** Only these d get the extra rates (absent: every d), so a stability sweep need not multiply across a d sweep. */
+        d: z.array(z.number().int().positive()).optional(),
       })
       .strict()
       .prefault({}),

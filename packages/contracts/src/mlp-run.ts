@@ -21,6 +21,12 @@ export const historySchema: ArtifactSchema = defineSchema('mlp history', [
   new Field('delta_theta', new Float64(), true),
   new Field('lambda_max', new Float64(), true),
   new Field('alignment', new Float64(), true),
+  // The linearised (kernel) prediction of the losses at this epoch (mlp tracking.dynamics; null when off):
+  // from the analytical Θ and from Θ̂_0 on all fit rows.
+  new Field('train_loss_pred_analytic', new Float64(), true),
+  new Field('eval_loss_pred_analytic', new Float64(), true),
+  new Field('train_loss_pred_empirical', new Float64(), true),
+  new Field('eval_loss_pred_empirical', new Float64(), true),
 ]);
 
 /**
@@ -93,6 +99,12 @@ export const runMetricsSchema = z.object({
   /** With mlp.afterKernel: kernel ridge with Θ̂_0 ('init') and Θ̂_T ('final') of this run's network, and their cost. */
   after_kernel: z.object({ init: kernelRidgeOutcome, final: kernelRidgeOutcome, seconds: z.number() }).nullable().default(null),
   seconds: z.number(),
+  /**
+   * max over epochs and both curves (train, eval) of |L_pred − L| / L: the actual losses against the
+   * linearised prediction from the analytical Θ / from Θ̂_0 (mlp tracking.dynamics; null when off).
+   */
+  dynamics_max_rel_dev_analytic: nnum.default(null),
+  dynamics_max_rel_dev_empirical: nnum.default(null),
 });
 export type RunMetrics = z.infer<typeof runMetricsSchema>;
 

@@ -66,6 +66,13 @@ const sectionShape = {
       every: z.number().int().positive().default(1),
       /** Also Θ̂ on the whole fit split at t = 0 and t = T when it fits in `maxKernelBytes`. */
       full: z.boolean().default(true),
+      /**
+       * Predict the train and eval loss curves of the linearised network (full-batch GD on the
+       * centred MSE) from Θ̂_0 and from the analytical Θ, stored beside the actual ones in
+       * history.arrow. Two n×n matrix–vector products per epoch and kernel, plus the analytical
+       * kernels: off by default (see the dsweep profile).
+       */
+      dynamics: z.boolean().default(false),
       /** 'float32' runs the kernel GEMMs in float32 (kernel still float64); 'float64' is exact but slower. */
       precision: z.enum(['float64', 'float32']).default('float32'),
       /** Memory allowed for one kernel computation (kernel + temporaries), bytes. */

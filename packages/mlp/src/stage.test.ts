@@ -357,6 +357,36 @@ describe('mlp stage on synthetic artifacts (runStage)', () => {
     expect(table.numRows).toBe(best.epoch + 1);
   });
 
+  it('tracking.dynamics: the predicted loss curves sit in history.arrow beside the actual ones, the worst deviation in metrics.json', async () => {
+    const raw = {
+      ...manifest({ widths: [64], seeds: [0] }),
+      mlp: { train: { epochs: 15 }, tracking: { size: 24, every: 5, dynamics: true } },
+    };
+    await fixture(raw);
+    await runStage(mlpStage, { manifest: raw, key: `${INPUT}/w64-s0-lr1` });
+    const m = metricsOf('w64-s0-lr1');
+    const { table } = readArtifact(join(runDir('w64-s0-lr1'), 'history.arrow'), historySchema);
+    const col = (k: string) => Array.from({ length: table.numRows }, (_, i) => table.getChild(k)!.get(i) as number);
+    let worstA = 0,
+      worstE = 0;
+    for (const [pred, actual] of [
+      ['train_loss_pred_analytic', 'train_loss'],
+      ['eval_loss_pred_analytic', 'eval_loss'],
+      ['train_loss_pred_empirical', 'train_loss'],
+      ['eval_loss_pred_empirical', 'eval_loss'],
+    ]) {
+      const p = col(pred),
+        a = col(actual);
+      expect(p[0]).toBeCloseTo(a[0], 5); // both start from the centred network's f₀ = 0
+      expect(p[15]).toBeLessThan(p[0]); // c = 1 < 2: the predicted loss falls
+      const dev = Math.max(...p.map((v, i) => Math.abs(v - a[i]) / a[i]));
+      if (pred.endsWith('analytic')) worstA = Math.max(worstA, dev);
+      else worstE = Math.max(worstE, dev);
+    }
+    expect(m.dynamics_max_rel_dev_analytic).toBeCloseTo(worstA, 12);
+    expect(m.dynamics_max_rel_dev_empirical).toBeCloseTo(worstE, 12);
+  });
+
   it('names the missing upstream artifact', async () => {
     await expect(runStage(mlpStage, { manifest: manifest(GRID), key: `${INPUT}/w8-s0-lr1` })).rejects.toThrowError(
       /pca[/\\]toy-d6[/\\]train\.arrow: not found; rerun its stage: npx tangent pca --key toy-d6/,

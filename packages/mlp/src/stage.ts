@@ -32,9 +32,9 @@ import { DivergenceError, initMlp } from '@tangent/nn';
 import { empiricalKernelRidge, type EmpiricalKrr } from './after-kernel.ts';
 import { mlpRunConfigSchema, mlpSubmitConfigSchema, type MlpShared } from './config.ts';
 import { stratifiedSubset } from './tracked-subset.ts';
-import { trainTwoLayer, twoLayerSpec, type HistoryRow, type TrainResult } from './train-two-layer.ts';
+import { trainTwoLayer, twoLayerSpec, type HistoryRow, type PredictedDynamics, type TrainResult } from './train-two-layer.ts';
 
-export const STAGE_VERSION = '2';
+export const STAGE_VERSION = '3';
 
 interface Features {
   ids: Int32Array;
@@ -100,14 +100,15 @@ export function prepareData(ctx: StageContext<MlpShared>): Prepared {
 }
 
 /** The analytical NTK with the network's scaling (two layers, σ_w = 1, no bias), float64. */
-async function analyticalKernel(c: MlpShared): Promise<((X: Mat32) => Mat64) | undefined> {
+async function analyticalKernel(c: MlpShared): Promise<((X: Mat32, Z?: Mat32) => Mat64) | undefined> {
   if (c.model.parameterization !== 'ntk' || c.model.bias) return undefined; // the b = 0 start has no closed-form counterpart here
   const { ntkGram } = await import('@tangent/kernels');
-  return (X) => ntkGram(X, undefined, { depth: 2, sigmaW: 1, sigmaB: 0 });
+  return (X, Z) => ntkGram(X, Z, { depth: 2, sigmaW: 1, sigmaB: 0 });
 }
 
-function historyTable(h: HistoryRow[]) {
+function historyTable(h: HistoryRow[], dyn: PredictedDynamics | null) {
   const col = (f: (r: HistoryRow) => number | null) => h.map(f);
+  const pred = (curve: Float64Array | null | undefined) => h.map((r) => (curve ? curve[r.epoch] : null));
   return buildTable(historySchema, {
     epoch: Int32Array.from(h, (r) => r.epoch),
     train_loss: Float64Array.from(h, (r) => r.trainLoss),
@@ -119,6 +120,10 @@ function historyTable(h: HistoryRow[]) {
     delta_theta: col((r) => r.deltaTheta),
     lambda_max: col((r) => r.lambdaMax),
     alignment: col((r) => r.alignment),
+    train_loss_pred_analytic: pred(dyn?.analytic?.train),
+    eval_loss_pred_analytic: pred(dyn?.analytic?.eval),
+    train_loss_pred_empirical: pred(dyn?.empirical?.train),
+    eval_loss_pred_empirical: pred(dyn?.empirical?.eval),
   });
 }
 
@@ -152,6 +157,8 @@ function trainSettings(c: MlpShared) {
     maxKernelBytes: c.tracking.maxKernelBytes,
   };
 }
+
+const finiteOrNull = (v: number | null | undefined): number | null => (v != null && Number.isFinite(v) ? v : null);
 
 type Settings = { width: number; seed: number; lrScale: number } & ReturnType<typeof trainSettings>;
 
@@ -242,7 +249,7 @@ export const mlpStage = defineStage({
       }
       r = trainTwoLayer(
         { X: d.fit.X, y: d.fit.y, Xeval: d.eval.X, yeval: d.eval.y, Xtest: test.X },
-        { ...settings, epochs, tracked, analytical, label: `mlp ${c.input} ${id}` },
+        { ...settings, epochs, tracked, analytical, dynamics: c.tracking.dynamics, label: `mlp ${c.input} ${id}` },
       );
     } catch (e) {
       if (!(e instanceof DivergenceError)) throw e;
@@ -284,6 +291,9 @@ export const mlpStage = defineStage({
         seconds: +(ak.init.seconds + ak.final.seconds).toFixed(2),
       },
       seconds: +r.seconds.toFixed(2),
+      // above c = 2 the linearised prediction itself blows up and may overflow: no finite deviation then
+      dynamics_max_rel_dev_analytic: finiteOrNull(r.dynamics?.maxRelDevAnalytic),
+      dynamics_max_rel_dev_empirical: finiteOrNull(r.dynamics?.maxRelDevEmpirical),
     };
     const f = (v: number | null, p = 4) => (v === null ? '-' : v.toPrecision(p));
     return {
@@ -291,7 +301,7 @@ export const mlpStage = defineStage({
         {
           name: 'history.arrow',
           schema: historySchema,
-          table: historyTable(r.history),
+          table: historyTable(r.history, r.dynamics),
           dtype: 'float32 (training), float64 (kernels)',
           seed,
           extra: m,
@@ -314,7 +324,7 @@ export const mlpStage = defineStage({
           : []),
         { name: 'metrics.json', json: runMetricsSchema.parse(m), dtype: 'float32 (training), float64 (kernels)', seed },
       ],
-      summary: `${c.input} ${id}: eval accuracy ${f(m.eval_accuracy)}, ΔΘ ${f(m.delta_theta, 3)}, init error ${f(m.kernel_init_error, 3)}, η ${f(m.lr)}, ${m.seconds}s`,
+      summary: `${c.input} ${id}: eval accuracy ${f(m.eval_accuracy)}, ΔΘ ${f(m.delta_theta, 3)}, init error ${f(m.kernel_init_error, 3)}, η ${f(m.lr)}, ${m.seconds}s${r.dynamics ? `; dynamics: max rel. deviation ${f(m.dynamics_max_rel_dev_analytic, 3)} (Θ), ${f(m.dynamics_max_rel_dev_empirical, 3)} (Θ̂_0), ${r.dynamics.seconds.toFixed(1)}s` : ''}`,
     };
   },
 });

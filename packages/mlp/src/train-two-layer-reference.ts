@@ -171,5 +171,6 @@ export function trainTwoLayerReference(data: TrainData, o: TrainOptions): TrainR
     evalPredictions: data.Xeval ? minus(Float32Array.from(forward(net, data.Xeval).out.data), f0Eval) : null,
     seconds: (performance.now() - t0) / 1000,
     network: net,
+    dynamics: null, // the oracle of the training path only
   };
 }

@@ -10,7 +10,9 @@ import { fail, progress } from '@tangent/arrow-io';
 import type { Mat32, Mat64 } from '@tangent/linalg';
 import { DivergenceError, binaryCrossEntropy, fit, gdStep, initMlp, mse, type Mlp, type MlpSpec, type Parameterization } from '@tangent/nn';
 import { binaryScores } from '@tangent/kernels';
+import { empiricalNtkTwoLayer } from './empirical-ntk-two-layer.ts';
 import { relativeFrobeniusDistance } from './kernel-stats.ts';
+import { linearisedLossCurves, maxRelativeDeviation, type LossCurves } from './linearised-dynamics.ts';
 import { TwoLayerGd } from './two-layer-gd.ts';
 import { TwoLayerKernel, type KernelSummary } from './two-layer-kernel.ts';
 
@@ -50,8 +52,13 @@ export interface TrainOptions {
   trackFull: boolean;
   precision: 'float64' | 'float32';
   maxKernelBytes: number;
-  /** The analytical NTK on given inputs (same scaling), for the error of Θ̂_0. */
-  analytical?: (X: Mat32) => Mat64;
+  /** The analytical NTK Θ(X, Z) (Z defaults to X; same scaling), for the error of Θ̂_0 and the predicted dynamics. */
+  analytical?: (X: Mat32, Z?: Mat32) => Mat64;
+  /**
+   * Predict the train/eval loss curves of the linearised network from Θ̂_0 (all fit rows) and from
+   * the analytical Θ (see linearised-dynamics.ts). Needs full-batch GD on the centred MSE.
+   */
+  dynamics?: boolean;
   /** Progress label; silent when omitted. */
   label?: string;
 }
@@ -89,6 +96,19 @@ export interface TrainResult {
   evalPredictions: Float32Array | null;
   seconds: number;
   network: Mlp;
+  /** The loss curves predicted by the linearised dynamics (with `dynamics`), and how far the actual ones strayed. */
+  dynamics: PredictedDynamics | null;
+}
+
+export interface PredictedDynamics {
+  /** From the analytical Θ (null without `analytical`). */
+  analytic: LossCurves | null;
+  /** From Θ̂_0 on all fit rows (null when that kernel does not fit in tracking.maxKernelBytes). */
+  empirical: LossCurves | null;
+  maxRelDevAnalytic: number | null;
+  maxRelDevEmpirical: number | null;
+  /** Wall time of the predictions (kernels and iterations). */
+  seconds: number;
 }
 
 export function twoLayerSpec(d: number, width: number, o: Pick<TrainOptions, 'parameterization' | 'bias' | 'sigmaB'>): MlpSpec {
@@ -176,8 +196,11 @@ export function trainTwoLayer(data: TrainData, o: TrainOptions): TrainResult {
   }
 
   // η = c · n / λ_max(Θ̂_0): from the whole training kernel when we have it, else the subset's λ_max · n / n_s.
-  const fullOk = o.trackFull && kernelPeakBytes(n) <= o.maxKernelBytes;
+  if (o.dynamics && (o.loss !== 'mse' || !o.center || (o.batchSize > 0 && o.batchSize < n)))
+    fail('train: tracking.dynamics predicts full-batch GD on the centred MSE; set train.batchSize: 0, train.loss: mse, model.center: true');
+  const fullOk = (o.trackFull || !!o.dynamics) && kernelPeakBytes(n) <= o.maxKernelBytes;
   let lambdaMax0: number, source: TrainResult['lambdaMaxSource'];
+  let fullTheta0: Float64Array | null = null;
   let full0: Float64Array | null = null,
     fullK: TwoLayerKernel | null = null;
   if (fullOk) {
@@ -185,6 +208,7 @@ export function trainTwoLayer(data: TrainData, o: TrainOptions): TrainResult {
     const K = new TwoLayerKernel(data.X, { precision, cache: false, keepXz: !!tracked });
     lambdaMax0 = K.update(net, null, null).lambdaMax;
     source = 'full';
+    fullTheta0 = K.theta;
     if (tracked) ((full0 = K.theta), (fullK = K));
     else K.dispose();
   } else {
@@ -204,6 +228,7 @@ export function trainTwoLayer(data: TrainData, o: TrainOptions): TrainResult {
   }
   const lr = (o.lrScale * n) / lambdaMax0;
   const kernelInitError = sub && o.analytical ? relativeFrobeniusDistance(sub.full(), o.analytical(Xs!)) : null;
+  const predict = o.dynamics ? predictor(data, o, net, fullTheta0, lr) : null;
 
   // Centring: predictions f − f₀; with squared loss that is fitting f to y + f₀ on the train rows.
   if (o.center && o.loss !== 'mse') fail('train: model.center works with loss mse only (it shifts the regression targets by f₀)');
@@ -284,6 +309,7 @@ export function trainTwoLayer(data: TrainData, o: TrainOptions): TrainResult {
   }
   bar.stop();
   sub?.dispose();
+  const dynamics = predict ? predict(history) : null;
   const final = history[history.length - 1];
   let deltaThetaFullFinal: number | null = null;
   if (full0 && fullK) {
@@ -306,5 +332,43 @@ export function trainTwoLayer(data: TrainData, o: TrainOptions): TrainResult {
     evalPredictions: data.Xeval ? minus(gd.forward(data.Xeval, new Float32Array(data.Xeval.rows)), f0Eval) : null,
     seconds: (performance.now() - t0) / 1000,
     network: net,
+    dynamics,
   };
+}
+
+/**
+ * The predicted curves, computed at initialisation (the network is still at θ₀); the returned
+ * function scores them against the actual history once training is done.
+ */
+function predictor(
+  data: TrainData,
+  o: TrainOptions,
+  net0: Mlp,
+  fullTheta0: Float64Array | null,
+  lr: number,
+): (history: HistoryRow[]) => PredictedDynamics {
+  const t0 = performance.now();
+  const n = data.X.rows;
+  const yFit = Float64Array.from(data.y);
+  const ev = (Kx: Mat64) => (data.Xeval && data.yeval ? { Kx, y: Float64Array.from(data.yeval) } : undefined);
+  const empirical = fullTheta0
+    ? linearisedLossCurves(
+        { rows: n, cols: n, data: fullTheta0 },
+        yFit,
+        lr,
+        o.epochs,
+        data.Xeval ? ev(empiricalNtkTwoLayer(net0, data.Xeval, data.X, { precision: o.precision, maxBytes: o.maxKernelBytes })) : undefined,
+      )
+    : null;
+  const analytic = o.analytical
+    ? linearisedLossCurves(o.analytical(data.X), yFit, lr, o.epochs, data.Xeval ? ev(o.analytical(data.Xeval, data.X)) : undefined)
+    : null;
+  const seconds = (performance.now() - t0) / 1000;
+  return (history) => ({
+    analytic,
+    empirical,
+    maxRelDevAnalytic: analytic ? maxRelativeDeviation(analytic, history) : null,
+    maxRelDevEmpirical: empirical ? maxRelativeDeviation(empirical, history) : null,
+    seconds,
+  });
 }
