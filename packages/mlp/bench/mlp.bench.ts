@@ -17,7 +17,7 @@ import { gdStep, initMlp, mse, type Mlp } from '@tangent/nn';
 import type { Benchmark } from '../../../tools/bench.ts';
 import { empiricalNtkTwoLayer } from '../src/empirical-ntk-two-layer.ts';
 import { stratifiedSubset } from '../src/tracked-subset.ts';
-import { trainTwoLayer, twoLayerSpec, type TrainOptions } from '../src/train-two-layer.ts';
+import { trainOptions, trainTwoLayer, twoLayerSpec, type TrainOptions } from '../src/train-two-layer.ts';
 import { TwoLayerGd } from '../src/two-layer-gd.ts';
 
 function sphereRows(n: number, d: number, seed: number, radius = 1): Mat32 {
@@ -66,24 +66,12 @@ function runBench(width: number): Benchmark {
         Xeval = sphereRows(1522, d, 2, Math.sqrt(d));
       const label = (A: Mat32) => Float32Array.from({ length: A.rows }, (_, i) => (A.data[i * d] + 0.5 * A.data[i * d + 1] > 0 ? 1 : -1));
       const y = label(X);
-      const opts: TrainOptions = {
+      const opts = trainOptions({
         width,
         seed: 0,
-        lrScale: 1,
         epochs,
-        batchSize: 0,
-        loss: 'mse',
-        parameterization: 'ntk',
-        bias: false,
-        sigmaB: 1,
-        center: true,
-        divergenceFactor: 100,
         tracked: stratifiedSubset(y, 1000, 0),
-        trackEvery: 1,
-        trackFull: true,
-        precision: 'float32',
-        maxKernelBytes: 2 * 2 ** 30,
-      };
+      });
       const data = { X, y, Xeval, yeval: label(Xeval) };
       const zero: number[] = []; // the fixed part: median of three 0-epoch runs
       for (let i = 0; i < 3; i++) {

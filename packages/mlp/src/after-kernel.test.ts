@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { mat32, rng, type Mat32 } from '@tangent/linalg';
 import { initMlp, jacobian, type Mlp } from '@tangent/nn';
 import { empiricalKernelRidge } from './after-kernel.ts';
-import { trainTwoLayer, twoLayerSpec } from './train-two-layer.ts';
+import { trainOptions, trainTwoLayer, twoLayerSpec } from './train-two-layer.ts';
 
 function problem(n: number, seed: number): { X: Mat32; y: Float32Array } {
   const d = 5,
@@ -68,24 +68,14 @@ describe('empiricalKernelRidge (after kernel)', () => {
       test = problem(7, 3);
     const trained = trainTwoLayer(
       { X: fit.X, y: fit.y },
-      {
+      trainOptions({
         width: 12,
         seed: 3,
-        lrScale: 1,
         epochs: 40,
-        batchSize: 0,
-        loss: 'mse',
-        parameterization: 'ntk',
-        bias: false,
-        sigmaB: 1,
-        center: true,
-        divergenceFactor: 100,
-        tracked: null,
-        trackEvery: 1,
         trackFull: false,
         precision: 'float64',
         maxKernelBytes: 2 ** 30,
-      },
+      }),
     ).network;
     const lambdas = [1e-3, 0.1, 1, 10];
     const fold = Int8Array.from({ length: 45 }, (_, i) => i % 3);

@@ -126,3 +126,28 @@ export type MlpSubmitConfig = z.infer<typeof mlpSubmitConfigSchema>;
 
 /** The settings every network of a config shares (runs and submissions). */
 export type MlpShared = Pick<MlpRunConfig, 'model' | 'train' | 'tracking' | 'input'>;
+
+const settingsSchema = z.object({ model: sectionShape.model, train: sectionShape.train, tracking: sectionShape.tracking }).strict();
+/** The network, training and tracking part of the section (what trainTwoLayer needs of it). */
+export type MlpSettings = z.infer<typeof settingsSchema>;
+
+/**
+ * The settings every network of a config shares (runs and submissions), as trainTwoLayer
+ * options; without a config, the section's defaults above (stated once, in the schema).
+ */
+export function trainSettings(c: MlpSettings = settingsSchema.parse({})) {
+  return {
+    epochs: c.train.epochs,
+    batchSize: c.train.batchSize,
+    loss: c.train.loss,
+    parameterization: c.model.parameterization,
+    bias: c.model.bias,
+    sigmaB: c.model.sigmaB,
+    center: c.model.center,
+    divergenceFactor: c.train.divergenceFactor,
+    trackEvery: c.tracking.every,
+    trackFull: c.tracking.full,
+    precision: c.tracking.precision,
+    maxKernelBytes: c.tracking.maxKernelBytes,
+  };
+}

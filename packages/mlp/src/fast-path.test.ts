@@ -11,7 +11,7 @@ import { kernelTargetAlignment, relativeFrobeniusDistance } from './kernel-stats
 import { lanczosTop } from './lanczos.ts';
 import { TwoLayerGd } from './two-layer-gd.ts';
 import { TwoLayerKernel } from './two-layer-kernel.ts';
-import { trainTwoLayer, twoLayerSpec, type TrainOptions, type TrainResult } from './train-two-layer.ts';
+import { trainOptions, trainTwoLayer, twoLayerSpec, type TrainOptions, type TrainResult } from './train-two-layer.ts';
 import { trainTwoLayerReference } from './train-two-layer-reference.ts';
 
 function sphere(n: number, d: number, seed: number, radius = Math.sqrt(d)): Mat32 {
@@ -138,24 +138,14 @@ describe('trainTwoLayer (fast path) = the old implementation (oracle)', () => {
     y = labels(X);
   const Xe = sphere(70, 12, 4),
     ye = labels(Xe);
-  const base: TrainOptions = {
+  const base = trainOptions({
     width: 48,
     seed: 2,
-    lrScale: 1,
     epochs: 25,
-    batchSize: 0,
-    loss: 'mse',
-    parameterization: 'ntk',
-    bias: false,
-    sigmaB: 1,
-    center: true,
-    divergenceFactor: 100,
     tracked: Int32Array.from({ length: 50 }, (_, i) => 3 * i),
     trackEvery: 4,
-    trackFull: true,
-    precision: 'float32',
     maxKernelBytes: 2 ** 30,
-  };
+  });
   const cases: Array<[string, Partial<TrainOptions>]> = [
     ['the stage default (centred mse, float32 kernel GEMMs, full kernels)', {}],
     [

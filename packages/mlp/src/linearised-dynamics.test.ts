@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { eigh, gemm, mat32, mat64, rng, type Mat32, type Mat64 } from '@tangent/linalg';
 import { ntkGram } from '@tangent/kernels';
 import { linearisedLossCurves, maxRelativeDeviation } from './linearised-dynamics.ts';
-import { trainTwoLayer } from './train-two-layer.ts';
+import { trainOptions, trainTwoLayer } from './train-two-layer.ts';
 
 /** A random PSD kernel A Aᵀ/k over n + ne rows: the train block and the eval–train block. */
 function kernels(n: number, ne: number, seed: number): { K: Mat64; Kx: Mat64 } {
@@ -102,26 +102,18 @@ describe('predicted vs actual training of the network', () => {
   const run = (width: number, lrScale: number) =>
     trainTwoLayer(
       { X: tr.X, y: tr.y, Xeval: ev.X, yeval: ev.y },
-      {
+      trainOptions({
         width,
         seed: 0,
         lrScale,
         epochs: 40,
-        batchSize: 0,
-        loss: 'mse',
-        parameterization: 'ntk',
-        bias: false,
-        sigmaB: 1,
-        center: true,
-        divergenceFactor: 100,
-        tracked: null,
         trackEvery: 10,
         trackFull: false,
         precision: 'float64',
         maxKernelBytes: 2 ** 30,
         analytical: (X, Z) => ntkGram(X, Z, { depth: 2, sigmaW: 1, sigmaB: 0 }),
         dynamics: true,
-      },
+      }),
     );
 
   it('a wide net at a small learning rate follows its Θ̂₀ prediction; the deviations shrink with width', () => {

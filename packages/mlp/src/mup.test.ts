@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { mat32, rng, type Mat32 } from '@tangent/linalg';
 import { initMlp } from '@tangent/nn';
-import { trainTwoLayer, twoLayerSpec, type TrainOptions } from './train-two-layer.ts';
+import { trainOptions, trainTwoLayer, twoLayerSpec, type TrainOptions } from './train-two-layer.ts';
 
 function sphere(n: number, d: number, seed: number): { X: Mat32; y: Float32Array } {
   const X = mat32(n, d, rng(seed).fillNormal(new Float32Array(n * d)));
@@ -21,21 +21,7 @@ function sphere(n: number, d: number, seed: number): { X: Mat32; y: Float32Array
   return { X, y };
 }
 
-const base: Omit<TrainOptions, 'width' | 'seed' | 'parameterization'> = {
-  lrScale: 1,
-  epochs: 1,
-  batchSize: 0,
-  loss: 'mse',
-  bias: false,
-  sigmaB: 1,
-  center: true,
-  divergenceFactor: 100,
-  tracked: null,
-  trackEvery: 1,
-  trackFull: true,
-  precision: 'float64',
-  maxKernelBytes: 2 ** 30,
-};
+const base = trainOptions({ epochs: 1, precision: 'float64', maxKernelBytes: 2 ** 30 });
 
 /** RMS change per first-layer weight after one full-batch step at c = 1, and m·λ_max(Θ̂₀)/n. */
 function oneStep(parameterization: 'ntk' | 'mup', width: number) {

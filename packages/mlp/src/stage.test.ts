@@ -22,7 +22,7 @@ import { initMlp } from '@tangent/nn';
 import { mlpStage, mlpSubmitStage } from './stage.ts';
 import { empiricalKernelRidge } from './after-kernel.ts';
 import { stratifiedSubset } from './tracked-subset.ts';
-import { trainTwoLayer, twoLayerSpec } from './train-two-layer.ts';
+import { trainOptions, trainTwoLayer, twoLayerSpec } from './train-two-layer.ts';
 
 const D = 6;
 const INPUT = `toy-d${D}`;
@@ -330,18 +330,7 @@ describe('mlp stage on synthetic artifacts (runStage)', () => {
       b = part(held);
     const v = trainTwoLayer(
       { X: a.X, y: a.y, Xeval: b.X, yeval: b.y },
-      {
-        ...{ width: 8, seed: 1, lrScale: 1, epochs: 25, batchSize: 0, loss: 'mse', parameterization: 'ntk', bias: false, sigmaB: 1 },
-        ...{
-          center: true,
-          divergenceFactor: 100,
-          tracked: null,
-          trackEvery: 1,
-          trackFull: false,
-          precision: 'float32',
-          maxKernelBytes: 2 ** 31,
-        },
-      },
+      trainOptions({ width: 8, seed: 1, epochs: 25, trackFull: false, maxKernelBytes: 2 ** 31 }),
     );
     let best = v.history[1];
     for (const h of v.history) if (h.epoch >= 1 && h.evalF1! > best.evalF1!) best = h;

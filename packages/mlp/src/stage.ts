@@ -30,7 +30,7 @@ import { decideLabels, mean } from '@tangent/kernels';
 import type { Mat32, Mat64 } from '@tangent/linalg';
 import { DivergenceError, initMlp } from '@tangent/nn';
 import { empiricalKernelRidge, type EmpiricalKrr } from './after-kernel.ts';
-import { mlpRunConfigSchema, mlpSubmitConfigSchema, type MlpShared } from './config.ts';
+import { mlpRunConfigSchema, mlpSubmitConfigSchema, trainSettings, type MlpShared } from './config.ts';
 import { stratifiedSubset } from './tracked-subset.ts';
 import { trainTwoLayer, twoLayerSpec, type HistoryRow, type PredictedDynamics, type TrainResult } from './train-two-layer.ts';
 
@@ -138,24 +138,6 @@ export function predictionsTable(evalIds: Int32Array, evalScores: ArrayLike<numb
   score.set(testScores, evalIds.length);
   const split = Array.from({ length: n }, (_, i) => (i < evalIds.length ? 'eval' : 'test'));
   return buildTable(runPredictionsSchema, { id, split, score });
-}
-
-/** The training and tracking settings every network of a config shares (runs and submissions alike). */
-function trainSettings(c: MlpShared) {
-  return {
-    epochs: c.train.epochs,
-    batchSize: c.train.batchSize,
-    loss: c.train.loss,
-    parameterization: c.model.parameterization,
-    bias: c.model.bias,
-    sigmaB: c.model.sigmaB,
-    center: c.model.center,
-    divergenceFactor: c.train.divergenceFactor,
-    trackEvery: c.tracking.every,
-    trackFull: c.tracking.full,
-    precision: c.tracking.precision,
-    maxKernelBytes: c.tracking.maxKernelBytes,
-  };
 }
 
 const finiteOrNull = (v: number | null | undefined): number | null => (v != null && Number.isFinite(v) ? v : null);

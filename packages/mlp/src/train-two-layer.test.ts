@@ -5,7 +5,7 @@ import { binaryScores } from '@tangent/kernels';
 import { kernelTargetAlignment, topEigenvalue } from './kernel-stats.ts';
 import { stratifiedSubset } from './tracked-subset.ts';
 import { empiricalNtkTwoLayer } from './empirical-ntk-two-layer.ts';
-import { trainTwoLayer, twoLayerSpec, type TrainOptions } from './train-two-layer.ts';
+import { trainOptions, trainTwoLayer, twoLayerSpec, type TrainOptions } from './train-two-layer.ts';
 
 /** A tiny separable-ish problem on the unit sphere in R^8: y = sign(x_1 + 0.5 x_2²−0.2). */
 function problem(n: number, seed: number): { X: Mat32; y: Float32Array } {
@@ -26,21 +26,15 @@ function rowsOf(X: Mat32, n: number): Mat32 {
   return { rows: n, cols: X.cols, data: X.data.subarray(0, n * X.cols) };
 }
 
-const base: Omit<TrainOptions, 'width' | 'seed'> = {
-  lrScale: 1,
+// Uncentred: these tests check the raw network's dynamics (f₀ included).
+const base = trainOptions({
+  center: false,
   epochs: 60,
-  batchSize: 0,
-  loss: 'mse',
-  parameterization: 'ntk',
-  bias: false,
-  sigmaB: 1,
-  divergenceFactor: 100,
   tracked: Int32Array.from({ length: 40 }, (_, i) => i),
   trackEvery: 10,
-  trackFull: true,
   precision: 'float64',
   maxKernelBytes: 2 ** 30,
-};
+});
 
 describe('training dynamics', () => {
   const { X, y } = problem(120, 1);

@@ -11,6 +11,7 @@ import type { Mat32, Mat64 } from '@tangent/linalg';
 import { DivergenceError, binaryCrossEntropy, fit, gdStep, initMlp, mse, type Mlp, type MlpSpec, type Parameterization } from '@tangent/nn';
 import { binaryScores } from '@tangent/kernels';
 import { empiricalNtkTwoLayer } from './empirical-ntk-two-layer.ts';
+import { trainSettings } from './config.ts';
 import { relativeFrobeniusDistance } from './kernel-stats.ts';
 import { linearisedLossCurves, maxRelativeDeviation, type LossCurves } from './linearised-dynamics.ts';
 import { TwoLayerGd } from './two-layer-gd.ts';
@@ -164,6 +165,17 @@ export function sgdEpochSeed(seed: number, t: number): number {
 /** Whether epoch t records the tracked-subset kernel: t ≤ TRACK_FIRST_EPOCHS, every `every`-th, and the last. */
 export function isTrackedEpoch(t: number, every: number, epochs: number): boolean {
   return t <= TRACK_FIRST_EPOCHS || t % every === 0 || t === epochs;
+}
+
+/**
+ * Options for one run: the mlp section's defaults (config.ts: c = 1, 500 epochs, centred MSE,
+ * full-batch GD, no tracked subset), then `o`. E.g. trainOptions({ width: 1024, seed: 0, epochs: 50 }).
+ */
+export function trainOptions(o: Pick<TrainOptions, 'width' | 'seed'> & Partial<TrainOptions>): TrainOptions;
+/** The same without a width and seed yet: a base to spread them into. */
+export function trainOptions(o?: Partial<TrainOptions>): Omit<TrainOptions, 'width' | 'seed'>;
+export function trainOptions(o: Partial<TrainOptions> = {}): TrainOptions {
+  return { lrScale: 1, tracked: null, ...trainSettings(), ...o } as TrainOptions; // width and seed: from o, per the overloads
 }
 
 export function trainTwoLayer(data: TrainData, o: TrainOptions): TrainResult {
