@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { mat32, rng, type Mat32 } from '@tangent/linalg';
 import { initMlp } from '@tangent/nn';
-import { trainOptions, trainTwoLayer, twoLayerSpec, type TrainOptions } from './train-two-layer.ts';
+import { trainOptions, trainTwoLayer, twoLayerSpec } from './train-two-layer.ts';
 
 function sphere(n: number, d: number, seed: number): { X: Mat32; y: Float32Array } {
   const X = mat32(n, d, rng(seed).fillNormal(new Float32Array(n * d)));

@@ -5,7 +5,7 @@ import { binaryScores } from '@tangent/kernels';
 import { kernelTargetAlignment, topEigenvalue } from './kernel-stats.ts';
 import { stratifiedSubset } from './tracked-subset.ts';
 import { empiricalNtkTwoLayer } from './empirical-ntk-two-layer.ts';
-import { trainOptions, trainTwoLayer, twoLayerSpec, type TrainOptions } from './train-two-layer.ts';
+import { trainOptions, trainTwoLayer, twoLayerSpec } from './train-two-layer.ts';
 
 /** A tiny separable-ish problem on the unit sphere in R^8: y = sign(x_1 + 0.5 x_2²−0.2). */
 function problem(n: number, seed: number): { X: Mat32; y: Float32Array } {
