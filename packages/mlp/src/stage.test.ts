@@ -62,6 +62,19 @@ function features(ids: number[], targets: Array<number | null>, seed: number): F
  * The upstream artifacts of `raw`'s input, laid down with the identities its instances expect:
  * pca train (80 rows, ids 100..179) and test (5 rows), and the ntk split (every 5th row eval).
  */
+/** Rows of the fixture as the network sees them: scaled to norm √d (inputScale sqrt_d), ±1 labels. */
+function networkRows(fx: Awaited<ReturnType<typeof fixture>>, rs: number[]) {
+  const s = Math.sqrt(D);
+  return {
+    X: {
+      rows: rs.length,
+      cols: D,
+      data: Float32Array.from(rs.flatMap((i) => Array.from(fx.X.subarray(i * D, (i + 1) * D), (v) => v * s))),
+    },
+    y: Float32Array.from(rs, (i) => (fx.t[i] ? 1 : -1)),
+  };
+}
+
 async function fixture(raw: Record<string, unknown>) {
   const m = resolveManifest(raw);
   const instances = pipelineInstances(m);
@@ -272,15 +285,7 @@ describe('mlp stage on synthetic artifacts (runStage)', () => {
           .toArray() as Float64Array,
       );
     // Θ̂_0-KRR recomputed here from the seeded initial network and the fixture's rows (scaled to norm √d)
-    const s = Math.sqrt(D);
-    const part = (rs: number[]) => ({
-      X: {
-        rows: rs.length,
-        cols: D,
-        data: Float32Array.from(rs.flatMap((i) => Array.from(fx.X.subarray(i * D, (i + 1) * D), (v) => v * s))),
-      },
-      y: Float32Array.from(rs, (i) => (fx.t[i] ? 1 : -1)),
-    });
+    const part = (rs: number[]) => networkRows(fx, rs);
     const fitRows = fx.ids.map((_, i) => i).filter((i) => i % 5 !== 4),
       evalRows = fx.ids.map((_, i) => i).filter((i) => i % 5 === 4);
     const net0 = initMlp(twoLayerSpec(D, 8, { parameterization: 'ntk', bias: false, sigmaB: 1 }), 0);
@@ -317,15 +322,7 @@ describe('mlp stage on synthetic artifacts (runStage)', () => {
     const fitRows = fx.ids.map((_, i) => i).filter((i) => i % 5 !== 4);
     const held = fitRows.filter((i) => i % 3 === 0),
       inner = fitRows.filter((i) => i % 3 !== 0);
-    const s = Math.sqrt(D);
-    const part = (rs: number[]) => ({
-      X: {
-        rows: rs.length,
-        cols: D,
-        data: Float32Array.from(rs.flatMap((i) => Array.from(fx.X.subarray(i * D, (i + 1) * D), (v) => v * s))),
-      },
-      y: Float32Array.from(rs, (i) => (fx.t[i] ? 1 : -1)),
-    });
+    const part = (rs: number[]) => networkRows(fx, rs);
     const a = part(inner),
       b = part(held);
     const v = trainTwoLayer(
