@@ -76,6 +76,23 @@ describe('stage instances of a manifest', () => {
     expect([...changed].sort()).toEqual(['analysis', 'mlp', 'mlp-submit', 'ntk', 'submissions']);
   });
 
+  it("a width's submission waits for that width's runs only where it chooses among learning rates", () => {
+    const m = resolveManifest(base); // lr sweep at width 8 only
+    const inst = pipelineInstances(m);
+    const deps = (w: number) => inst.find((i) => i.stage === 'mlp-submit' && i.key === `use-lite-d16/submit-w${w}`)!.deps;
+    expect(deps(8).filter((d) => d.startsWith('mlp:')).sort()).toEqual(
+      ['w8-s0-lr0.5', 'w8-s0-lr1', 'w8-s1-lr0.5', 'w8-s1-lr1'].map((r) => `mlp:use-lite-d16/${r}`),
+    );
+    expect(deps(64)).toEqual(['pca:use-lite-d16']); // trained on all of train: not the ntk stage, no run
+    const changed = (raw: object) => {
+      const a = ids(inst),
+        b = ids(pipelineInstances(resolveManifest(raw)));
+      return [...a].filter(([k, v]) => b.get(k) !== v).map(([k]) => k);
+    };
+    expect(changed({ ...base, ntk: { folds: 3 } })).not.toContain('mlp-submit:use-lite-d16/submit-w64');
+    expect(changed({ ...base, ntk: { folds: 3 } })).toContain('mlp-submit:use-lite-d16/submit-w8');
+  });
+
   it('d is one edit: every pca, ntk and mlp key follows it', () => {
     const inst = pipelineInstances(resolveManifest({ grid: { d: [64] } }));
     const keys = inst.filter((i) => ['pca', 'ntk', 'mlp', 'mlp-submit'].includes(i.stage)).map((i) => i.key);

@@ -244,6 +244,14 @@ describe('mlp stage on synthetic artifacts (runStage)', () => {
     expect(sub.provenance).toMatchObject({ stage: 'mlp-submit', key: `${INPUT}/submit-w8` });
   });
 
+  it('with one learning rate the submission trains at it without waiting for (or reading) any run', async () => {
+    const raw = manifest({ widths: [8], seeds: [0], lrs: [1.5] });
+    await fixture(raw);
+    const [s] = await runStage(mlpSubmitStage, { manifest: raw, key: `${INPUT}/submit-w8` });
+    expect(existsSync(runDir('w8-s0-lr1.5'))).toBe(false);
+    expect(JSON.parse(readFileSync(join(s.outDir, 'submit.json'), 'utf8')).lr_natural).toBe(1.5);
+  });
+
   it('a diverging run is recorded in diverged.json (exit ok) with the lr to try; other runs untouched; the submission skips it', async () => {
     const raw = manifest({ widths: [64], seeds: [0], lrs: [1, 7] });
     await fixture(raw);

@@ -325,15 +325,17 @@ export const mlpSubmitStage = defineStage({
   version: STAGE_VERSION,
   description: "per width: a network trained on all of train at the width's best learning rate -> data/mlp/<input>/submit-w<width>/",
   configSchema: mlpSubmitConfigSchema,
-  inputs: ['pca', 'ntk', 'mlp'],
+  inputs: ['pca', 'mlp'],
   outputs: ['submission.csv', 'submit.json'],
   async run(ctx) {
     const c = ctx.config;
-    const outcomes = ctx.deps('mlp').map((run) => {
-      const m = readRunOutcome(ctx, run);
-      return { lr: run.point.lr!, evalAccuracy: m?.eval_accuracy ?? null };
-    });
-    const lr = bestLr(outcomes);
+    // one learning rate: nothing to choose (the instance then does not wait for the runs)
+    const lr =
+      c.lrs.length === 1
+        ? c.lrs[0]
+        : bestLr(
+            ctx.deps('mlp').map((run) => ({ lr: run.point.lr!, evalAccuracy: readRunOutcome(ctx, run)?.eval_accuracy ?? null })),
+          );
     const all = readFeatures(ctx, 'train');
     const test = readFeatures(ctx, 'test');
     const r = trainTwoLayer(
