@@ -95,8 +95,8 @@ try {
     .showHelpAfterError()
     .configureHelp({ sortSubcommands: false });
   // Imported here, not at the top, so that an error while loading a stage is reported too.
-  const { registerAll } = await import('./commands/index.ts');
-  registerAll(program);
+  const { registerCommands } = await import('./commands/index.ts');
+  await registerCommands(program, process.argv[2]);
   await program.parseAsync(process.argv);
 } catch (e) {
   report(e);
