@@ -36,24 +36,31 @@ const variants = [
 ] as const;
 
 describe('TwoLayerGd (fused passes) = nn forward/backward', () => {
+  // widths 24 and 5 take the two sides of the backward product (diag(r) on [X | 1] or on the mask)
   for (const v of variants)
-    it(`${v.parameterization}, bias ${v.bias}`, () => {
-      const X = sphere(37, 6, 1),
-        y = labels(X);
-      const net = initMlp({ ...twoLayerSpec(6, 24, { ...v, sigmaB: 0.7 }), biasInit: 'normal' }, 4);
-      const gd = new TwoLayerGd(net);
-      const f = gd.forward(X, new Float32Array(37), true);
-      const ref = forward(net, X);
-      for (let i = 0; i < 37; i++) expect(f[i]).toBeCloseTo(ref.out.data[i], 5);
-      const { dPred } = mse(ref.out, y);
-      const g = gd.backward(X, dPred.data, new Float32Array(net.params.length));
-      const gRef = backward(net, ref.cache, dPred);
-      let err = 0,
-        norm = 0;
-      for (let i = 0; i < g.length; i++) ((err += (g[i] - gRef[i]) ** 2), (norm += gRef[i] ** 2));
-      expect(Math.sqrt(err / norm)).toBeLessThan(1e-6);
-      expect(() => gd.backward(X, dPred.data, new Float32Array(net.params.length))).toThrow(/forward/);
-    });
+    for (const [simd, width] of [
+      [true, 24],
+      [false, 24],
+      [true, 5],
+      [false, 5],
+    ] as const)
+      it(`${v.parameterization}, bias ${v.bias}, width ${width}, ${simd ? 'WebAssembly SIMD' : 'JavaScript'} forward pass`, () => {
+        const X = sphere(37, 6, 1),
+          y = labels(X);
+        const net = initMlp({ ...twoLayerSpec(6, width, { ...v, sigmaB: 0.7 }), biasInit: 'normal' }, 4);
+        const gd = new TwoLayerGd(net, { simd });
+        const f = gd.forward(X, new Float32Array(37), true);
+        const ref = forward(net, X);
+        for (let i = 0; i < 37; i++) expect(f[i]).toBeCloseTo(ref.out.data[i], 5);
+        const { dPred } = mse(ref.out, y);
+        const g = gd.backward(X, dPred.data, new Float32Array(net.params.length));
+        const gRef = backward(net, ref.cache, dPred);
+        let err = 0,
+          norm = 0;
+        for (let i = 0; i < g.length; i++) ((err += (g[i] - gRef[i]) ** 2), (norm += gRef[i] ** 2));
+        expect(Math.sqrt(err / norm)).toBeLessThan(1e-6);
+        expect(() => gd.backward(X, dPred.data, new Float32Array(net.params.length))).toThrow(/forward/);
+      });
 });
 
 describe('TwoLayerKernel = empiricalNtkTwoLayer and the kernel-stats summaries', () => {
@@ -67,8 +74,12 @@ describe('TwoLayerKernel = empiricalNtkTwoLayer and the kernel-stats summaries',
           net1 = initMlp(spec, 2);
         const K0 = empiricalNtkTwoLayer(net0, X, undefined, { precision }),
           K1 = empiricalNtkTwoLayer(net1, X, undefined, { precision });
-        for (const cache of [true, false]) {
-          const k = new TwoLayerKernel(X, { precision, cache, keepXz: !cache });
+        for (const [cache, simd] of [
+          [true, true],
+          [false, true],
+          [true, false],
+        ]) {
+          const k = new TwoLayerKernel(X, { precision, cache, keepXz: !cache, simd });
           const s0 = k.update(net0, null, y);
           const full0 = k.full();
           expect(relativeFrobeniusDistance(full0, K0)).toBeLessThan(precision === 'float64' ? 1e-14 : 1e-12);
@@ -76,7 +87,7 @@ describe('TwoLayerKernel = empiricalNtkTwoLayer and the kernel-stats summaries',
           expect(rel(s0.alignment!, kernelTargetAlignment(K0, y))).toBeLessThan(1e-12);
           const e = eigh(mat64(50, 50, K0.data.slice()));
           expect(rel(s0.lambdaMax, e.values[49])).toBeLessThan(1e-12);
-          const ref = k.theta.slice();
+          const ref = k.snapshot(); // in the SIMD workspace where there is one
           const s1 = k.update(net1, ref, y, true, !cache);
           expect(rel(s1.deltaTheta!, relativeFrobeniusDistance(K1, K0))).toBeLessThan(1e-10);
           expect(rel(s1.alignment!, kernelTargetAlignment(K1, y))).toBeLessThan(1e-12);

@@ -333,9 +333,7 @@ export const mlpSubmitStage = defineStage({
     const lr =
       c.lrs.length === 1
         ? c.lrs[0]
-        : bestLr(
-            ctx.deps('mlp').map((run) => ({ lr: run.point.lr!, evalAccuracy: readRunOutcome(ctx, run)?.eval_accuracy ?? null })),
-          );
+        : bestLr(ctx.deps('mlp').map((run) => ({ lr: run.point.lr!, evalAccuracy: readRunOutcome(ctx, run)?.eval_accuracy ?? null })));
     const all = readFeatures(ctx, 'train');
     const test = readFeatures(ctx, 'test');
     const r = trainTwoLayer(

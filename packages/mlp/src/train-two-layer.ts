@@ -204,7 +204,7 @@ export function trainTwoLayer(data: TrainData, o: TrainOptions): TrainResult {
     ys = Float32Array.from(tracked, (i) => data.y[i]);
     sub = new TwoLayerKernel(Xs, { precision, cache: true });
     s0 = sub.update(net, null, ys);
-    theta0 = sub.theta.slice();
+    theta0 = sub.snapshot();
   }
 
   // η = c · n / λ_max(Θ̂_0): from the whole training kernel when we have it, else the subset's λ_max · n / n_s.
@@ -244,8 +244,9 @@ export function trainTwoLayer(data: TrainData, o: TrainOptions): TrainResult {
 
   // Centring: predictions f − f₀; with squared loss that is fitting f to y + f₀ on the train rows.
   if (o.center && o.loss !== 'mse') fail('train: model.center works with loss mse only (it shifts the regression targets by f₀)');
-  const f0 = (X?: Mat32) => (o.center && X ? gd.forward(X, new Float32Array(X.rows)) : null);
-  const f0Train = f0(data.X),
+  // (the train rows through the training buffer: no second N×m buffer for one pass)
+  const f0 = (X?: Mat32, keep = false) => (o.center && X ? gd.forward(X, new Float32Array(X.rows), keep) : null);
+  const f0Train = f0(data.X, true),
     f0Eval = f0(data.Xeval),
     f0Test = f0(data.Xtest);
   const minus = (a: Float32Array, b: Float32Array | null) => (b ? a.map((v, i) => v - b[i]) : a);

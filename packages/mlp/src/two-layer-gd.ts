@@ -5,43 +5,62 @@
  *   forward : U = a1 X W1ᵀ (sgemm), then one pass per row: f = a2 relu(u + c1 b1)·W2 + c2 b2; a
  *             training pass (keep) overwrites U by the activation mask M = 1[u > 0] as it goes.
  *   backward: with r = ∂L/∂f, G = ∂L/∂u = a2 (r W2ᵀ) ⊙ M never needs to be formed. Everything
- *             the gradient needs is ONE product P = Mᵀ [r ⊙ X | r] (m × (d+1), sgemm):
+ *             the gradient needs is ONE product P = Mᵀ diag(r) [X | 1] (m × (d+1), sgemm):
  *               ∂L/∂W1_k = a1 Σ_i G_ik x_i = a1 a2 W2_k P_k,1..d
  *               ∂L/∂b1_k = c1 Σ_i G_ik     = c1 a2 W2_k P_k,d+1
  *               ∂L/∂W2_k = a2 Σ_i r_i h_ik = a2 Σ_i r_i M_ik (a1 W1_k·x_i + c1 b1_k)
  *                                          = a2 (a1 W1_k·P_k,1..d + c1 b1_k P_k,d+1)
  *             (the last because h = M ⊙ u), so no elementwise pass over the N×m hidden layer is
  *             left in the backward pass: its cost is the sgemm and O(md).
+ * The forward pass runs in WebAssembly SIMD where it can (two-layer-passes.ts), else in JavaScript.
  * Same equations as @tangent/nn's forward/backward (backprop.ts), which the tests use as the oracle.
  */
 import { fail } from '@tangent/arrow-io';
 import { gemm, hugeFloat32, type Mat32 } from '@tangent/linalg';
 import type { Mlp } from '@tangent/nn';
+import { ReadoutBuffer } from './two-layer-passes.ts';
 
 export class TwoLayerGd {
   readonly net: Mlp;
   readonly m: number;
-  private readonly hidden = new Map<number, Float32Array>();
-  /** [r ⊙ X | r] (N × (d+1)) and P = Mᵀ [r ⊙ X | r] (m × (d+1)). */
+  private readonly hidden = new Map<number, ReadoutBuffer | Float32Array>();
+  private readonly uses = new Map<number, number>();
+  private readonly simd: boolean;
+  /** r ⊙ [X | 1] or [X | 1] (N × (d+1)), and P = Mᵀ diag(r) [X | 1] (m × (d+1)). */
   private rx = new Float32Array(0);
+  private ones: { of: Float32Array; value: Float32Array } | null = null;
   private readonly P: Float32Array;
   private lastMask: Float32Array | null = null;
   private lastRows = -1;
 
-  constructor(net: Mlp) {
+  /** `simd: false` keeps every pass in JavaScript (the tests compare both). */
+  constructor(net: Mlp, opts: { simd?: boolean } = {}) {
     const s = net.spec;
     if (s.sizes.length !== 3 || s.sizes[2] !== 1 || s.activation !== 'relu')
       fail(`TwoLayerGd: needs a two-layer relu network with one output, got sizes ${JSON.stringify(s.sizes)} and ${s.activation}`);
     this.net = net;
     this.m = s.sizes[1];
+    this.simd = opts.simd ?? true;
     this.P = new Float32Array(this.m * (s.sizes[0] + 1));
   }
 
-  /** The kept (training) hidden layer has its own buffer, so an evaluation pass in between leaves it intact. */
-  private buffer(rows: number, keep: boolean): Float32Array {
+  /**
+   * The hidden layer's buffer for `rows` inputs. The kept (training) one has its own, so an
+   * evaluation pass in between leaves it intact. Huge pages (linalg huge-pages.ts) pay off only
+   * for a buffer used every epoch: the training buffer gets them at once, another buffer on its
+   * third use (the eval rows' does, the test rows' — used twice — never pays the fault-in cost).
+   */
+  private buffer(rows: number, keep: boolean): ReadoutBuffer | Float32Array {
     const key = keep ? -rows - 1 : rows;
     let b = this.hidden.get(key);
-    if (!b) this.hidden.set(key, (b = hugeFloat32(rows * this.m)));
+    const uses = (this.uses.get(key) ?? 0) + 1;
+    this.uses.set(key, uses);
+    const reused = keep || uses >= 3;
+    if (!b || (reused && uses === 3 && !keep)) {
+      const n = rows * this.m;
+      b = (this.simd && ReadoutBuffer.create(rows, this.m, reused)) || (reused ? hugeFloat32(n) : new Float32Array(n));
+      this.hidden.set(key, b);
+    }
     return b;
   }
 
@@ -55,64 +74,82 @@ export class TwoLayerGd {
       m = this.m;
     if (X.cols !== L1.fanIn) fail(`X: has ${X.cols} columns but the network's input width is ${L1.fanIn}`);
     if (out.length !== N) fail(`forward: output buffer has ${out.length} entries for ${N} rows`);
-    const U = this.buffer(N, keep);
+    const buf = this.buffer(N, keep);
+    const U = buf instanceof ReadoutBuffer ? buf.U : buf;
     gemm(X, L1.W, { transB: true, alpha: L1.wScale, out: { rows: N, cols: m, data: U } });
     const w2 = L2.W.data,
       a2 = L2.wScale,
       b1 = L1.b,
       c1 = L1.bScale,
       off = L2.b ? L2.bScale * L2.b[0] : 0;
-    for (let i = 0; i < N; i++) {
-      const o = i * m;
-      let s = 0;
-      if (b1)
-        for (let k = 0; k < m; k++) {
-          const u = Math.fround(U[o + k] + c1 * b1[k]);
-          const on = +(u > 0); // branch-free relu (a data-dependent branch mispredicts half the time)
-          s += u * on * w2[k];
-          if (keep) U[o + k] = on;
-        }
-      else {
-        // four partial sums: a single accumulator serialises on the add latency
-        let s1 = 0,
-          s2 = 0,
-          s3 = 0,
-          k = 0;
-        for (; k + 3 < m; k += 4) {
-          const u0 = U[o + k],
-            u1 = U[o + k + 1],
-            u2 = U[o + k + 2],
-            u3 = U[o + k + 3];
-          const on0 = +(u0 > 0),
-            on1 = +(u1 > 0),
-            on2 = +(u2 > 0),
-            on3 = +(u3 > 0);
-          s += u0 * on0 * w2[k];
-          s1 += u1 * on1 * w2[k + 1];
-          s2 += u2 * on2 * w2[k + 2];
-          s3 += u3 * on3 * w2[k + 3];
-          if (keep) {
-            U[o + k] = on0;
-            U[o + k + 1] = on1;
-            U[o + k + 2] = on2;
-            U[o + k + 3] = on3;
+    if (buf instanceof ReadoutBuffer) buf.readout(w2, b1 ? Float32Array.from(b1, (b) => c1 * b) : null, a2, off, keep, out);
+    else
+      for (let i = 0; i < N; i++) {
+        const o = i * m;
+        let s = 0;
+        if (b1)
+          for (let k = 0; k < m; k++) {
+            const u = Math.fround(U[o + k] + c1 * b1[k]);
+            const on = +(u > 0); // branch-free relu (a data-dependent branch mispredicts half the time)
+            s += u * on * w2[k];
+            if (keep) U[o + k] = on;
           }
+        else {
+          // four partial sums: a single accumulator serialises on the add latency
+          let s1 = 0,
+            s2 = 0,
+            s3 = 0,
+            k = 0;
+          for (; k + 3 < m; k += 4) {
+            const u0 = U[o + k],
+              u1 = U[o + k + 1],
+              u2 = U[o + k + 2],
+              u3 = U[o + k + 3];
+            const on0 = +(u0 > 0),
+              on1 = +(u1 > 0),
+              on2 = +(u2 > 0),
+              on3 = +(u3 > 0);
+            s += u0 * on0 * w2[k];
+            s1 += u1 * on1 * w2[k + 1];
+            s2 += u2 * on2 * w2[k + 2];
+            s3 += u3 * on3 * w2[k + 3];
+            if (keep) {
+              U[o + k] = on0;
+              U[o + k + 1] = on1;
+              U[o + k + 2] = on2;
+              U[o + k + 3] = on3;
+            }
+          }
+          for (; k < m; k++) {
+            const u = U[o + k];
+            const on = +(u > 0);
+            s += u * on * w2[k];
+            if (keep) U[o + k] = on;
+          }
+          s = s + s1 + (s2 + s3);
         }
-        for (; k < m; k++) {
-          const u = U[o + k];
-          const on = +(u > 0);
-          s += u * on * w2[k];
-          if (keep) U[o + k] = on;
-        }
-        s = s + s1 + (s2 + s3);
+        out[i] = a2 * s + off;
       }
-      out[i] = a2 * s + off;
-    }
     if (keep) {
       this.lastMask = U;
       this.lastRows = N;
     }
     return out;
+  }
+
+  /** [X | 1] (N × (d+1)), kept for the training inputs it was made from. */
+  private withOnes(X: Mat32): Float32Array {
+    if (this.ones?.of !== X.data) {
+      const N = X.rows,
+        d = X.cols,
+        b = new Float32Array(N * (d + 1));
+      for (let i = 0; i < N; i++) {
+        b.set(X.data.subarray(i * d, (i + 1) * d), i * (d + 1));
+        b[i * (d + 1) + d] = 1;
+      }
+      this.ones = { of: X.data, value: b };
+    }
+    return this.ones.value;
   }
 
   /** ∂L/∂θ into `grad` (laid out like net.params) from r = ∂L/∂f on the X of the last forward(X, keep). Consumes it. */
@@ -127,21 +164,32 @@ export class TwoLayerGd {
     if (dPred.length !== N) fail(`backward: ${dPred.length} output gradients for ${N} rows`);
     if (grad.length !== this.net.params.length)
       fail(`backward: gradient buffer has ${grad.length} entries, need ${this.net.params.length}`);
-    // [r ⊙ X | r], then P = Mᵀ [r ⊙ X | r]
-    if (this.rx.length !== N * e) this.rx = new Float32Array(N * e);
-    const rx = this.rx,
-      x = X.data;
+    // P = Mᵀ diag(r) [X | 1]: diag(r) goes on the smaller side, N·min(m, d+1) products.
     let sumR = 0;
-    for (let i = 0; i < N; i++) {
-      const r = dPred[i],
-        o = i * e,
-        p = i * d;
-      for (let j = 0; j < d; j++) rx[o + j] = r * x[p + j];
-      rx[o + d] = r;
-      sumR += r;
+    for (let i = 0; i < N; i++) sumR += dPred[i];
+    let B: Float32Array;
+    if (m < e) {
+      for (let i = 0; i < N; i++) {
+        const r = dPred[i],
+          o = i * m;
+        for (let k = 0; k < m; k++) M[o + k] *= r;
+      }
+      B = this.withOnes(X);
+    } else {
+      if (this.rx.length !== N * e) this.rx = new Float32Array(N * e);
+      const rx = this.rx,
+        x = X.data;
+      for (let i = 0; i < N; i++) {
+        const r = dPred[i],
+          o = i * e,
+          p = i * d;
+        for (let j = 0; j < d; j++) rx[o + j] = r * x[p + j];
+        rx[o + d] = r;
+      }
+      B = rx;
     }
     const P = this.P;
-    gemm({ rows: N, cols: m, data: M }, { rows: N, cols: e, data: rx }, { transA: true, out: { rows: m, cols: e, data: P } });
+    gemm({ rows: N, cols: m, data: M }, { rows: N, cols: e, data: B }, { transA: true, out: { rows: m, cols: e, data: P } });
     this.lastMask = null;
     const W1 = L1.W.data,
       w2 = L2.W.data,

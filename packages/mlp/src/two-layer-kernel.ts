@@ -16,6 +16,7 @@ import { fail } from '@tangent/arrow-io';
 import { gemm, hugeFloat32, hugeFloat64, syrk, symvLower, type FloatArray, type Mat32, type Mat64, type Matrix } from '@tangent/linalg';
 import type { Mlp } from '@tangent/nn';
 import { lanczosTop } from './lanczos.ts';
+import { FactorBuffer, KernelWorkspace } from './two-layer-passes.ts';
 
 export interface KernelSummary {
   /** ‖Θ̂ − Θ̂_ref‖_F / ‖Θ̂_ref‖_F, or null without a reference. */
@@ -42,6 +43,8 @@ export interface TwoLayerKernelOptions {
    * xSYRK and builds Θ̂ in the x·z buffer itself.
    */
   keepXz?: boolean;
+  /** false: the factor pass in JavaScript even where WebAssembly SIMD is available (tests compare both). */
+  simd?: boolean;
 }
 
 /**
@@ -66,6 +69,10 @@ export class TwoLayerKernel {
   private D: F | null = null;
   private H: F | null = null;
   private U: Float32Array | null = null;
+  /** U, H and D in WebAssembly memory for the SIMD factor pass (float32 GEMMs), when it can. */
+  private simdBuf: FactorBuffer | null = null;
+  /** The cached path's n×n buffers in WebAssembly memory for the SIMD kernel pass, when it can. */
+  private ws: KernelWorkspace | null = null;
   private readonly eig: Float64Array;
   private refNorm: { ref: Float64Array; value: number } | null = null;
 
@@ -73,7 +80,8 @@ export class TwoLayerKernel {
     this.X = X;
     this.n = X.rows;
     this.opts = opts;
-    this.theta = zeros(true, this.n * this.n, opts.cache) as Float64Array;
+    if (opts.cache && opts.precision === 'float32' && opts.simd !== false) this.ws = KernelWorkspace.create(this.n);
+    this.theta = this.ws?.theta ?? (zeros(true, this.n * this.n, opts.cache) as Float64Array);
     this.eig = new Float64Array(this.n);
   }
 
@@ -103,9 +111,10 @@ export class TwoLayerKernel {
       d = L1.fanIn;
     if (this.X.cols !== d) fail(`empirical NTK: inputs have ${this.X.cols} columns, the network expects ${d}`);
     if (!this.U || this.U.length !== n * m) {
-      this.U = zeros(false, n * m, this.opts.cache) as Float32Array;
-      this.D = zeros(this.f64, n * m, this.opts.cache);
-      this.H = zeros(this.f64, n * m, this.opts.cache);
+      this.simdBuf = this.f64 || this.opts.simd === false ? null : FactorBuffer.create(n, m, this.opts.cache);
+      this.U = this.simdBuf?.U ?? (zeros(false, n * m, this.opts.cache) as Float32Array);
+      this.D = this.simdBuf?.D ?? zeros(this.f64, n * m, this.opts.cache);
+      this.H = this.simdBuf?.H ?? zeros(this.f64, n * m, this.opts.cache);
     }
     const U = this.U,
       D = this.D!,
@@ -116,6 +125,7 @@ export class TwoLayerKernel {
       b1 = L1.b,
       c1 = L1.bScale;
     const dk = Float32Array.from(w2, (w) => a2 * w); // D_k where unit k is active
+    if (this.simdBuf) return this.simdBuf.factors(dk, b1 ? Float32Array.from(b1, (b) => c1 * b) : null);
     for (let i = 0; i < n; i++) {
       const o = i * m;
       for (let k = 0; k < m; k++) {
@@ -142,21 +152,25 @@ export class TwoLayerKernel {
     let T = this.theta;
     const prod = (A: F, out: F) =>
       syrk({ rows: n, cols: m, data: A } as Matrix<FloatArray>, { out: { rows: n, cols: n, data: out }, lowerOnly: true });
-    if (!this.buf1 || this.buf1.length !== n * n) this.buf1 = zeros(this.f64, n * n, this.opts.cache);
+    if (!this.buf1 || this.buf1.length !== n * n) this.buf1 = this.ws?.P ?? zeros(this.f64, n * n, this.opts.cache);
     const P = this.buf1;
     let fro = 0,
       diff = 0,
       yKy = 0;
     if (this.opts.cache) {
       if (!this.xz) {
-        this.xz = hugeFloat64(n * n);
+        this.xz = this.ws?.xz ?? hugeFloat64(n * n);
         this.xzInto(net, this.xz);
       }
-      if (!this.buf2 || this.buf2.length !== n * n) this.buf2 = zeros(this.f64, n * n, true);
-      const Q = this.buf2,
-        xz = this.xz;
+      if (!this.buf2 || this.buf2.length !== n * n) this.buf2 = this.ws?.Q ?? zeros(this.f64, n * n, true);
       prod(this.D!, P); // Σ_k D_k(x) D_k(z)
-      prod(this.H!, Q); // Σ_k h_k(x) h_k(z)
+      prod(this.H!, this.buf2); // Σ_k h_k(x) h_k(z)
+    }
+    // Θ̂ = x·z ⊙ P + c2² + a2² Q and its sums: in SIMD where the buffers are in its memory
+    if (this.ws && (ref === null || ref === this.ws.ref)) ({ fro, diff, yKy } = this.ws.combine(c2s, a2s, ref !== null, y));
+    else if (this.opts.cache) {
+      const xz = this.xz!,
+        Q = this.buf2!;
       // Branch-free inner loop over j < i (counted twice), the diagonal after it. Without a
       // reference the difference is taken against the value just written (0); without targets
       // against zeros.
@@ -224,7 +238,7 @@ export class TwoLayerKernel {
         yKy += yi * ry;
       }
     }
-    if (!this.opts.cache) this.U = this.D = this.H = this.buf1 = null; // large and rarely reused: release the work buffers
+    if (!this.opts.cache) this.U = this.D = this.H = this.buf1 = this.simdBuf = null; // large and rarely reused: release the work buffers
     let deltaTheta: number | null = null;
     if (ref) deltaTheta = Math.sqrt(diff / this.squaredNorm(ref));
     let alignment: number | null = null;
@@ -235,6 +249,17 @@ export class TwoLayerKernel {
     }
     const lambdaMax = withEigen ? this.topEigenvalue() : NaN;
     return { deltaTheta, lambdaMax, alignment };
+  }
+
+  /**
+   * The current Θ̂ as the reference of later updates' ΔΘ (e.g. Θ̂_0): a copy, kept in the SIMD
+   * workspace where there is one.
+   */
+  snapshot(): Float64Array {
+    this.refNorm = null;
+    if (!this.ws) return this.theta.slice();
+    this.ws.ref.set(this.theta);
+    return this.ws.ref;
   }
 
   /** ‖ref‖²_F of a lower-triangle kernel, computed once per reference (ΔΘ's denominator every epoch). */
@@ -273,6 +298,6 @@ export class TwoLayerKernel {
 
   /** Release the large buffers. */
   dispose(): void {
-    this.xz = this.buf1 = this.buf2 = this.D = this.H = this.U = null;
+    this.xz = this.buf1 = this.buf2 = this.D = this.H = this.U = this.simdBuf = this.ws = null;
   }
 }
