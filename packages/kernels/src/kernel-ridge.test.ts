@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { mat64, rng, type Mat64 } from '@tangent/linalg';
-import { crossValidateRidge, subKernel } from './cross-validate-ridge.ts';
+import { crossValidateRidge, groupHoldoutScores, subKernel } from './cross-validate-ridge.ts';
 import { kernelRidgeFit, kernelRidgePredict } from './kernel-ridge-fit.ts';
 import { looResiduals } from './loo-residuals.ts';
 import { ntkGram } from './ntk-gram.ts';
@@ -90,6 +90,24 @@ describe('kernel ridge regression', () => {
       }
   });
 
+  it('leave-group-out identity: held-out predictions from one eigendecomposition equal explicit refits', () => {
+    const lambdas = [1e-3, 0.1, 2];
+    const n = K.rows;
+    const held = [3, 4, 17, 30, 31, 58]; // a fold, scattered
+    const S = groupHoldoutScores(ridgeSpectrum(mat64(n, n, K.data.slice()), y), y, held, lambdas);
+    const keep = Array.from({ length: n }, (_, j) => j).filter((j) => !held.includes(j));
+    for (const [c, lam] of lambdas.entries()) {
+      const alpha = gaussSolve(
+        subKernel(K, keep, keep),
+        Float64Array.from(keep, (j) => y[j]),
+        lam,
+      );
+      const want = kernelRidgePredict(subKernel(K, held, keep), alpha);
+      const got = held.map((_, a) => S.data[a * lambdas.length + c]);
+      expect(maxRel(got, want)).toBeLessThan(1e-9);
+    }
+  });
+
   it('λ = 0 on duplicated points is a clear error on both paths, never NaN; jitter is opt-in', () => {
     const D = mat64(6, 2, [1, 0, 0, 1, 1, 0, 0.5, 0.5, -1, 0.2, 0.3, -0.7]); // rows 0 and 2 coincide
     const KD = ntkGram(D, undefined, { depth: 2 });
@@ -107,14 +125,20 @@ describe('kernel ridge regression', () => {
     const lambdas = [1e-4, 1e-3, 1e-2, 1e-1, 1];
     const e = crossValidateRidge(K2, y2, t2, fold, { lambdas, solver: 'eigh' });
     const c = crossValidateRidge(K2, y2, t2, fold, { lambdas, solver: 'cholesky' });
+    const g = crossValidateRidge(K2, y2, t2, fold, { lambdas, solver: 'shared-eigh' });
     expect(e.solver).toBe('eigh');
     expect(c.solver).toBe('cholesky');
+    expect(g.solver).toBe('shared-eigh');
     expect(e.folds).toBe(4);
-    for (let f = 0; f < 4; f++) {
-      expect(Array.from(e.accuracy[f])).toEqual(Array.from(c.accuracy[f]));
-      expect(Array.from(e.f1[f])).toEqual(Array.from(c.f1[f]));
-      expect(maxRel(e.mse[f], c.mse[f])).toBeLessThan(1e-8);
-    }
+    for (const other of [e, g])
+      for (let f = 0; f < 4; f++) {
+        expect(Array.from(other.accuracy[f])).toEqual(Array.from(c.accuracy[f]));
+        expect(Array.from(other.f1[f])).toEqual(Array.from(c.f1[f]));
+        expect(maxRel(other.mse[f], c.mse[f])).toBeLessThan(1e-8);
+      }
+    // auto shares one eigendecomposition with native LAPACK and no jitter; a jitter keeps the Cholesky path
+    expect(crossValidateRidge(K2, y2, t2, fold, { lambdas }).solver).toBe('shared-eigh');
+    expect(crossValidateRidge(K2, y2, t2, fold, { lambdas, jitter: 1e-9 }).solver).toBe('cholesky');
     // Something was learned: better than the majority class on held-out folds.
     const best = Math.max(...lambdas.map((_, j) => e.accuracy.reduce((s, a) => s + a[j], 0) / 4));
     const major =

@@ -37,8 +37,13 @@ export const ntkConfigSchema = z
     labelCoding: z.enum(['pm1', '01']).default('pm1'),
     /** CV criterion for λ (mean over folds); the Kaggle metric is F1. */
     selectBy: z.enum(['f1', 'accuracy']).default('f1'),
-    /** 'auto': one Cholesky per fold and λ up to 24 λ, else one eigendecomposition per fold (native LAPACK); see autoSolver. */
-    solver: z.enum(['auto', 'eigh', 'cholesky']).default('auto'),
+    /**
+     * CV solves. 'shared-eigh': one eigendecomposition of the fit kernel for every fold and λ (exact
+     * leave-group-out identity; shared with `loo`); 'eigh': one per fold; 'cholesky': one per fold
+     * and λ. 'auto': shared-eigh with native LAPACK and no jitter, else cholesky up to 24 λ, eigh
+     * beyond (see autoSolver).
+     */
+    solver: z.enum(['auto', 'shared-eigh', 'eigh', 'cholesky']).default('auto'),
     /** Exact leave-one-out over the grid from one eigendecomposition of the fit kernel (needs native LAPACK for n > 2048). */
     loo: z.boolean().default(true),
     /** Relative diagonal jitter (× mean diag K) for the Cholesky solves; 0 = none (a singular system is an error). */

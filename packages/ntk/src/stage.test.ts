@@ -91,7 +91,7 @@ describe('ntk stage (runStage)', () => {
     for (let c = 0; c < 6; c++) expect(cv.getChild('loo_accuracy')!.get(c)).toBeGreaterThan(0.4);
 
     const m = JSON.parse(readFileSync(out('metrics.json'), 'utf8'));
-    expect(m.cv.solver).toBe('cholesky'); // auto: 6 λ is below the eigh break-even
+    expect(m.cv.solver).toBe('shared-eigh'); // auto with native LAPACK: one eigendecomposition for LOO and every fold
     expect(m.eval.rows).toBe(nEval);
     expect(m.eval.fit_rows).toBe(240 - nEval);
     expect(m.test).toMatchObject({ rows: 70, refit_rows: 240 });

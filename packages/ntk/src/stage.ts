@@ -17,6 +17,7 @@ import {
 } from '@tangent/contracts';
 import {
   assertFitsInMemory,
+  autoSolver,
   binaryMetrics,
   crossValidateRidge,
   decideLabels,
@@ -217,6 +218,14 @@ async function kernelRidge(
   const tFit = Int8Array.from(fitIdx, (i) => truth[i]);
   t0 = performance.now();
   const Kfit = subKernel(Ktrain, fitIdx, fitIdx);
+  // One eigendecomposition of the fit kernel serves exact LOO, the CV folds ('shared-eigh') and the eval model.
+  const canEigh = hasEigh() || nFit <= TS_EIGH_MAX_N;
+  const cvSolver = cfg.solver === 'auto' ? autoSolver(lambdas.length, cfg.jitter) : cfg.solver;
+  // (Kfit's storage becomes V where nothing reads Kfit afterwards: the shared solver needs only the spectrum)
+  let spectrum: RidgeSpectrum | null =
+    canEigh && (cfg.loo || cvSolver === 'shared-eigh') ? ridgeSpectrum(Kfit, yFit, { overwrite: cvSolver === 'shared-eigh' }) : null;
+  lap('eigh', t0);
+  t0 = performance.now();
   const cv = crossValidateRidge(
     Kfit,
     yFit,
@@ -224,9 +233,10 @@ async function kernelRidge(
     Int8Array.from(fitIdx, (i) => split.fold[i]),
     {
       lambdas,
-      solver: cfg.solver,
+      solver: cvSolver,
       coding: cfg.labelCoding,
       jitter: cfg.jitter,
+      spectrum: spectrum ?? undefined,
     },
   );
   lap('cv', t0);
@@ -245,11 +255,8 @@ async function kernelRidge(
     f1: new Array<number | null>(lambdas.length).fill(null),
     mse: new Array<number | null>(lambdas.length).fill(null),
   };
-  let spectrum: RidgeSpectrum | null = null;
   t0 = performance.now();
-  const canEigh = hasEigh() || nFit <= TS_EIGH_MAX_N;
-  if (cfg.loo && canEigh) {
-    spectrum = ridgeSpectrum(Kfit, yFit, { overwrite: true });
+  if (cfg.loo && spectrum) {
     const R = looResiduals(spectrum, lambdas);
     const m = lambdas.length;
     const pred = new Float64Array(nFit);
