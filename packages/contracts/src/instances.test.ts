@@ -80,9 +80,11 @@ describe('stage instances of a manifest', () => {
     const m = resolveManifest(base); // lr sweep at width 8 only
     const inst = pipelineInstances(m);
     const deps = (w: number) => inst.find((i) => i.stage === 'mlp-submit' && i.key === `use-lite-d16/submit-w${w}`)!.deps;
-    expect(deps(8).filter((d) => d.startsWith('mlp:')).sort()).toEqual(
-      ['w8-s0-lr0.5', 'w8-s0-lr1', 'w8-s1-lr0.5', 'w8-s1-lr1'].map((r) => `mlp:use-lite-d16/${r}`),
-    );
+    expect(
+      deps(8)
+        .filter((d) => d.startsWith('mlp:'))
+        .sort(),
+    ).toEqual(['w8-s0-lr0.5', 'w8-s0-lr1', 'w8-s1-lr0.5', 'w8-s1-lr1'].map((r) => `mlp:use-lite-d16/${r}`));
     expect(deps(64)).toEqual(['pca:use-lite-d16']); // trained on all of train: not the ntk stage, no run
     const changed = (raw: object) => {
       const a = ids(inst),

@@ -148,10 +148,13 @@ export function pipelineInstances(m: Manifest): Instance[] {
           // It trains on all of train (the pca features alone); the runs are read only to choose
           // among several learning rates, so with one it starts as soon as the features exist.
           const lrs = lrsAt(grid, width);
-          const submit = add('mlp-submit', `${input}/submit-w${width}`, { embedder, d, width }, { ...sections.mlp, input, width, lrs, seeds: grid.seeds }, [
-            instanceId('pca', pca.key),
-            ...(lrs.length > 1 ? runs : []),
-          ]);
+          const submit = add(
+            'mlp-submit',
+            `${input}/submit-w${width}`,
+            { embedder, d, width },
+            { ...sections.mlp, input, width, lrs, seeds: grid.seeds },
+            [instanceId('pca', pca.key), ...(lrs.length > 1 ? runs : [])],
+          );
           submits.push(submit);
         }
     }
