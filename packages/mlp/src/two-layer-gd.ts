@@ -76,15 +76,44 @@ export class TwoLayerGd {
     if (out.length !== N) fail(`forward: output buffer has ${out.length} entries for ${N} rows`);
     const buf = this.buffer(N, keep);
     const U = buf instanceof ReadoutBuffer ? buf.U : buf;
-    gemm(X, L1.W, { transB: true, alpha: L1.wScale, out: { rows: N, cols: m, data: U } });
     const w2 = L2.W.data,
       a2 = L2.wScale,
       b1 = L1.b,
       c1 = L1.bScale,
+      off = L2.b ? L2.bScale * L2.b[0] : 0,
+      cb = b1 ? Float32Array.from(b1, (b) => c1 * b) : null;
+    // In row blocks of ~4 MiB: the readout reads each block of U while the sgemm has just left
+    // it in cache, instead of streaming all of U (N·m·4 bytes) back from memory.
+    const B = Math.min(N, Math.max(64, Math.round(2 ** 20 / m)));
+    for (let r0 = 0; r0 < N; r0 += B) {
+      const r1 = Math.min(N, r0 + B),
+        d = X.cols;
+      gemm({ rows: r1 - r0, cols: d, data: X.data.subarray(r0 * d, r1 * d) }, L1.W, {
+        transB: true,
+        alpha: L1.wScale,
+        out: { rows: r1 - r0, cols: m, data: U.subarray(r0 * m, r1 * m) },
+      });
+      if (buf instanceof ReadoutBuffer) buf.readout(w2, cb, a2, off, keep, out, r0, r1);
+      else this.readoutJs(U, r0, r1, keep, out);
+    }
+    if (keep) {
+      this.lastMask = U;
+      this.lastRows = N;
+    }
+    return out;
+  }
+
+  /** The readout of rows r0..r1 in JavaScript (where WebAssembly SIMD is not used). */
+  private readoutJs(U: Float32Array, r0: number, r1: number, keep: boolean, out: Float32Array): void {
+    const [L1, L2] = this.net.layers;
+    const m = this.m,
+      w2 = L2.W.data,
+      a2 = L2.wScale,
+      b1 = L1.b,
+      c1 = L1.bScale,
       off = L2.b ? L2.bScale * L2.b[0] : 0;
-    if (buf instanceof ReadoutBuffer) buf.readout(w2, b1 ? Float32Array.from(b1, (b) => c1 * b) : null, a2, off, keep, out);
-    else
-      for (let i = 0; i < N; i++) {
+    {
+      for (let i = r0; i < r1; i++) {
         const o = i * m;
         let s = 0;
         if (b1)
@@ -130,11 +159,7 @@ export class TwoLayerGd {
         }
         out[i] = a2 * s + off;
       }
-    if (keep) {
-      this.lastMask = U;
-      this.lastRows = N;
     }
-    return out;
   }
 
   /** [X | 1] (N × (d+1)), kept for the training inputs it was made from. */

@@ -113,16 +113,26 @@ export class ReadoutBuffer {
   }
 
   /**
-   * out_i = a2 Σ_k relu(U_ik + cb_k) w2_k + off (cb: the bias term c1 b1, or null); with `mask`,
-   * U ← 1[U + cb > 0] on the way.
+   * out_i = a2 Σ_k relu(U_ik + cb_k) w2_k + off (cb: the bias term c1 b1, or null) for rows
+   * r0 ≤ i < r1 (default all); with `mask`, U ← 1[U + cb > 0] on the way.
    */
-  readout(w2: Float32Array, cb: Float32Array | null, a2: number, off: number, mask: boolean, out: Float32Array): Float32Array {
+  readout(
+    w2: Float32Array,
+    cb: Float32Array | null,
+    a2: number,
+    off: number,
+    mask: boolean,
+    out: Float32Array,
+    r0 = 0,
+    r1 = this.rows,
+  ): Float32Array {
+    const m = this.w2.length;
     this.w2.set(w2);
     if (cb) this.cb.set(cb);
     else this.cb.fill(0);
     const [u, pw, pc, po] = this.at;
-    this.ex.reluReadout(u, this.rows, this.w2.length, pw, pc, po, a2, off, mask ? 1 : 0);
-    out.set(this.out);
+    this.ex.reluReadout(u + r0 * m * 4, r1 - r0, m, pw, pc, po + r0 * 4, a2, off, mask ? 1 : 0);
+    out.set(this.out.subarray(r0, r1), r0);
     return out;
   }
 }
