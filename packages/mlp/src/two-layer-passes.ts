@@ -78,20 +78,28 @@ function carve(regions: Region[], hugePages: number[] = []): Carved | null {
   return { views, offsets, ex };
 }
 
+/** A WebAssembly memory laid out by carve(), with the module instance bound to it. */
+abstract class WasmBuffers {
+  protected readonly at: number[];
+  protected readonly ex: Exports;
+
+  protected constructor(c: Carved) {
+    this.at = c.offsets;
+    this.ex = c.ex;
+  }
+}
+
 /** A rows×m pre-activation buffer U with the readout pass. */
-export class ReadoutBuffer {
+export class ReadoutBuffer extends WasmBuffers {
   /** U (row-major rows×m): the sgemm writes a1 X W1ᵀ here; after readout(…, true) it holds the mask. */
   readonly U: Float32Array;
   private readonly w2: Float32Array;
   private readonly cb: Float32Array;
   private readonly out: Float32Array;
-  private readonly at: number[];
-  private readonly ex: Exports;
 
   private constructor(c: Carved) {
+    super(c);
     [this.U, this.w2, this.cb, this.out] = c.views as Float32Array[];
-    this.at = c.offsets;
-    this.ex = c.ex;
   }
 
   /** null where WebAssembly SIMD is unavailable or the buffer exceeds 4 GiB; `reused`: huge pages (see linalg). */
@@ -138,19 +146,16 @@ export class ReadoutBuffer {
 }
 
 /** A rows×m pre-activation buffer U with the factor pass into H and D (float32). */
-export class FactorBuffer {
+export class FactorBuffer extends WasmBuffers {
   readonly U: Float32Array;
   readonly H: Float32Array;
   readonly D: Float32Array;
   private readonly dk: Float32Array;
   private readonly cb: Float32Array;
-  private readonly at: number[];
-  private readonly ex: Exports;
 
   private constructor(c: Carved) {
+    super(c);
     [this.U, this.H, this.D, this.dk, this.cb] = c.views as Float32Array[];
-    this.at = c.offsets;
-    this.ex = c.ex;
   }
 
   /** null where WebAssembly SIMD is unavailable or the buffers exceed 4 GiB; `reused`: huge pages (see linalg). */
@@ -182,19 +187,18 @@ export class FactorBuffer {
  * The tracked subset's kernel buffers (n×n, lower triangles used): x·z factor, Θ, a reference
  * Θ_ref (ΔΘ), the two sgemm outputs P = D Dᵀ and Q = H Hᵀ, and the targets.
  */
-export class KernelWorkspace {
+export class KernelWorkspace extends WasmBuffers {
   readonly xz: Float64Array;
   readonly theta: Float64Array;
-  /** The reference kernel ΔΘ is measured against: setReference() copies Θ here. */
+  /** The reference kernel ΔΘ is measured against (TwoLayerKernel.snapshot() copies Θ here). */
   readonly ref: Float64Array;
   readonly P: Float32Array;
   readonly Q: Float32Array;
   private readonly y: Float32Array;
   private readonly sums: Float64Array;
-  private readonly at: number[];
-  private readonly ex: Exports;
 
   private constructor(c: Carved) {
+    super(c);
     [this.xz, this.theta, this.ref, this.P, this.Q, this.y, this.sums] = c.views as [
       Float64Array,
       Float64Array,
@@ -204,8 +208,6 @@ export class KernelWorkspace {
       Float32Array,
       Float64Array,
     ];
-    this.at = c.offsets;
-    this.ex = c.ex;
   }
 
   static create(n: number): KernelWorkspace | null {
