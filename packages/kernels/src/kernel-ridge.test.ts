@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { mat64, rng, type Mat64 } from '@tangent/linalg';
-import { crossValidateRidge, groupHoldoutScores, subKernel } from './cross-validate-ridge.ts';
+import { autoSolver, crossValidateRidge, groupHoldoutScores, subKernel } from './cross-validate-ridge.ts';
 import { kernelRidgeFit, kernelRidgePredict } from './kernel-ridge-fit.ts';
 import { looResiduals } from './loo-residuals.ts';
 import { ntkGram } from './ntk-gram.ts';
@@ -136,9 +136,14 @@ describe('kernel ridge regression', () => {
         expect(Array.from(other.f1[f])).toEqual(Array.from(c.f1[f]));
         expect(maxRel(other.mse[f], c.mse[f])).toBeLessThan(1e-8);
       }
-    // auto shares one eigendecomposition with native LAPACK and no jitter; a jitter keeps the Cholesky path
-    expect(crossValidateRidge(K2, y2, t2, fold, { lambdas }).solver).toBe('shared-eigh');
-    expect(crossValidateRidge(K2, y2, t2, fold, { lambdas, jitter: 1e-9 }).solver).toBe('cholesky');
+    // auto shares one eigendecomposition when it is there anyway (given, for LOO) or cheaper than the
+    // folds × λ Choleskys; 4 × 5 solves are not; a jitter keeps the per-fold paths
+    const spectrum = ridgeSpectrum(mat64(150, 150, K2.data.slice()), y2);
+    expect(crossValidateRidge(K2, y2, t2, fold, { lambdas, spectrum }).solver).toBe('shared-eigh');
+    expect(crossValidateRidge(K2, y2, t2, fold, { lambdas }).solver).toBe('cholesky');
+    expect(autoSolver(20, 0, 5)).toBe('shared-eigh');
+    expect(autoSolver(20, 1e-9, 5, true)).toBe('cholesky');
+    expect(autoSolver(30, 1e-9, 5)).toBe('eigh');
     // Something was learned: better than the majority class on held-out folds.
     const best = Math.max(...lambdas.map((_, j) => e.accuracy.reduce((s, a) => s + a[j], 0) / 4));
     const major =

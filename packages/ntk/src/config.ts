@@ -40,8 +40,8 @@ export const ntkConfigSchema = z
     /**
      * CV solves. 'shared-eigh': one eigendecomposition of the fit kernel for every fold and λ (exact
      * leave-group-out identity; shared with `loo`); 'eigh': one per fold; 'cholesky': one per fold
-     * and λ. 'auto': shared-eigh with native LAPACK and no jitter, else cholesky up to 24 λ, eigh
-     * beyond (see autoSolver).
+     * and λ. 'auto' (native LAPACK, no jitter): shared-eigh when `loo` needs the eigendecomposition
+     * anyway or folds × λ > 48 solves, else cholesky up to 24 λ, eigh beyond (see autoSolver).
      */
     solver: z.enum(['auto', 'shared-eigh', 'eigh', 'cholesky']).default('auto'),
     /** Exact leave-one-out over the grid from one eigendecomposition of the fit kernel (needs native LAPACK for n > 2048). */

@@ -220,7 +220,7 @@ async function kernelRidge(
   const Kfit = subKernel(Ktrain, fitIdx, fitIdx);
   // One eigendecomposition of the fit kernel serves exact LOO, the CV folds ('shared-eigh') and the eval model.
   const canEigh = hasEigh() || nFit <= TS_EIGH_MAX_N;
-  const cvSolver = cfg.solver === 'auto' ? autoSolver(lambdas.length, cfg.jitter) : cfg.solver;
+  const cvSolver = cfg.solver === 'auto' ? autoSolver(lambdas.length, cfg.jitter, cfg.folds, cfg.loo && canEigh) : cfg.solver;
   // (Kfit's storage becomes V where nothing reads Kfit afterwards: the shared solver needs only the spectrum)
   let spectrum: RidgeSpectrum | null =
     canEigh && (cfg.loo || cvSolver === 'shared-eigh') ? ridgeSpectrum(Kfit, yFit, { overwrite: cvSolver === 'shared-eigh' }) : null;
