@@ -49,7 +49,17 @@ describe('TwoLayerGd (fused passes) = nn forward/backward', () => {
           y = labels(X);
         const net = initMlp({ ...twoLayerSpec(6, width, { ...v, sigmaB: 0.7 }), biasInit: 'normal' }, 4);
         const gd = new TwoLayerGd(net, { simd });
-        const f = gd.forward(X, new Float32Array(37), true);
+        // the captured rows' pre-activations a1 W1 x, in the order asked
+        const capture = { rows: Int32Array.of(30, 2, 17), into: new Float32Array(3 * width) };
+        const f = gd.forward(X, new Float32Array(37), true, capture);
+        const L1 = net.layers[0];
+        capture.rows.forEach((r, p) => {
+          for (let k = 0; k < width; k++) {
+            let u = 0;
+            for (let j = 0; j < 6; j++) u += X.data[r * 6 + j] * L1.W.data[k * 6 + j];
+            expect(capture.into[p * width + k]).toBeCloseTo(L1.wScale * u, 5);
+          }
+        });
         const ref = forward(net, X);
         for (let i = 0; i < 37; i++) expect(f[i]).toBeCloseTo(ref.out.data[i], 5);
         const { dPred } = mse(ref.out, y);

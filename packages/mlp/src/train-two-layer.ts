@@ -259,8 +259,12 @@ export function trainTwoLayer(data: TrainData, o: TrainOptions): TrainResult {
   const out: Mat32 = { rows: n, cols: 1, data: fTrain };
   const bar = o.label ? progress(o.label, o.epochs, 'epoch') : { tick() {}, stop() {} };
   let initialLoss = NaN;
+  // the tracked rows' pre-activations come out of the training forward pass (no sgemm of their own)
+  const capture = sub && tracked ? { rows: tracked, into: sub.preactivationBuffer(o.width) } : null;
   for (let t = 0; t <= o.epochs; t++) {
-    gd.forward(data.X, fTrain, true);
+    const trackNow = !!sub && t > 0 && isTrackedEpoch(t, o.trackEvery, o.epochs);
+    gd.forward(data.X, fTrain, true, trackNow ? capture! : undefined);
+    if (trackNow) sub!.preactivationsGiven();
     const { loss, dPred } = lossOf(o.loss, out, yFit);
     if (t === 0) initialLoss = loss;
     if (!Number.isFinite(loss) || loss > o.divergenceFactor * initialLoss) {

@@ -20,6 +20,21 @@ import { gemm, hugeFloat32, type Mat32 } from '@tangent/linalg';
 import type { Mlp } from '@tangent/nn';
 import { ReadoutBuffer } from './two-layer-passes.ts';
 
+/** Rows of X whose pre-activations forward() copies, in this order, into `into` (rows.length × m). */
+export interface RowCapture {
+  rows: Int32Array;
+  into: Float32Array;
+}
+
+/** Copy the captured rows that fall in r0..r1 from U (rows r0.. of the block at U[r0·m..]). */
+function copyRows(c: RowCapture, U: Float32Array, m: number, r0: number, r1: number): void {
+  const rows = c.rows;
+  for (let p = 0; p < rows.length; p++) {
+    const r = rows[p];
+    if (r >= r0 && r < r1) c.into.set(U.subarray(r * m, (r + 1) * m), p * m);
+  }
+}
+
 export class TwoLayerGd {
   readonly net: Mlp;
   readonly m: number;
@@ -66,9 +81,10 @@ export class TwoLayerGd {
 
   /**
    * f(X) into `out` (length N). With `keep`, the activation mask 1[u > 0] stays in the kept
-   * buffer for the next backward().
+   * buffer for the next backward(). With `capture`, the pre-activations a1 W1 x of the listed rows
+   * are copied out on the way (the tracked subset's, which would otherwise cost its own sgemm).
    */
-  forward(X: Mat32, out: Float32Array, keep = false): Float32Array {
+  forward(X: Mat32, out: Float32Array, keep = false, capture?: RowCapture): Float32Array {
     const [L1, L2] = this.net.layers;
     const N = X.rows,
       m = this.m;
@@ -93,6 +109,7 @@ export class TwoLayerGd {
         alpha: L1.wScale,
         out: { rows: r1 - r0, cols: m, data: U.subarray(r0 * m, r1 * m) },
       });
+      if (capture) copyRows(capture, U, m, r0, r1);
       if (buf instanceof ReadoutBuffer) buf.readout(w2, cb, a2, off, keep, out, r0, r1);
       else this.readoutJs(U, r0, r1, keep, out);
     }

@@ -69,6 +69,7 @@ export class TwoLayerKernel {
   private D: F | null = null;
   private H: F | null = null;
   private U: Float32Array | null = null;
+  private uGiven = false;
   /** U, H and D in WebAssembly memory for the SIMD factor pass (float32 GEMMs), when it can. */
   private simdBuf: FactorBuffer | null = null;
   /** The cached path's n×n buffers in WebAssembly memory for the SIMD kernel pass, when it can. */
@@ -103,6 +104,27 @@ export class TwoLayerKernel {
     }
   }
 
+  /** The n × m buffer of the pre-activations a1 X W1ᵀ (allocated with the factor buffers on first use). */
+  preactivationBuffer(m: number): Float32Array {
+    const n = this.n;
+    if (!this.U || this.U.length !== n * m) {
+      this.simdBuf = this.f64 || this.opts.simd === false ? null : FactorBuffer.create(n, m, this.opts.cache);
+      this.U = this.simdBuf?.U ?? (zeros(false, n * m, this.opts.cache) as Float32Array);
+      this.D = this.simdBuf?.D ?? zeros(this.f64, n * m, this.opts.cache);
+      this.H = this.simdBuf?.H ?? zeros(this.f64, n * m, this.opts.cache);
+      this.uGiven = false;
+    }
+    return this.U;
+  }
+
+  /**
+   * The next update() takes its pre-activations from preactivationBuffer() as the caller filled
+   * them (the training forward pass computes these rows anyway) instead of its own sgemm.
+   */
+  preactivationsGiven(): void {
+    this.uGiven = true;
+  }
+
   /** Factor matrices D (a2 W2 ⊙ 1[u > 0]) and H (relu u), n × m, in the GEMM precision. */
   private factors(net: Mlp): void {
     const [L1, L2] = net.layers;
@@ -110,16 +132,11 @@ export class TwoLayerKernel {
       m = L1.fanOut,
       d = L1.fanIn;
     if (this.X.cols !== d) fail(`empirical NTK: inputs have ${this.X.cols} columns, the network expects ${d}`);
-    if (!this.U || this.U.length !== n * m) {
-      this.simdBuf = this.f64 || this.opts.simd === false ? null : FactorBuffer.create(n, m, this.opts.cache);
-      this.U = this.simdBuf?.U ?? (zeros(false, n * m, this.opts.cache) as Float32Array);
-      this.D = this.simdBuf?.D ?? zeros(this.f64, n * m, this.opts.cache);
-      this.H = this.simdBuf?.H ?? zeros(this.f64, n * m, this.opts.cache);
-    }
-    const U = this.U,
+    const U = this.preactivationBuffer(m),
       D = this.D!,
       H = this.H!;
-    gemm(this.X, L1.W, { transB: true, alpha: L1.wScale, out: { rows: n, cols: m, data: U } });
+    if (this.uGiven) this.uGiven = false;
+    else gemm(this.X, L1.W, { transB: true, alpha: L1.wScale, out: { rows: n, cols: m, data: U } });
     const w2 = L2.W.data,
       a2 = L2.wScale,
       b1 = L1.b,
