@@ -32,9 +32,15 @@ const PACKAGE = {
 };
 
 /**
- * Stages whose instances come in batches that Nx runs two at a time (nx.json `parallel: 2`): one
- * BLAS thread each instead of two each on two cores. Measured: two concurrent width-1024 runs
- * took 25.9 s with one thread each against 45.9 s with two. A TANGENT_THREADS the user sets wins.
+ * Stages whose instances come in batches that Nx runs several at a time: one BLAS thread each
+ * instead of one per core each. Measured: two concurrent width-1024 runs took 25.9 s with one
+ * thread each against 45.9 s with two. A TANGENT_THREADS the user sets wins.
+ *
+ * nx.json `parallel: 3` on the 2-core development machine: Nx orders tasks of equal rank by its
+ * task history, and a machine without one may start the three m = 4096 runs (~210 s each) last;
+ * with two slots the last then runs alone on one core for minutes. With three, the long runs
+ * share the cores instead: cold `npm start` 725 s with parallel 3 against 801 s with parallel 2
+ * for the same task order (and 737–768 s for luckier orders).
  */
 const ONE_THREAD = new Set(['mlp', 'mlp-submit']);
 
