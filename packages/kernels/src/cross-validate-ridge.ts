@@ -124,7 +124,6 @@ export function crossValidateRidge(
   const lambdas = opts.lambdas;
   if (!lambdas.length) fail('crossValidateRidge: empty λ grid');
   const want = opts.solver ?? 'auto';
-
   const coding = opts.coding ?? 'pm1';
   let k = 0;
   for (let i = 0; i < n; i++) {
@@ -155,26 +154,26 @@ export function crossValidateRidge(
     if (shared) {
       scores = groupHoldoutScores(shared.spec, y, va, lambdas, shared.alphas);
       bar.tick(m);
-    } else if (solver === 'eigh') {
-      const Ktr = subKernel(K, tr, tr);
-      const Kva = subKernel(K, va, tr);
-      const ytr = Float64Array.from(tr, (i) => y[i]);
-      const spec = ridgeSpectrum(Ktr, ytr, { overwrite: true });
-      scores = gemm(Kva, spectralRidgeAlphas(spec, lambdas, what));
-      bar.tick(m);
     } else {
+      // the per-fold paths refit on the fold's training rows
       const Ktr = subKernel(K, tr, tr);
       const Kva = subKernel(K, va, tr);
       const ytr = Float64Array.from(tr, (i) => y[i]);
-      scores = mat64(va.length, m);
-      // One work buffer per fold: each λ refills it and factors in place (no 8n² allocation per λ).
-      const work = mat64(Ktr.rows, Ktr.cols);
-      for (let c = 0; c < m; c++) {
-        work.data.set(Ktr.data);
-        const alpha = kernelRidgeFit(work, ytr, lambdas[c], { jitter: opts.jitter, what, overwrite: true });
-        const s = matVec(Kva, alpha);
-        for (let a = 0; a < va.length; a++) scores.data[a * m + c] = s[a];
-        bar.tick();
+      if (solver === 'eigh') {
+        const spec = ridgeSpectrum(Ktr, ytr, { overwrite: true });
+        scores = gemm(Kva, spectralRidgeAlphas(spec, lambdas, what));
+        bar.tick(m);
+      } else {
+        scores = mat64(va.length, m);
+        // One work buffer per fold: each λ refills it and factors in place (no 8n² allocation per λ).
+        const work = mat64(Ktr.rows, Ktr.cols);
+        for (let c = 0; c < m; c++) {
+          work.data.set(Ktr.data);
+          const alpha = kernelRidgeFit(work, ytr, lambdas[c], { jitter: opts.jitter, what, overwrite: true });
+          const s = matVec(Kva, alpha);
+          for (let a = 0; a < va.length; a++) scores.data[a * m + c] = s[a];
+          bar.tick();
+        }
       }
     }
     const acc = new Float64Array(m),

@@ -71,7 +71,7 @@ export class TwoLayerGd {
     const uses = (this.uses.get(key) ?? 0) + 1;
     this.uses.set(key, uses);
     const reused = keep || uses >= 3;
-    if (!b || (reused && uses === 3 && !keep)) {
+    if (!b || (!keep && uses === 3)) {
       const n = rows * this.m;
       b = (this.simd && ReadoutBuffer.create(rows, this.m, reused)) || (reused ? hugeFloat32(n) : new Float32Array(n));
       this.hidden.set(key, b);
@@ -129,53 +129,51 @@ export class TwoLayerGd {
       b1 = L1.b,
       c1 = L1.bScale,
       off = L2.b ? L2.bScale * L2.b[0] : 0;
-    {
-      for (let i = r0; i < r1; i++) {
-        const o = i * m;
-        let s = 0;
-        if (b1)
-          for (let k = 0; k < m; k++) {
-            const u = Math.fround(U[o + k] + c1 * b1[k]);
-            const on = +(u > 0); // branch-free relu (a data-dependent branch mispredicts half the time)
-            s += u * on * w2[k];
-            if (keep) U[o + k] = on;
-          }
-        else {
-          // four partial sums: a single accumulator serialises on the add latency
-          let s1 = 0,
-            s2 = 0,
-            s3 = 0,
-            k = 0;
-          for (; k + 3 < m; k += 4) {
-            const u0 = U[o + k],
-              u1 = U[o + k + 1],
-              u2 = U[o + k + 2],
-              u3 = U[o + k + 3];
-            const on0 = +(u0 > 0),
-              on1 = +(u1 > 0),
-              on2 = +(u2 > 0),
-              on3 = +(u3 > 0);
-            s += u0 * on0 * w2[k];
-            s1 += u1 * on1 * w2[k + 1];
-            s2 += u2 * on2 * w2[k + 2];
-            s3 += u3 * on3 * w2[k + 3];
-            if (keep) {
-              U[o + k] = on0;
-              U[o + k + 1] = on1;
-              U[o + k + 2] = on2;
-              U[o + k + 3] = on3;
-            }
-          }
-          for (; k < m; k++) {
-            const u = U[o + k];
-            const on = +(u > 0);
-            s += u * on * w2[k];
-            if (keep) U[o + k] = on;
-          }
-          s = s + s1 + (s2 + s3);
+    for (let i = r0; i < r1; i++) {
+      const o = i * m;
+      let s = 0;
+      if (b1)
+        for (let k = 0; k < m; k++) {
+          const u = Math.fround(U[o + k] + c1 * b1[k]);
+          const on = +(u > 0); // branch-free relu (a data-dependent branch mispredicts half the time)
+          s += u * on * w2[k];
+          if (keep) U[o + k] = on;
         }
-        out[i] = a2 * s + off;
+      else {
+        // four partial sums: a single accumulator serialises on the add latency
+        let s1 = 0,
+          s2 = 0,
+          s3 = 0,
+          k = 0;
+        for (; k + 3 < m; k += 4) {
+          const u0 = U[o + k],
+            u1 = U[o + k + 1],
+            u2 = U[o + k + 2],
+            u3 = U[o + k + 3];
+          const on0 = +(u0 > 0),
+            on1 = +(u1 > 0),
+            on2 = +(u2 > 0),
+            on3 = +(u3 > 0);
+          s += u0 * on0 * w2[k];
+          s1 += u1 * on1 * w2[k + 1];
+          s2 += u2 * on2 * w2[k + 2];
+          s3 += u3 * on3 * w2[k + 3];
+          if (keep) {
+            U[o + k] = on0;
+            U[o + k + 1] = on1;
+            U[o + k + 2] = on2;
+            U[o + k + 3] = on3;
+          }
+        }
+        for (; k < m; k++) {
+          const u = U[o + k];
+          const on = +(u > 0);
+          s += u * on * w2[k];
+          if (keep) U[o + k] = on;
+        }
+        s = s + s1 + (s2 + s3);
       }
+      out[i] = a2 * s + off;
     }
   }
 
