@@ -6,8 +6,10 @@
  * A benchmark with a `peer` (numpy, PyTorch) runs the peer's script right after its own timing,
  * on the same machine with the same thread count, and the line carries "peer", "peer_seconds"
  * and "ratio" (tangent / peer: < 1 is faster than the peer), or "peer_error" when the peer is
- * unavailable. Figures from another run are never compared. Python: $TANGENT_PEER_PYTHON, else
- * /usr/bin/python3 (Debian's numpy and torch use the system OpenBLAS, the one tangent loads).
+ * unavailable. Figures from another run are never compared. TANGENT_BENCH_ROUNDS=k repeats
+ * (tangent, peer) k times, alternating, and reports the medians and the median of the k ratios.
+ * Python: $TANGENT_PEER_PYTHON, else /usr/bin/python3 (Debian's numpy and torch use the system
+ * OpenBLAS, the one tangent loads).
  */
 import { spawnSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
@@ -56,6 +58,13 @@ export function runPeer(peer: NonNullable<Benchmark['peer']>): Record<string, un
 }
 
 const root = resolve(import.meta.dirname, '..');
+/** TANGENT_BENCH_ROUNDS=k: k alternating rounds of (tangent, peer); medians and the median ratio are reported. */
+const benchRounds = Math.max(1, Number(process.env.TANGENT_BENCH_ROUNDS) || 1);
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, c) => a - c);
+  return s[Math.floor(s.length / 2)];
+}
 const wanted = new Set(process.argv.slice(2));
 
 function baseline(): Map<string, number> {
@@ -84,19 +93,31 @@ async function main() {
     for (const b of mod.benchmarks) {
       if (wanted.size && !wanted.has(b.name)) continue;
       const state = b.setup ? await b.setup() : undefined;
-      const times: number[] = [];
-      for (let i = 0; i < (b.repeats ?? 3); i++) {
-        const t0 = performance.now();
-        await b.run(state);
-        times.push((performance.now() - t0) / 1000);
+      const withPeer = !!b.peer && process.env.TANGENT_BENCH_PEERS !== '0';
+      // Rounds alternate tangent's timing and the peer's, so that a drift in the machine's speed
+      // (a shared VM's neighbours) lands on both sides of a ratio instead of on one.
+      const rounds: { seconds: number; peer?: Record<string, unknown> }[] = [];
+      for (let r = 0; r < benchRounds; r++) {
+        const times: number[] = [];
+        for (let i = 0; i < (b.repeats ?? 3); i++) {
+          const t0 = performance.now();
+          await b.run(state);
+          times.push((performance.now() - t0) / 1000);
+        }
+        rounds.push({ seconds: median(times), peer: withPeer ? runPeer(b.peer!) : undefined });
       }
-      times.sort((a, c) => a - c);
-      const seconds = times[Math.floor(times.length / 2)];
+      const seconds = median(rounds.map((r) => r.seconds));
       const line: Record<string, unknown> = { bench: b.name, seconds: +seconds.toFixed(4), n: b.n, ...(b.extra?.(seconds, state) ?? {}) };
-      if (b.peer && process.env.TANGENT_BENCH_PEERS !== '0') {
-        const p = runPeer(b.peer);
-        Object.assign(line, p);
-        if (typeof p.peer_seconds === 'number') line.ratio = +(seconds / p.peer_seconds).toFixed(3);
+      if (withPeer) {
+        const ok = rounds.filter((r) => typeof r.peer!.peer_seconds === 'number');
+        if (ok.length < rounds.length) Object.assign(line, rounds.find((r) => !ok.includes(r))!.peer);
+        else {
+          const peerSeconds = ok.map((r) => r.peer!.peer_seconds as number);
+          const ratios = ok.map((r, i) => r.seconds / peerSeconds[i]);
+          const mid = ok[peerSeconds.indexOf(median(peerSeconds))]; // the median round's peer figures
+          Object.assign(line, mid.peer, { ratio: +median(ratios).toFixed(3) });
+          if (ok.length > 1) Object.assign(line, { rounds: ok.length, ratios: ratios.map((x) => +x.toFixed(3)) });
+        }
       }
       const prev = base.get(b.name);
       if (prev !== undefined) Object.assign(line, { baseline_seconds: prev, speedup: +(prev / seconds).toFixed(3) });

@@ -35,6 +35,14 @@ function spd(n: number, seed: number): Mat64 {
   return A;
 }
 
+/**
+ * C = A B into an output allocated once, on both sides (numpy: `np.matmul(A, B, out=C)`), the
+ * way every hot loop here calls gemm. A fresh output per call measures the allocator instead:
+ * numpy's lands on huge pages (its allocator advises them), a fresh typed array on 4 KiB pages
+ * that fault in during the call, and the 64–128 MB it allocates per call sets off V8's
+ * concurrent GC threads, which compete with the two BLAS threads for the two cores (measured:
+ * 5–25 % of an f32 call).
+ */
 function gemmBench(name: string, f32: boolean): Benchmark {
   const n = 4096;
   return {
@@ -43,16 +51,16 @@ function gemmBench(name: string, f32: boolean): Benchmark {
     setup: () => {
       const A = randomMatrix(n, 1),
         B = randomMatrix(n, 2);
-      if (!f32) return { A, B };
+      if (!f32) return { A, B, C: mat64(n, n, hugeFloat64(n * n).fill(0)) };
       const A32 = mat32(n, n, hugeFloat32(n * n)),
         B32 = mat32(n, n, hugeFloat32(n * n));
       A32.data.set(A.data);
       B32.data.set(B.data);
-      return { A: A32, B: B32 };
+      return { A: A32, B: B32, C: mat32(n, n, hugeFloat32(n * n).fill(0)) };
     },
     run: (s) => {
-      const { A, B } = s as { A: Mat64; B: Mat64 };
-      gemm(A, B);
+      const { A, B, C } = s as { A: Mat64; B: Mat64; C: Mat64 };
+      gemm(A, B, { out: C });
     },
     peer: { name: 'numpy', script: 'packages/linalg/bench/peer-numpy.py', args: ['gemm', f32 ? 'f32' : 'f64', String(n)] },
     extra: (seconds) => ({
