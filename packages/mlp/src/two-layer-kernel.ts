@@ -108,7 +108,12 @@ export class TwoLayerKernel {
   preactivationBuffer(m: number): Float32Array {
     const n = this.n;
     if (!this.U || this.U.length !== n * m) {
-      this.simdBuf = this.f64 || this.opts.simd === false ? null : FactorBuffer.create(n, m, this.opts.cache);
+      this.simdBuf =
+        this.opts.simd === false
+          ? null
+          : this.f64
+            ? FactorBuffer.create(n, m, this.opts.cache, true)
+            : FactorBuffer.create(n, m, this.opts.cache);
       this.U = this.simdBuf?.U ?? (zeros(false, n * m, this.opts.cache) as Float32Array);
       this.D = this.simdBuf?.D ?? zeros(this.f64, n * m, this.opts.cache);
       this.H = this.simdBuf?.H ?? zeros(this.f64, n * m, this.opts.cache);
@@ -142,11 +147,12 @@ export class TwoLayerKernel {
       b1 = L1.b,
       c1 = L1.bScale;
     const dk = Float32Array.from(w2, (w) => a2 * w); // D_k where unit k is active
-    if (this.simdBuf) return this.simdBuf.factors(dk, b1 ? Float32Array.from(b1, (b) => c1 * b) : null);
+    const cb = b1 ? Float32Array.from(b1, (b) => c1 * b) : null; // in float32, as the SIMD pass adds it
+    if (this.simdBuf) return this.simdBuf.factors(dk, cb);
     for (let i = 0; i < n; i++) {
       const o = i * m;
       for (let k = 0; k < m; k++) {
-        const u = b1 ? Math.fround(U[o + k] + c1 * b1[k]) : U[o + k];
+        const u = cb ? Math.fround(U[o + k] + cb[k]) : U[o + k];
         const on = +(u > 0); // branch-free
         H[o + k] = u * on;
         D[o + k] = dk[k] * on;

@@ -57,5 +57,12 @@ describe.skipIf(process.env.TANGENT_SIMD === '0')('two-layer-passes (WebAssembly
         expect(b.H[i]).toBe(Math.max(u, 0));
         expect(b.D[i]).toBe(u > 0 ? dk[i % m] : 0);
       }
+      // the float64 variant: the same values, promoted (exact)
+      const b64 = FactorBuffer.create(rows, m, false, true)!;
+      b64.U.set(U0);
+      b64.factors(dk, cb);
+      expect(b64.H).toBeInstanceOf(Float64Array);
+      expect(Array.from(b64.H)).toEqual(Array.from(b.H));
+      expect(Array.from(b64.D)).toEqual(Array.from(b.D));
     });
 });

@@ -6,7 +6,8 @@
  * summaries. V8 does not vectorise the JavaScript loops. Measured on one core: a readout at
  * N = 6091, m = 4096 takes 79 ms in JavaScript vs 19 ms here, with bit-identical outputs (float32
  * products are exact in float64 and summed there, as the JavaScript loop does); the kernel pass
- * at n = 1000, 5.0 vs 1.8 ms (sums equal to 1e-15).
+ * at n = 1000, 5.0 vs 1.8 ms (sums equal to 1e-15); the float64 factors of a float64 empirical
+ * NTK of 2000 points at m = 4096 save ~50 ms of its ~0.7 s.
  *
  * WebAssembly code reads only its own linear memory, so these buffers live there: each owner gets
  * a WebAssembly.Memory of its own, laid out once; the BLAS reads and writes it through typed-array
@@ -19,6 +20,7 @@ import wasmBase64 from './two-layer-passes-wasm.ts';
 interface Exports {
   reluReadout(u: number, rows: number, m: number, w2: number, cb: number, out: number, a2: number, off: number, mask: number): void;
   reluFactors(u: number, rows: number, m: number, dk: number, cb: number, h: number, d: number): void;
+  reluFactors64(u: number, rows: number, m: number, dk: number, cb: number, h: number, d: number): void;
   combineKernel(n: number, xz: number, p: number, q: number, t: number, r: number, y: number, c2s: number, a2s: number, out: number): void;
 }
 
@@ -146,25 +148,32 @@ export class ReadoutBuffer extends WasmBuffers {
 }
 
 /** A rows×m pre-activation buffer U with the factor pass into H and D (float32). */
-export class FactorBuffer extends WasmBuffers {
+export class FactorBuffer<T extends Float32Array | Float64Array = Float32Array | Float64Array> extends WasmBuffers {
   readonly U: Float32Array;
-  readonly H: Float32Array;
-  readonly D: Float32Array;
+  readonly H: T;
+  readonly D: T;
   private readonly dk: Float32Array;
   private readonly cb: Float32Array;
 
   private constructor(c: Carved) {
     super(c);
-    [this.U, this.H, this.D, this.dk, this.cb] = c.views as Float32Array[];
+    [this.U, this.H, this.D, this.dk, this.cb] = c.views as [Float32Array, T, T, Float32Array, Float32Array];
   }
 
-  /** null where WebAssembly SIMD is unavailable or the buffers exceed 4 GiB; `reused`: huge pages (see linalg). */
-  static create(rows: number, m: number, reused: boolean): FactorBuffer | null {
+  /**
+   * U in float32 (the sgemm output), H and D in float32 or, with `f64`, float64 (for float64
+   * kernel GEMMs). null where WebAssembly SIMD is unavailable or the buffers exceed 4 GiB;
+   * `reused`: huge pages (see linalg).
+   */
+  static create(rows: number, m: number, reused: boolean): FactorBuffer<Float32Array> | null;
+  static create(rows: number, m: number, reused: boolean, f64: true): FactorBuffer<Float64Array> | null;
+  static create(rows: number, m: number, reused: boolean, f64 = false): FactorBuffer | null {
+    const F = f64 ? Float64Array : Float32Array;
     const c = carve(
       [
         [rows * m, Float32Array],
-        [rows * m, Float32Array],
-        [rows * m, Float32Array],
+        [rows * m, F],
+        [rows * m, F],
         [m, Float32Array],
         [m, Float32Array],
       ],
@@ -173,13 +182,14 @@ export class FactorBuffer extends WasmBuffers {
     return c && new FactorBuffer(c);
   }
 
-  /** H = relu(U + cb), D = dk ⊙ 1[U + cb > 0] (dk = a2 W2; cb = c1 b1 or null). */
+  /** H = relu(U + cb), D = dk ⊙ 1[U + cb > 0] (dk = a2 W2; cb = c1 b1 or null), computed in float32. */
   factors(dk: Float32Array, cb: Float32Array | null): void {
     this.dk.set(dk);
     if (cb) this.cb.set(cb);
     else this.cb.fill(0);
     const [u, h, d, pk, pc] = this.at;
-    this.ex.reluFactors(u, this.H.length / this.dk.length, this.dk.length, pk, pc, h, d);
+    const pass = this.H instanceof Float64Array ? this.ex.reluFactors64 : this.ex.reluFactors;
+    pass(u, this.U.length / this.dk.length, this.dk.length, pk, pc, h, d);
   }
 }
 
