@@ -19,8 +19,7 @@ import wasmBase64 from './two-layer-passes-wasm.ts';
 
 interface Exports {
   reluReadout(u: number, rows: number, m: number, w2: number, cb: number, out: number, a2: number, off: number, mask: number): void;
-  reluFactors(u: number, rows: number, m: number, dk: number, cb: number, h: number, d: number): void;
-  reluFactors64(u: number, rows: number, m: number, dk: number, cb: number, h: number, d: number): void;
+  reluFactors(u: number, rows: number, m: number, dk: number, cb: number, h: number, d: number, wide: number): void;
   combineKernel(n: number, xz: number, p: number, q: number, t: number, r: number, y: number, c2s: number, a2s: number, out: number): void;
 }
 
@@ -188,8 +187,7 @@ export class FactorBuffer<T extends Float32Array | Float64Array = Float32Array |
     if (cb) this.cb.set(cb);
     else this.cb.fill(0);
     const [u, h, d, pk, pc] = this.at;
-    const pass = this.H instanceof Float64Array ? this.ex.reluFactors64 : this.ex.reluFactors;
-    pass(u, this.U.length / this.dk.length, this.dk.length, pk, pc, h, d);
+    this.ex.reluFactors(u, this.U.length / this.dk.length, this.dk.length, pk, pc, h, d, +(this.H instanceof Float64Array));
   }
 }
 

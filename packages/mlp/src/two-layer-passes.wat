@@ -72,52 +72,14 @@
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $row))))
 
-  ;; The factors of the empirical NTK: H = relu(u) and D = dk ⊙ 1[u > 0], u = U + cb (all N×m).
+  ;; The factors of the empirical NTK: H = relu(u) and D = dk ⊙ 1[u > 0], u = U + cb (all N×m),
+  ;; computed in float32. With $wide ≠ 0, H and D are float64 arrays (for float64 kernel GEMMs):
+  ;; the float32 values promoted, which is exact, so both layouts hold the same numbers.
   (func (export "reluFactors")
     (param $u i32) (param $rows i32) (param $m i32) (param $dk i32) (param $cb i32) (param $h i32) (param $d i32)
-    (local $i i32) (local $k i32) (local $o i32) (local $m4 i32) (local $v v128) (local $x f32)
-    (local.set $m4 (i32.and (local.get $m) (i32.const -4)))
-    (block $rowsDone
-      (loop $row
-        (br_if $rowsDone (i32.ge_u (local.get $i) (local.get $rows)))
-        (local.set $k (i32.const 0))
-        (block $vecDone
-          (loop $vec
-            (br_if $vecDone (i32.ge_u (local.get $k) (local.get $m4)))
-            (local.set $o (i32.shl (i32.add (i32.mul (local.get $i) (local.get $m)) (local.get $k)) (i32.const 2)))
-            (local.set $v
-              (f32x4.add
-                (v128.load (i32.add (local.get $u) (local.get $o)))
-                (v128.load (i32.add (local.get $cb) (i32.shl (local.get $k) (i32.const 2))))))
-            (v128.store (i32.add (local.get $h) (local.get $o)) (f32x4.max (local.get $v) (f32x4.splat (f32.const 0))))
-            (v128.store (i32.add (local.get $d) (local.get $o))
-              (v128.and
-                (f32x4.gt (local.get $v) (f32x4.splat (f32.const 0)))
-                (v128.load (i32.add (local.get $dk) (i32.shl (local.get $k) (i32.const 2))))))
-            (local.set $k (i32.add (local.get $k) (i32.const 4)))
-            (br $vec)))
-        (block $tailDone
-          (loop $tail
-            (br_if $tailDone (i32.ge_u (local.get $k) (local.get $m)))
-            (local.set $o (i32.shl (i32.add (i32.mul (local.get $i) (local.get $m)) (local.get $k)) (i32.const 2)))
-            (local.set $x
-              (f32.add
-                (f32.load (i32.add (local.get $u) (local.get $o)))
-                (f32.load (i32.add (local.get $cb) (i32.shl (local.get $k) (i32.const 2))))))
-            (f32.store (i32.add (local.get $h) (local.get $o)) (f32.max (local.get $x) (f32.const 0)))
-            (f32.store (i32.add (local.get $d) (local.get $o))
-              (select (f32.load (i32.add (local.get $dk) (i32.shl (local.get $k) (i32.const 2)))) (f32.const 0)
-                (f32.gt (local.get $x) (f32.const 0))))
-            (local.set $k (i32.add (local.get $k) (i32.const 1)))
-            (br $tail)))
-        (local.set $i (i32.add (local.get $i) (i32.const 1)))
-        (br $row))))
-;; The same factors written as float64 (the kernel GEMMs in float64): computed in float32 as
-  ;; above, then promoted, which is exact, so they equal the float32 factors entry for entry.
-  (func (export "reluFactors64")
-    (param $u i32) (param $rows i32) (param $m i32) (param $dk i32) (param $cb i32) (param $h i32) (param $d i32)
+    (param $wide i32)
     (local $i i32) (local $k i32) (local $o i32) (local $o8 i32) (local $m4 i32)
-    (local $v v128) (local $r v128) (local $e v128) (local $x f32)
+    (local $v v128) (local $r v128) (local $e v128) (local $x f32) (local $rx f32) (local $ex f32)
     (local.set $m4 (i32.and (local.get $m) (i32.const -4)))
     (block $rowsDone
       (loop $row
@@ -127,7 +89,6 @@
           (loop $vec
             (br_if $vecDone (i32.ge_u (local.get $k) (local.get $m4)))
             (local.set $o (i32.shl (i32.add (i32.mul (local.get $i) (local.get $m)) (local.get $k)) (i32.const 2)))
-            (local.set $o8 (i32.shl (local.get $o) (i32.const 1)))
             (local.set $v
               (f32x4.add
                 (v128.load (i32.add (local.get $u) (local.get $o)))
@@ -137,34 +98,46 @@
               (v128.and
                 (f32x4.gt (local.get $v) (f32x4.splat (f32.const 0)))
                 (v128.load (i32.add (local.get $dk) (i32.shl (local.get $k) (i32.const 2))))))
-            (v128.store (i32.add (local.get $h) (local.get $o8)) (f64x2.promote_low_f32x4 (local.get $r)))
-            (v128.store (i32.add (local.get $h) (i32.add (local.get $o8) (i32.const 16)))
-              (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $r) (local.get $r))))
-            (v128.store (i32.add (local.get $d) (local.get $o8)) (f64x2.promote_low_f32x4 (local.get $e)))
-            (v128.store (i32.add (local.get $d) (i32.add (local.get $o8) (i32.const 16)))
-              (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $e) (local.get $e))))
+            (if (local.get $wide)
+              (then
+                (local.set $o8 (i32.shl (local.get $o) (i32.const 1)))
+                (v128.store (i32.add (local.get $h) (local.get $o8)) (f64x2.promote_low_f32x4 (local.get $r)))
+                (v128.store (i32.add (local.get $h) (i32.add (local.get $o8) (i32.const 16)))
+                  (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $r) (local.get $r))))
+                (v128.store (i32.add (local.get $d) (local.get $o8)) (f64x2.promote_low_f32x4 (local.get $e)))
+                (v128.store (i32.add (local.get $d) (i32.add (local.get $o8) (i32.const 16)))
+                  (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $e) (local.get $e)))))
+              (else
+                (v128.store (i32.add (local.get $h) (local.get $o)) (local.get $r))
+                (v128.store (i32.add (local.get $d) (local.get $o)) (local.get $e))))
             (local.set $k (i32.add (local.get $k) (i32.const 4)))
             (br $vec)))
         (block $tailDone
           (loop $tail
             (br_if $tailDone (i32.ge_u (local.get $k) (local.get $m)))
             (local.set $o (i32.shl (i32.add (i32.mul (local.get $i) (local.get $m)) (local.get $k)) (i32.const 2)))
-            (local.set $o8 (i32.shl (local.get $o) (i32.const 1)))
             (local.set $x
               (f32.add
                 (f32.load (i32.add (local.get $u) (local.get $o)))
                 (f32.load (i32.add (local.get $cb) (i32.shl (local.get $k) (i32.const 2))))))
-            (f64.store (i32.add (local.get $h) (local.get $o8)) (f64.promote_f32 (f32.max (local.get $x) (f32.const 0))))
-            (f64.store (i32.add (local.get $d) (local.get $o8))
-              (f64.promote_f32
-                (select (f32.load (i32.add (local.get $dk) (i32.shl (local.get $k) (i32.const 2)))) (f32.const 0)
-                  (f32.gt (local.get $x) (f32.const 0)))))
+            (local.set $rx (f32.max (local.get $x) (f32.const 0)))
+            (local.set $ex
+              (select (f32.load (i32.add (local.get $dk) (i32.shl (local.get $k) (i32.const 2)))) (f32.const 0)
+                (f32.gt (local.get $x) (f32.const 0))))
+            (if (local.get $wide)
+              (then
+                (local.set $o8 (i32.shl (local.get $o) (i32.const 1)))
+                (f64.store (i32.add (local.get $h) (local.get $o8)) (f64.promote_f32 (local.get $rx)))
+                (f64.store (i32.add (local.get $d) (local.get $o8)) (f64.promote_f32 (local.get $ex))))
+              (else
+                (f32.store (i32.add (local.get $h) (local.get $o)) (local.get $rx))
+                (f32.store (i32.add (local.get $d) (local.get $o)) (local.get $ex))))
             (local.set $k (i32.add (local.get $k) (i32.const 1)))
             (br $tail)))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $row))))
 
-  ;; The tracked kernel from its GEMM outputs, with its summaries (two-layer-kernel.ts):
+;; The tracked kernel from its GEMM outputs, with its summaries (two-layer-kernel.ts):
   ;;   Θ_ij = xz_ij P_ij + c2s + a2s Q_ij            (lower triangle j ≤ i, stored into T)
   ;;   ‖Θ‖²_F, ‖Θ − R‖²_F, yᵀΘy                     (off-diagonal entries counted twice)
   ;; xz, T, R float64; P, Q float32 (the sgemm outputs); y float32; the three sums, float64, to $out.
