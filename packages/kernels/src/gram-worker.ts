@@ -1,6 +1,7 @@
 /**
  * Worker side of the parallel Gram map: applies reluKernelRow to a range of rows of a
- * SharedArrayBuffer-backed kernel that already holds the inner products (upper part).
+ * SharedArrayBuffer-backed kernel that already holds the inner products (upper part), then,
+ * for a symmetric kernel, copies the upper triangle onto the lower one for a range of rows.
  */
 import { parentPort } from 'node:worker_threads';
 import { reluKernelRow, type ReluNetSpec } from './relu-kernel-recursion.ts';
@@ -27,7 +28,32 @@ export function mapRows(t: GramTask): void {
   }
 }
 
-parentPort?.on('message', (t: GramTask) => {
-  mapRows(t);
+/** A range of rows of the lower triangle to copy from the upper one. */
+export interface MirrorTask {
+  mirror: true;
+  K: Float64Array;
+  n: number;
+  rows: [number, number];
+}
+
+/**
+ * K[i][j] = K[j][i] for j < i, rows i in [r0, r1), in cache-sized tiles. The rows of a task read
+ * only the upper triangle, which no task writes, so tasks run at the same time.
+ */
+export function mirrorRows(a: Float64Array, n: number, [r0, r1]: [number, number]): void {
+  const T = 64;
+  for (let ib = r0; ib < r1; ib += T) {
+    const ie = Math.min(ib + T, r1);
+    for (let jb = 0; jb < ie - 1; jb += T)
+      for (let i = ib; i < ie; i++) {
+        const je = Math.min(jb + T, i);
+        for (let j = jb; j < je; j++) a[i * n + j] = a[j * n + i];
+      }
+  }
+}
+
+parentPort?.on('message', (t: GramTask | MirrorTask) => {
+  if ('mirror' in t) mirrorRows(t.K, t.n, t.rows);
+  else mapRows(t);
   parentPort!.postMessage('done');
 });

@@ -76,6 +76,7 @@ describe('ntkGram', () => {
     const par = await ntkGramAsync(big, undefined, { depth: 2, threads: 2 });
     expect(par.data.buffer).toBeInstanceOf(SharedArrayBuffer);
     expect(sameBits(par.data, serial.data)).toBe(true);
+    expect(sameBits((await ntkGramAsync(big, undefined, { depth: 2, threads: 3 })).data, serial.data)).toBe(true); // three mirror ranges
     const cross = await ntkGramAsync(big, other, { depth: 3, sigmaB: 0.1, kind: 'nngp', threads: 3 });
     expect(sameBits(cross.data, ntkGram(big, other, { depth: 3, sigmaB: 0.1, kind: 'nngp' }).data)).toBe(true);
     const y = Float64Array.from({ length: 2100 }, (_, i) => (i % 3 ? 1 : -1));

@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { fail, progress } from '@tangent/base';
 import { backendInfo, gemm, mat64, rowsView, type Mat64, type Matrix } from '@tangent/linalg';
-import { mapRows, type GramTask } from './gram-worker.ts';
+import { mapRows, mirrorRows, type GramTask, type MirrorTask } from './gram-worker.ts';
 import { assertFitsInMemory, f64Bytes } from './memory-guard.ts';
 import { reluKernelRow, reluLayerScales, type ReluNetSpec } from './relu-kernel-recursion.ts';
 
@@ -92,7 +92,7 @@ export function ntkGram(X: Matrix, Z?: Matrix, opts: GramOptions = { depth: 2 })
   const K = mat64(p.n, p.m);
   if (p.n === 0 || p.m === 0) return K;
   innerProducts(p, K, opts, true);
-  if (p.symmetric) mirrorUpper(p.n, K.data);
+  if (p.symmetric) mirrorRows(K.data, p.n, [0, p.n]);
   return K;
 }
 
@@ -136,16 +136,17 @@ function innerProducts(p: Prepared, K: Mat64, opts: GramOptions, map: boolean): 
   bar.stop();
 }
 
-/** Row ranges of equal map work: (n − i) entries per row when symmetric, m otherwise. */
-function balancedRows(n: number, parts: number, symmetric: boolean): Array<[number, number]> {
+/** Row ranges of equal work, row i costing weight(i). */
+function balancedRows(n: number, parts: number, weight: (i: number) => number): Array<[number, number]> {
   const out: Array<[number, number]> = [];
-  const total = symmetric ? (n * (n + 1)) / 2 : n;
+  let total = 0;
+  for (let i = 0; i < n; i++) total += weight(i);
   let start = 0,
     acc = 0;
   for (let p = 1; p <= parts; p++) {
     let end = start;
     const goal = (total * p) / parts;
-    while (end < n && acc + (symmetric ? n - end : 1) <= goal + 1e-9) acc += symmetric ? n - end++ : (end++, 1);
+    while (end < n && acc + weight(end) <= goal + 1e-9) acc += weight(end++);
     if (p === parts) end = n;
     out.push([start, end]);
     start = end;
@@ -169,8 +170,20 @@ export async function ntkGramAsync(X: Matrix, Z?: Matrix, opts: GramOptions = { 
   const workers = Array.from({ length: threads - 1 }, () => new Worker(bootUrl));
   try {
     innerProducts(p, K, opts, false);
-    const ranges = balancedRows(p.n, threads, p.symmetric);
-    const task = (rows: [number, number]): GramTask => ({
+    // Each phase: the workers take ranges 1.., the main thread range 0, all at once.
+    const phase = async <T>(ranges: Array<[number, number]>, task: (rows: [number, number]) => T, run: (t: T) => void) => {
+      const done = workers.map(
+        (w, k) =>
+          new Promise<void>((resolve, reject) => {
+            w.once('message', () => resolve());
+            w.once('error', reject);
+            w.postMessage(task(ranges[k + 1]));
+          }),
+      );
+      run(task(ranges[0]));
+      await Promise.all(done);
+    };
+    const mapTask = (rows: [number, number]): GramTask => ({
       K: K.data,
       n: p.n,
       m: p.m,
@@ -182,37 +195,26 @@ export async function ntkGramAsync(X: Matrix, Z?: Matrix, opts: GramOptions = { 
       spec: p.spec,
       ntk: p.kind === 'ntk',
     });
-    const done = workers.map(
-      (w, k) =>
-        new Promise<void>((resolve, reject) => {
-          w.once('message', () => resolve());
-          w.once('error', reject);
-          w.postMessage(task(ranges[k + 1]));
-        }),
+    await phase(
+      balancedRows(p.n, threads, (i) => (p.symmetric ? p.n - i : 1)),
+      mapTask,
+      mapRows,
     );
-    mapRows(task(ranges[0]));
-    await Promise.all(done);
+    // the lower triangle from the upper one (row i copies i entries)
+    const mirrorTask = (rows: [number, number]): MirrorTask => ({ mirror: true, K: K.data, n: p.n, rows });
+    if (p.symmetric)
+      await phase(
+        balancedRows(p.n, threads, (i) => i),
+        mirrorTask,
+        (t) => mirrorRows(t.K, t.n, t.rows),
+      );
   } finally {
     await Promise.all(workers.map((w) => w.terminate()));
   }
-  if (p.symmetric) mirrorUpper(p.n, K.data);
   return K;
 }
 
 /** Column scales from column r0 on, as views (so the row map indexes them from 0). */
 function sAShift(s: Float64Array[], r0: number): Float64Array[] {
   return r0 === 0 ? s : s.map((v) => v.subarray(r0));
-}
-
-/** Copy the upper triangle onto the lower one, in cache-sized tiles. */
-function mirrorUpper(n: number, a: Float64Array): void {
-  const T = 64;
-  for (let ib = 0; ib < n; ib += T)
-    for (let jb = 0; jb <= ib; jb += T) {
-      const ie = Math.min(ib + T, n);
-      for (let i = ib; i < ie; i++) {
-        const je = Math.min(jb + T, i);
-        for (let j = jb; j < je; j++) a[i * n + j] = a[j * n + i];
-      }
-    }
 }
