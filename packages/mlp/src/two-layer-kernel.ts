@@ -108,12 +108,7 @@ export class TwoLayerKernel {
   preactivationBuffer(m: number): Float32Array {
     const n = this.n;
     if (!this.U || this.U.length !== n * m) {
-      this.simdBuf =
-        this.opts.simd === false
-          ? null
-          : this.f64
-            ? FactorBuffer.create(n, m, this.opts.cache, true)
-            : FactorBuffer.create(n, m, this.opts.cache);
+      this.simdBuf = this.opts.simd === false ? null : FactorBuffer.create(n, m, this.opts.cache, this.f64);
       this.U = this.simdBuf?.U ?? (zeros(false, n * m, this.opts.cache) as Float32Array);
       this.D = this.simdBuf?.D ?? zeros(this.f64, n * m, this.opts.cache);
       this.H = this.simdBuf?.H ?? zeros(this.f64, n * m, this.opts.cache);

@@ -47,9 +47,10 @@ function wasmModule(): object | null {
 }
 
 type Region = [count: number, type: typeof Float32Array | typeof Float64Array];
+type Floats = Float32Array | Float64Array;
 
 interface Carved {
-  views: Array<Float32Array | Float64Array>;
+  views: Floats[];
   offsets: number[];
   ex: Exports;
 }
@@ -146,17 +147,17 @@ export class ReadoutBuffer extends WasmBuffers {
   }
 }
 
-/** A rows×m pre-activation buffer U with the factor pass into H and D (float32). */
-export class FactorBuffer<T extends Float32Array | Float64Array = Float32Array | Float64Array> extends WasmBuffers {
+/** A rows×m pre-activation buffer U with the factor pass into H and D (float32, or float64). */
+export class FactorBuffer extends WasmBuffers {
   readonly U: Float32Array;
-  readonly H: T;
-  readonly D: T;
+  readonly H: Floats;
+  readonly D: Floats;
   private readonly dk: Float32Array;
   private readonly cb: Float32Array;
 
   private constructor(c: Carved) {
     super(c);
-    [this.U, this.H, this.D, this.dk, this.cb] = c.views as [Float32Array, T, T, Float32Array, Float32Array];
+    [this.U, this.H, this.D, this.dk, this.cb] = c.views as [Float32Array, Floats, Floats, Float32Array, Float32Array];
   }
 
   /**
@@ -164,8 +165,6 @@ export class FactorBuffer<T extends Float32Array | Float64Array = Float32Array |
    * kernel GEMMs). null where WebAssembly SIMD is unavailable or the buffers exceed 4 GiB;
    * `reused`: huge pages (see linalg).
    */
-  static create(rows: number, m: number, reused: boolean): FactorBuffer<Float32Array> | null;
-  static create(rows: number, m: number, reused: boolean, f64: true): FactorBuffer<Float64Array> | null;
   static create(rows: number, m: number, reused: boolean, f64 = false): FactorBuffer | null {
     const F = f64 ? Float64Array : Float32Array;
     const c = carve(
