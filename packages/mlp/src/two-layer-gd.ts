@@ -111,7 +111,7 @@ export class TwoLayerGd {
       });
       if (capture) copyRows(capture, U, m, r0, r1);
       if (buf instanceof ReadoutBuffer) buf.readout(w2, cb, a2, off, keep, out, r0, r1);
-      else this.readoutJs(U, r0, r1, keep, out);
+      else this.readoutJs(U, cb, r0, r1, keep, out);
     }
     if (keep) {
       this.lastMask = U;
@@ -120,21 +120,22 @@ export class TwoLayerGd {
     return out;
   }
 
-  /** The readout of rows r0..r1 in JavaScript (where WebAssembly SIMD is not used). */
-  private readoutJs(U: Float32Array, r0: number, r1: number, keep: boolean, out: Float32Array): void {
-    const [L1, L2] = this.net.layers;
+  /**
+   * The readout of rows r0..r1 in JavaScript (where WebAssembly SIMD is not used); `cb` the bias
+   * term c1 b1 in float32, added as the SIMD pass adds it.
+   */
+  private readoutJs(U: Float32Array, cb: Float32Array | null, r0: number, r1: number, keep: boolean, out: Float32Array): void {
+    const L2 = this.net.layers[1];
     const m = this.m,
       w2 = L2.W.data,
       a2 = L2.wScale,
-      b1 = L1.b,
-      c1 = L1.bScale,
       off = L2.b ? L2.bScale * L2.b[0] : 0;
     for (let i = r0; i < r1; i++) {
       const o = i * m;
       let s = 0;
-      if (b1)
+      if (cb)
         for (let k = 0; k < m; k++) {
-          const u = Math.fround(U[o + k] + c1 * b1[k]);
+          const u = Math.fround(U[o + k] + cb[k]);
           const on = +(u > 0); // branch-free relu (a data-dependent branch mispredicts half the time)
           s += u * on * w2[k];
           if (keep) U[o + k] = on;
