@@ -115,13 +115,16 @@ function loadOrt(): Backend {
     return s;
   };
 
+  // onnxruntime's binding refuses arrays on shared memory (a parallel or WebAssembly-backed kernel): a copy.
+  const unshared = (x: FloatArray): FloatArray => (x.buffer instanceof SharedArrayBuffer ? x.slice() : x);
+
   /** Y = op(A)·op(B) as a fresh array. */
   const product = (ta: boolean, tb: boolean, m: number, n: number, k: number, a: FloatArray, b: FloatArray): FloatArray => {
     const f64 = a instanceof Float64Array;
     const type = f64 ? 'float64' : 'float32';
     const s = session(f64, ta, tb);
-    const A = new ort.Tensor(type, a, ta ? [k, m] : [m, k]);
-    const B = new ort.Tensor(type, b, tb ? [n, k] : [k, n]);
+    const A = new ort.Tensor(type, unshared(a), ta ? [k, m] : [m, k]);
+    const B = new ort.Tensor(type, unshared(b), tb ? [n, k] : [k, n]);
     return s.run({ A, B }, { Y: null }, {}).Y.data;
   };
 
