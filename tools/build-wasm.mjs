@@ -10,8 +10,10 @@ const root = resolve(import.meta.dirname, '..');
 /** The generated module's text for one .wat source. */
 export async function compileWat(path) {
   const wabt = await wabtInit();
-  const mod = wabt.parseWat(path, readFileSync(path, 'utf8'));
-  mod.validate();
+  // threads: shared memories (the parallel Gram's workers bind one)
+  const features = { threads: true };
+  const mod = wabt.parseWat(path, readFileSync(path, 'utf8'), features);
+  mod.validate(features);
   const { buffer } = mod.toBinary({});
   mod.destroy();
   const name = path.split('/').pop();

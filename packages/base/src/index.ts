@@ -1,2 +1,3 @@
 export * from './errors.ts';
 export * from './progress.ts';
+export * from './wasm.ts';

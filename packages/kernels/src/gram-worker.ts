@@ -1,17 +1,20 @@
 /**
- * Worker side of the parallel Gram map: applies reluKernelRow to a range of rows of a
- * SharedArrayBuffer-backed kernel that already holds the inner products (upper part), then,
- * for a symmetric kernel, copies the upper triangle onto the lower one for a range of rows.
+ * The row passes of a Gram that already holds its inner products: the ReLU-kernel map in place
+ * and, for a symmetric Gram, the upper triangle from the lower one. The main thread and the
+ * workers (gram-worker-boot.mjs) run the same code on a kernel in shared memory, taking chunks of
+ * rows from a shared counter until none is left, so a thread that gets less of a busy machine
+ * simply takes fewer chunks.
  */
-import { parentPort } from 'node:worker_threads';
+import { mirrorLower } from '@tangent/linalg';
+import { simdRows, type SimdPass } from './relu-gram-passes.ts';
 import { reluKernelRow, type ReluNetSpec } from './relu-kernel-recursion.ts';
 
-export interface GramTask {
+export interface MapPass {
+  pass: 'map';
   K: Float64Array;
-  n: number;
   m: number;
+  /** Symmetric: row i holds x_i·x_j for j ≤ i only (syrk's lower triangle), and only those are mapped. */
   symmetric: boolean;
-  rows: [number, number];
   sA: Float64Array[];
   sB: Float64Array[];
   d: number;
@@ -19,41 +22,39 @@ export interface GramTask {
   ntk: boolean;
 }
 
-/** Map rows [r0, r1) in place (j ≥ i only when symmetric). Shared by the main thread and workers. */
-export function mapRows(t: GramTask): void {
-  const sx = new Float64Array(t.spec.depth - 1);
-  for (let i = t.rows[0]; i < t.rows[1]; i++) {
-    for (let l = 0; l < sx.length; l++) sx[l] = t.sA[l][i];
-    reluKernelRow(t.K.subarray(i * t.m, (i + 1) * t.m), t.symmetric ? i : 0, t.m, sx, t.sB, t.d, t.spec, t.ntk);
-  }
-}
-
-/** A range of rows of the lower triangle to copy from the upper one. */
-export interface MirrorTask {
-  mirror: true;
+export interface MirrorPass {
+  pass: 'mirror';
   K: Float64Array;
   n: number;
-  rows: [number, number];
 }
 
-/**
- * K[i][j] = K[j][i] for j < i, rows i in [r0, r1), in cache-sized tiles. The rows of a task read
- * only the upper triangle, which no task writes, so tasks run at the same time.
- */
-export function mirrorRows(a: Float64Array, n: number, [r0, r1]: [number, number]): void {
-  const T = 64;
-  for (let ib = r0; ib < r1; ib += T) {
-    const ie = Math.min(ib + T, r1);
-    for (let jb = 0; jb < ie - 1; jb += T)
-      for (let i = ib; i < ie; i++) {
-        const je = Math.min(jb + T, i);
-        for (let j = jb; j < je; j++) a[i * n + j] = a[j * n + i];
-      }
+/** The JavaScript passes, or their WebAssembly SIMD versions (same bits) where K lives in a WebAssembly memory. */
+export type RowPass = MapPass | MirrorPass | SimdPass;
+
+/** One pass over rows [r0, r1). */
+export function runRows(t: RowPass, rows: [number, number]): void {
+  if (t.pass === 'simd') return simdRows(t, rows);
+  if (t.pass === 'mirror') return mirrorLower(t.n, t.K, rows);
+  const sx = new Float64Array(t.spec.depth - 1);
+  for (let i = rows[0]; i < rows[1]; i++) {
+    for (let l = 0; l < sx.length; l++) sx[l] = t.sA[l][i];
+    reluKernelRow(t.K.subarray(i * t.m, (i + 1) * t.m), 0, t.symmetric ? i + 1 : t.m, sx, t.sB, t.d, t.spec, t.ntk);
   }
 }
 
-parentPort?.on('message', (t: GramTask | MirrorTask) => {
-  if ('mirror' in t) mirrorRows(t.K, t.n, t.rows);
-  else mapRows(t);
-  parentPort!.postMessage('done');
-});
+/** A pass split into chunks; counter[0] is the next chunk to take, counter[1] the rows done. */
+export interface Chunked {
+  task: RowPass;
+  chunks: Array<[number, number]>;
+  counter: Int32Array;
+}
+
+/** Take chunks until none is left; `after` runs after each (the main thread's progress bar). */
+export function drain({ task, chunks, counter }: Chunked, after?: () => void): void {
+  for (let c = Atomics.add(counter, 0, 1); c < chunks.length; c = Atomics.add(counter, 0, 1)) {
+    runRows(task, chunks[c]);
+    Atomics.add(counter, 1, chunks[c][1] - chunks[c][0]);
+    Atomics.notify(counter, 1);
+    after?.();
+  }
+}

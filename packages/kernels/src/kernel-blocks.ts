@@ -18,7 +18,7 @@ export function forEachKernelBlock(X: Matrix, C: Matrix, opts: KernelBlockOption
   const b = Math.max(1, Math.floor(opts.blockRows ?? 2048));
   for (let r0 = 0; r0 < X.rows; r0 += b) {
     const r1 = Math.min(X.rows, r0 + b);
-    const Kb = ntkGram(rowsView(X, r0, r1), C, { ...opts, blockRows: 256, label: opts.label ?? 'kernel block' });
+    const Kb = ntkGram(rowsView(X, r0, r1), C, { ...opts, label: opts.label ?? 'kernel block' });
     fn(r0, r1, Kb);
   }
 }

@@ -23,8 +23,8 @@ describe('ntkGram', () => {
   const X = randomMat(37, 5, 1),
     Z = randomMat(23, 5, 2);
 
-  it('symmetric depth-2 NTK equals the closed form entry by entry, across block boundaries', () => {
-    const K = ntkGram(X, undefined, { depth: 2, blockRows: 8 });
+  it('symmetric depth-2 NTK equals the closed form entry by entry', () => {
+    const K = ntkGram(X, undefined, { depth: 2 });
     let worst = 0;
     for (let i = 0; i < X.rows; i++)
       for (let j = 0; j < X.rows; j++) {
@@ -40,7 +40,7 @@ describe('ntkGram', () => {
   it('cross kernel with depth 4, bias and NNGP matches the scalar recursion', () => {
     for (const kind of ['ntk', 'nngp'] as const) {
       const spec = { depth: 4, sigmaW: 1.2, sigmaB: 0.3 };
-      const K = ntkGram(X, Z, { ...spec, kind, blockRows: 10 });
+      const K = ntkGram(X, Z, { ...spec, kind });
       for (let i = 0; i < X.rows; i++)
         for (let j = 0; j < Z.rows; j++) {
           const xi = row(X, i),
@@ -67,6 +67,57 @@ describe('ntkGram', () => {
     expect(() => ntkGram(mat64(60_000, 1), undefined, { depth: 2, maxMemoryGb: 1 })).toThrow(
       /60000×60000 NTK kernel needs 26\.82 GB .*more than the maxMemoryGb limit of 1 GB; raise the budget if it does fit/,
     );
+  });
+
+  it('the WebAssembly SIMD passes give the bits of the JavaScript ones (Math.acos), odd rows and edges of arccos included', async () => {
+    // Duplicates, negations and orthogonal pairs put c = σ/r at exactly 1, −1 and 0; 0.5 and −0.5 are
+    // fdlibm's branch points; odd row lengths take the pair-with-one-lane path.
+    const E = mat64(
+      9,
+      3,
+      Float64Array.from([
+        1,
+        0,
+        0,
+        -1,
+        0,
+        0,
+        0,
+        1,
+        0,
+        0.5,
+        Math.sqrt(3) / 2,
+        0,
+        -0.5,
+        Math.sqrt(3) / 2,
+        0,
+        1,
+        0,
+        0,
+        0,
+        0,
+        2,
+        1e-9,
+        1,
+        0,
+        0.3,
+        -0.2,
+        0.9,
+      ]),
+    );
+    const R = randomMat(201, 3, 9);
+    const A = mat64(E.rows + R.rows, 3, Float64Array.from([...E.data, ...R.data]));
+    const B = randomMat(57, 3, 10);
+    for (const spec of [{ depth: 2 }, { depth: 2, sigmaW: 1.3, sigmaB: 0.4 }])
+      for (const kind of ['ntk', 'nngp'] as const) {
+        const js = ntkGram(A, undefined, { ...spec, kind, simd: false });
+        expect(sameBits(ntkGram(A, undefined, { ...spec, kind }).data, js.data)).toBe(true);
+        expect(sameBits(ntkGram(A, B, { ...spec, kind }).data, ntkGram(A, B, { ...spec, kind, simd: false }).data)).toBe(true);
+      }
+    const big = randomMat(2101, 4, 11);
+    const js = ntkGram(big, undefined, { depth: 2, simd: false });
+    expect(sameBits((await ntkGramAsync(big, undefined, { depth: 2, threads: 2 })).data, js.data)).toBe(true);
+    expect(sameBits((await ntkGramAsync(big, undefined, { depth: 2, threads: 3, simd: false })).data, js.data)).toBe(true);
   });
 
   it('the worker-parallel map gives bit-identical kernels, and its shared memory works with the solvers', async () => {

@@ -148,12 +148,20 @@ export function symvLower<T extends FloatArray>(A: Matrix<T>, x: T, opts: { alph
   return y;
 }
 
-/** Copy the lower triangle onto the upper one. */
-export function mirrorLower(n: number, a: FloatArray): void {
+/**
+ * Copy the lower triangle onto the upper one: a[j][i] = a[i][j] for i > j, for the upper rows j
+ * in [r0, r1) (default all), in cache-sized tiles. Disjoint row ranges write disjoint rows and
+ * read only the lower triangle, so threads can fill them at once.
+ */
+export function mirrorLower(n: number, a: FloatArray, [r0, r1]: [number, number] = [0, n]): void {
   const B = 64;
-  for (let ib = 0; ib < n; ib += B)
-    for (let jb = 0; jb <= ib; jb += B)
-      for (let i = ib; i < Math.min(ib + B, n); i++) for (let j = jb; j < Math.min(jb + B, i); j++) a[j * n + i] = a[i * n + j];
+  for (let jb = r0; jb < r1; jb += B) {
+    const je = Math.min(jb + B, r1);
+    for (let ib = jb; ib < n; ib += B) {
+      const ie = Math.min(ib + B, n);
+      for (let j = jb; j < je; j++) for (let i = Math.max(ib, j + 1); i < ie; i++) a[j * n + i] = a[i * n + j];
+    }
+  }
 }
 
 function zeroUpper(n: number, a: FloatArray): void {

@@ -14,6 +14,7 @@
  * views like any other array (koffi passes the view's address). A layout beyond wasm32's 4 GiB, an
  * engine without SIMD, or TANGENT_SIMD=0 gets null: the caller keeps its JavaScript loop.
  */
+import { WASM_MAX_PAGES, WASM_PAGE, simdModule, wasmApi } from '@tangent/base';
 import { adviseHugePages } from '@tangent/linalg';
 import wasmBase64 from './two-layer-passes-wasm.ts';
 
@@ -21,29 +22,6 @@ interface Exports {
   reluReadout(u: number, rows: number, m: number, w2: number, cb: number, out: number, a2: number, off: number, mask: number): void;
   reluFactors(u: number, rows: number, m: number, dk: number, cb: number, h: number, d: number, wide: number): void;
   combineKernel(n: number, xz: number, p: number, q: number, t: number, r: number, y: number, c2s: number, a2s: number, out: number): void;
-}
-
-/** The part of the WebAssembly JS API used here (the project's TypeScript libs do not declare it). */
-interface WasmApi {
-  Module: new (bytes: Uint8Array) => object;
-  Memory: new (limits: { initial: number; maximum: number }) => { buffer: ArrayBuffer };
-  Instance: new (module: object, imports: object) => { exports: object };
-}
-const wasm = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
-
-const PAGE = 65536;
-/** wasm32 addresses 2^32 bytes (65 536 pages of 64 KiB). */
-const MAX_PAGES = 65536;
-
-let compiled: object | null | undefined;
-function wasmModule(): object | null {
-  if (compiled === undefined)
-    try {
-      compiled = !wasm || process.env.TANGENT_SIMD === '0' ? null : new wasm.Module(Buffer.from(wasmBase64, 'base64'));
-    } catch {
-      compiled = null; // an engine without WebAssembly SIMD: the JavaScript loops
-    }
-  return compiled ?? null;
 }
 
 type Region = [count: number, type: typeof Float32Array | typeof Float64Array];
@@ -57,7 +35,7 @@ interface Carved {
 
 /** Typed-array regions of one fresh memory, one after another (16-byte aligned); null when they do not fit. */
 function carve(regions: Region[], hugePages: number[] = []): Carved | null {
-  const mod = wasmModule();
+  const mod = simdModule(wasmBase64);
   if (!mod) return null;
   const offsets: number[] = [];
   let bytes = 0;
@@ -65,15 +43,15 @@ function carve(regions: Region[], hugePages: number[] = []): Carved | null {
     offsets.push(bytes);
     bytes += Math.ceil((n * T.BYTES_PER_ELEMENT) / 16) * 16;
   }
-  const pages = Math.max(1, Math.ceil(bytes / PAGE));
-  if (pages > MAX_PAGES) return null;
+  const pages = Math.max(1, Math.ceil(bytes / WASM_PAGE));
+  if (pages > WASM_MAX_PAGES) return null;
   let memory: { buffer: ArrayBuffer };
   try {
-    memory = new wasm!.Memory({ initial: pages, maximum: pages });
+    memory = new wasmApi!.Memory({ initial: pages, maximum: pages });
   } catch {
     return null; // address space refused: the JavaScript loops
   }
-  const ex = new wasm!.Instance(mod, { env: { memory } }).exports as Exports;
+  const ex = new wasmApi!.Instance(mod, { env: { memory } }).exports as Exports;
   const views = regions.map(([n, T], i) => new T(memory.buffer, offsets[i], n));
   // Advised before the first touch (a fresh memory is untouched); only buffers a hot loop reuses.
   for (const i of hugePages) adviseHugePages(views[i]);
