@@ -19,7 +19,7 @@ function drainSimd({ task, chunks, counter }) {
   }
 }
 
-let typescriptWorker; // gram-worker.ts's drain, loaded on the first JavaScript pass
+let typescriptWorker; // gram-worker.ts's drain, loaded once, on the first JavaScript pass
 async function loadTypescriptWorker() {
   const built = new URL('./gram-worker.js', import.meta.url);
   if (existsSync(built)) return (await import(built.href)).drain;
@@ -28,8 +28,8 @@ async function loadTypescriptWorker() {
   return (await import('./gram-worker.ts')).drain;
 }
 
+// The main thread follows the shared counters, so nothing is posted back.
 parentPort.on('message', async (job) => {
   if (job.task.pass === 'simd') drainSimd(job);
-  else (typescriptWorker ??= await loadTypescriptWorker())(job);
-  parentPort.postMessage('done');
+  else (await (typescriptWorker ??= loadTypescriptWorker()))(job);
 });
