@@ -9,7 +9,7 @@ import { reluLayerScales, type ReluNetSpec } from './relu-kernel-recursion.ts';
 export type KernelKind = 'ntk' | 'nngp';
 
 export interface GramOptions extends ReluNetSpec {
-  /** Threads for the elementwise map in ntkGramAsync (default: the linalg thread count). */
+  /** Threads for the row passes in ntkGramAsync (default: the linalg thread count). */
   threads?: number;
   /** 'ntk' (default): Θ; 'nngp': Σ, the kernel of the network's output at initialisation. */
   kind?: KernelKind;
@@ -86,7 +86,11 @@ function prepare(X: Matrix, Z: Matrix | undefined, opts: GramOptions): Prepared 
  * ones.
  */
 export function ntkGram(X: Matrix, Z?: Matrix, opts: GramOptions = { depth: 2 }): Mat64 {
-  const p = prepare(X, Z, opts);
+  return gramSerial(prepare(X, Z, opts), opts);
+}
+
+/** ntkGram on prepared inputs, all on the calling thread. */
+function gramSerial(p: Prepared, opts: GramOptions): Mat64 {
   if (p.n === 0 || p.m === 0) return mat64(p.n, p.m);
   const { K, simd } = allocate(p, opts, false);
   innerProducts(p, K);
@@ -148,8 +152,8 @@ function gramProgress(p: Prepared, opts: GramOptions) {
     before = 0;
   return {
     /** Rows done in the current pass, from its counter; `next` closes the pass. */
-    update(counter?: Int32Array, next = false) {
-      const done = before + (counter ? Atomics.load(counter, 1) : 0);
+    update(counter: Int32Array, next = false) {
+      const done = before + Atomics.load(counter, 1);
       bar.tick(done - shown);
       shown = done;
       if (next) before = shown;
@@ -187,16 +191,17 @@ const waitAsync = (
 
 /**
  * ntkGram with its row passes shared by `threads` threads (the main thread and workers) on an
- * output in shared memory (a WebAssembly memory for the SIMD passes). The inner products run first on the main thread (BLAS is
- * threaded already) while the workers start; the main thread never waits for a worker that has
- * not started: it takes the chunks itself and waits only for chunks a worker has taken.
+ * output in shared memory (a WebAssembly memory for the SIMD passes). The inner products run
+ * first on the main thread (BLAS is threaded already) while the workers start; the main thread
+ * never waits for a worker that has not started: it takes the chunks itself and waits only for
+ * chunks a worker has taken.
  */
 export async function ntkGramAsync(X: Matrix, Z?: Matrix, opts: GramOptions = { depth: 2 }): Promise<Mat64> {
   const p = prepare(X, Z, opts);
   const threads = Math.max(1, Math.floor(opts.threads ?? backendInfo().threads));
   // Below a few million entries a worker's start-up (~0.1 s; ~0.4 s where the JavaScript passes
   // load TypeScript) costs more than it saves.
-  if (threads === 1 || p.n * p.m < 4_000_000) return ntkGram(X, Z, opts);
+  if (threads === 1 || p.n * p.m < 4_000_000) return gramSerial(p, opts);
   const { K, simd } = allocate(p, opts, true);
   const workers = Array.from({ length: threads - 1 }, () => new Worker(bootUrl, { execArgv: [] }));
   let failed!: (e: unknown) => void;
