@@ -128,7 +128,9 @@ export function consumerProject(dir, tarballs) {
     if (!ws) throw new Error(`consumer-test: ${name} is not a workspace in package-lock.json; run npm install`);
     visit(ws, { ...dependencies, ...optionalDependencies, ...peerDependencies });
   }
-  const project = { name: 'tangent-consumer', version: '0.0.0', private: true, type: 'module', dependencies: rootDeps };
+  // The repository's install-script policy (README: none runs), so the scratch install runs none either.
+  const { allowScripts } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+  const project = { name: 'tangent-consumer', version: '0.0.0', private: true, type: 'module', dependencies: rootDeps, allowScripts };
   packages[''] = { name: project.name, version: project.version, dependencies: rootDeps };
   writeFileSync(join(dir, 'package.json'), `${JSON.stringify(project, null, 2)}\n`);
   const sorted = Object.fromEntries(

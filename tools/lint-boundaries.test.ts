@@ -1,8 +1,21 @@
-import { resolve } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, resolve } from 'node:path';
 import { ESLint } from 'eslint';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 
 const root = resolve(import.meta.dirname, '..');
+
+// The boundary rule reads the project graph that Nx caches under .nx/workspace-data/ and
+// passes everything when there is none. `npm run lint` builds it first (`nx show projects`);
+// this test does the same, so that it also holds under a plain `npx vitest run` on a fresh clone.
+beforeAll(() => {
+  const pkg = createRequire(import.meta.url).resolve('nx/package.json');
+  const nx = resolve(dirname(pkg), (JSON.parse(readFileSync(pkg, 'utf8')) as { bin: { nx: string } }).bin.nx);
+  const r = spawnSync(process.execPath, [nx, 'show', 'projects'], { cwd: root, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`nx show projects failed:\n${r.stderr}`);
+}, 120_000);
 
 /** Lint `code` as if it were the file `path` of the workspace (nothing is written). */
 async function lint(path: string, code: string): Promise<string[]> {

@@ -111,7 +111,7 @@ async function createNodesFor(file, context) {
     }
     for (const inst of c.pipelineInstances(m)) {
       const id = c.instanceId(inst.stage, inst.key);
-      let p = projects.get(inst.identity);
+      let p = projects.get(inst.graphIdentity);
       if (!p) {
         let name = c.projectName(inst);
         if (taken.has(name)) name = c.projectName(inst, profile);
@@ -125,7 +125,7 @@ async function createNodesFor(file, context) {
           metadata: { description: `${inst.stage} ${inst.key || ''} -> data/${inst.dir}`.trim() },
           targets: {
             run: {
-              command: `${ONE_THREAD.has(inst.stage) ? 'TANGENT_THREADS=${TANGENT_THREADS:-1} ' : ''}node apps/cli/bin/tangent.mjs ${inst.stage} --profile ${profile}${inst.key ? ` --key ${inst.key}` : ''} --expect ${inst.identity.slice(0, 16)}`,
+              command: `${ONE_THREAD.has(inst.stage) ? 'TANGENT_THREADS=${TANGENT_THREADS:-1} ' : ''}node apps/cli/bin/tangent.mjs ${inst.stage} --profile ${profile}${inst.key ? ` --key ${inst.key}` : ''} --expect ${inst.graphIdentity.slice(0, 16)}`,
               cache: true,
               dependsOn: ['^run'],
               inputs: [
@@ -139,7 +139,7 @@ async function createNodesFor(file, context) {
             },
           },
         };
-        projects.set(inst.identity, p);
+        projects.set(inst.graphIdentity, p);
       }
       if (!p.tags.includes(`profile:${profile}`)) p.tags.push(`profile:${profile}`);
       nameOf.set(`${profile}|${id}`, p.name);

@@ -48,24 +48,29 @@ function fsErrorLine(e: NodeJS.ErrnoException): string {
   const code = e.code!;
   const path = e.path ?? (e as { dest?: string }).dest ?? '';
   let what = FS_CODES[code] ?? (e.message.split('\n')[0].replace(/^[A-Z]+: /, '') || 'filesystem error');
-  if (code === 'ENOTDIR' && path) {
-    // Name the component that is a file where a directory was expected.
+  let shown = path;
+  // ENOTDIR, or EEXIST from mkdir: a regular file stands where a folder is needed; name that file.
+  let file: string | null = null;
+  if (path && (code === 'ENOTDIR' || (code === 'EEXIST' && e.syscall === 'mkdir')))
     for (let p = resolve(path); p !== dirname(p); p = dirname(p))
-      if (existsSync(p) && !statSync(p).isDirectory()) {
-        what = `not a directory: ${show(p)} is a file`;
+      if (existsSync(p)) {
+        if (!statSync(p).isDirectory()) file = p;
         break;
       }
-  }
+  if (file) ((what = 'a regular file where a directory is needed'), (shown = file));
   const env = path ? envFor(path) : null;
   const fix =
     code === 'ENOSPC' || code === 'EDQUOT'
       ? 'free some disk space and rerun'
-      : env
-        ? `check ${env}`
-        : code === 'EACCES' || code === 'EPERM' || code === 'EROFS'
-          ? 'check the permissions of that path'
-          : 'check that path';
-  return `${path ? `${show(path)}: ` : ''}${what} (${code}); ${fix}`;
+      : file
+        ? `move or delete that file${env ? `, or check ${env}` : ''}`
+        : env
+          ? `check ${env}`
+          : code === 'EACCES' || code === 'EPERM' || code === 'EROFS'
+            ? 'check the permissions of that path'
+            : 'check that path';
+  // Without a path (a library that did not name its file), at least the operation that failed.
+  return shown ? `${show(shown)}: ${what} (${code}); ${fix}` : `${what} (${code}${e.syscall ? ` in ${e.syscall}` : ''}); ${fix}`;
 }
 
 /** Every failure ends here: one line `error: ...` on stderr (plus the stack with --debug), exit 1. */
@@ -96,6 +101,8 @@ try {
     .configureHelp({ sortSubcommands: false });
   // Imported here, not at the top, so that an error while loading a stage is reported too.
   const { registerCommands } = await import('./commands/index.ts');
+  const { checkEnvironmentFolders } = await import('./environment.ts');
+  program.hook('preAction', () => checkEnvironmentFolders());
   await registerCommands(program, process.argv[2]);
   await program.parseAsync(process.argv);
 } catch (e) {

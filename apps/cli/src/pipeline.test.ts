@@ -71,7 +71,7 @@ describe('analysis and submissions stages end to end (runStage, tiny synthetic i
     expect(a.outDir).toBe(join(dir, 'analysis'));
     const read = (...p: string[]) => JSON.parse(readFileSync(join(dir, ...p), 'utf8'));
     const summary = read('analysis', 'summary.json');
-    expect(Object.keys(summary)).toEqual(['inputs', 'd_sweep', 'dynamics', 'provenance']);
+    expect(Object.keys(summary)).toEqual(['inputs', 'd_sweep', 'dynamics', 'dynamics_tests', 'provenance']);
     // the cross-input d sweep: one entry per input, the issue's keys, slopes from the runs
     expect(summary.d_sweep).toHaveLength(1);
     expect(Object.keys(summary.d_sweep[0])).toEqual([
@@ -81,9 +81,24 @@ describe('analysis and submissions stages end to end (runStage, tiny synthetic i
       'krr',
       'widths',
       'delta_theta_slope',
+      'delta_theta_slope_ci95',
       'kernel_init_error_slope',
+      'kernel_init_error_slope_ci95',
+      'kernel_init_error_sqrt_m_predicted',
+      'kernel_init_error_sqrt_m_measured',
+      'kernel_init_error_sqrt_m_ci95',
+      'kernel_init_error_sqrt_m_p',
+      'kernel_init_error_sqrt_m_p_holm',
+      'kernel_init_error_sqrt_m_agrees',
       'width_for_delta_theta_5pct',
+      'width_for_delta_theta_5pct_status',
+      'width_for_delta_theta_5pct_ci95',
     ]);
+    // the predicted Θ̂₀ constant is the runs' own (one tracked subset per input)
+    expect(summary.d_sweep[0].kernel_init_error_sqrt_m_predicted).toBe(
+      read('mlp', INPUT, 'w8-s0-lr1', 'metrics.json').kernel_init_error_sqrt_m_predicted,
+    );
+    expect(summary.d_sweep[0].kernel_init_error_sqrt_m_predicted).toBeGreaterThan(0);
     expect(summary.d_sweep[0].krr.ntk.accuracy).toBe(read('ntk', INPUT, 'metrics.json').eval.accuracy);
     expect(summary.d_sweep[0].krr.nngp).toEqual({
       accuracy: read('ntk', INPUT, 'metrics-nngp.json').eval.accuracy,
@@ -94,11 +109,26 @@ describe('analysis and submissions stages end to end (runStage, tiny synthetic i
     expect(summary.dynamics.map((r: { width: number }) => r.width)).toEqual([8, 32]);
     const dev = (w: number) => [0, 1].map((s) => read('mlp', INPUT, `w${w}-s${s}-lr1`, 'metrics.json').dynamics_max_rel_dev_empirical);
     expect(summary.dynamics[1].max_rel_dev_empirical).toBeCloseTo((dev(32)[0] + dev(32)[1]) / 2, 12);
-    expect(readFileSync(join(dir, 'analysis', 'report.html'), 'utf8')).toContain('Input dimension d and the speed of convergence');
+    const overview = readFileSync(join(dir, 'analysis', 'report.html'), 'utf8');
+    expect(overview).toContain('Convergence to the NTK limit at d = 4 (one d');
+    expect(overview).toContain('The two questions, answered from this profile');
+    expect(overview).toContain('Multiplicity: this page states');
+    expect(overview).not.toContain('dsweep_krr_accuracy'); // no chart "vs d" with one d
+    expect(summary.dynamics[1].max_rel_dev_nngp).toBeGreaterThan(0); // the baseline kernel's deviation
     expect(summary.provenance).toMatchObject({ stage: 'analysis', key: '' });
     expect(summary.inputs).toHaveLength(1);
     const s = summary.inputs[0];
-    expect(Object.keys(s)).toEqual(['input', 'krr', 'mlp', 'slopes', 'checks', 'comparison', 'submissions']);
+    expect(Object.keys(s)).toEqual([
+      'input',
+      'krr',
+      'mlp',
+      'slopes',
+      'kernel_init_error_sqrt_m',
+      'checks',
+      'lr_sweep',
+      'comparison',
+      'submissions',
+    ]);
     expect(s.input).toBe(INPUT);
     const krr = read('ntk', INPUT, 'metrics.json');
     expect(s.krr).toEqual({ lambda: krr.chosen_lambda, accuracy: krr.eval.accuracy, f1: krr.eval.f1 });
@@ -160,7 +190,8 @@ describe('analysis and submissions stages end to end (runStage, tiny synthetic i
     await runStage(analysisStage, { manifest: fm });
     const read = (...p: string[]) => JSON.parse(readFileSync(join(dir, ...p), 'utf8'));
     const summary = read('analysis', 'summary.json');
-    type Row = { regime: string; config: string; seeds: number; accuracy_mean: number; delta_vs_ntk_krr: number; cv_f1: number | null };
+    type Selection = { rule: string; rows: string; score: number | null; configs_tried: number; folds: { scored: number; of: number } };
+    type Row = { regime: string; config: string; seeds: number; accuracy_mean: number; delta_vs_ntk_krr: number; selection: Selection };
     const rows: Row[] = summary.feature_learning;
     expect(rows.map((r) => r.regime).sort()).toEqual(
       ['after-kernel', 'catapult', 'ensemble', 'ensemble', 'init-kernel', 'lazy', 'lazy-kernels', 'mup', 'nngp-krr', 'ntk-krr'].sort(),
@@ -182,8 +213,15 @@ describe('analysis and submissions stages end to end (runStage, tiny synthetic i
     const ak = read('mlp', INPUT, 'lazy-kernels', 'w8-s0-lr1', 'metrics.json').after_kernel;
     expect(rows.find((r) => r.regime === 'after-kernel')!.accuracy_mean).toBeCloseTo(ak.final.eval_accuracy, 12);
     expect(rows.find((r) => r.regime === 'init-kernel')!.accuracy_mean).toBeCloseTo(ak.init.eval_accuracy, 12);
-    const withCv = rows.filter((r) => r.cv_f1 !== null);
-    expect(summary.best.cv_f1).toBe(Math.max(...withCv.map((r) => r.cv_f1!)));
+    // one protocol for every row: fold 0 of the fit rows (of the ntk split's 3 folds), configurations counted
+    for (const r of rows) expect(r.selection).toMatchObject({ rule: 'fold0-f1', rows: 'fit', folds: { scored: 0, of: 3 } });
+    expect(mup.selection.configs_tried).toBe(2);
+    expect(mup.selection.score).toBeCloseTo((val(pick)[0].validation.f1 + val(pick)[1].validation.f1) / 2, 12);
+    expect(rows.find((r) => r.regime === 'catapult')!.selection.configs_tried).toBe(2);
+    expect(rows.find((r) => r.regime === 'after-kernel')!.selection.score).toBe(ak.final.selection.f1);
+    const scored = rows.filter((r) => r.selection.score !== null);
+    expect(summary.best.selection_f1).toBe(Math.max(...scored.map((r) => r.selection.score!)));
+    expect(summary.best.selection.configs_tried).toBe(scored.reduce((s, r) => s + r.selection.configs_tried, 0));
     const html = readFileSync(join(dir, 'analysis', 'report.html'), 'utf8');
     expect(html).toContain('<section id="feature-learning">');
     expect(html).toMatch(/Feature learning (helps|does not)/);

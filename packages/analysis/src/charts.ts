@@ -27,6 +27,25 @@ interface XYChart {
   series?: string;
 }
 
+/**
+ * The series' legend (and colour) order: numbers inside the labels compare as numbers, so m=16
+ * comes before m=1024 (Vega-Lite's default sorts the strings, which puts m=1024 first).
+ */
+export function seriesOrder(rows: Row[], field: string): string[] {
+  const values = [
+    ...new Set(
+      rows
+        .map((r) => r[field])
+        .filter((v) => v !== null && v !== undefined)
+        .map(String),
+    ),
+  ];
+  return values.sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
+}
+
+const colorOf = (rows: Row[], series?: string) =>
+  series ? { color: { field: series, type: 'nominal', sort: seriesOrder(rows, series) } } : {};
+
 function layered(title: string, rows: Row[], layers: unknown[]): TopLevelSpec {
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
@@ -46,7 +65,7 @@ export function logLogChart(opts: XYChart & { reference?: { slope: number; label
       encoding: {
         x: { field: opts.x, type: 'quantitative', scale: { type: 'log' }, title: opts.xTitle },
         y: { field: opts.y, type: 'quantitative', scale: { type: 'log' }, title: opts.yTitle },
-        ...(opts.series ? { color: { field: opts.series, type: 'nominal' } } : {}),
+        ...colorOf(opts.rows, opts.series),
       },
     },
   ];
@@ -82,7 +101,7 @@ export function lineChart(
 ): TopLevelSpec {
   const x = { field: opts.x, type: 'quantitative', title: opts.xTitle, scale: opts.xLog ? { type: 'log' } : { zero: false } };
   const y = { field: opts.y, type: 'quantitative', title: opts.yTitle, scale: opts.yLog ? { type: 'log' } : { zero: false } };
-  const color = opts.series ? { color: { field: opts.series, type: 'nominal' } } : {};
+  const color = colorOf(opts.rows, opts.series);
   const layers: unknown[] = [];
   if (opts.band)
     layers.push({

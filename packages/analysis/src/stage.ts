@@ -13,11 +13,13 @@ import {
 } from './feature-learning.ts';
 import { analysisConfigSchema } from './config.ts';
 import { collectSweepInput } from './collect.ts';
-import { dSweepRows, dSweepSection, dynamicsRows, dynamicsSection, lrBoundSection, type SweepInput } from './d-sweep.ts';
+import { researchAnswers } from './answers.ts';
+import { dSweepRows, dSweepSection, dynamicsRows, dynamicsSection, dynamicsTests, lrBoundSection, type SweepInput } from './d-sweep.ts';
+import { collectEvalCorrectness } from './paired-eval.ts';
 import { renderOverview, type ReportSection } from './overview-report.ts';
 import { renderReport } from './report.ts';
 
-export const STAGE_VERSION = '2';
+export const STAGE_VERSION = '3';
 
 const f64 = (name: string) => new Field(name, new Float64(), true);
 /** data/analysis/<input>/comparison.arrow: one row per method on the shared eval split. */
@@ -57,10 +59,13 @@ export const analysisStage = defineStage({
     const perInput: Array<Record<string, unknown>> = [];
     const lines: string[] = [];
     const sweep: SweepInput[] = [];
+    const reports: Array<{ inputs: ReturnType<typeof collectInput>; analysis: ReturnType<typeof analyse>; svgs: Record<string, string> }> =
+      [];
+    const boot = ctx.config.bootstrap;
     for (const ntk of ctx.deps('ntk')) {
       const inputs = collectInput(ctx, ntk);
       sweep.push(collectSweepInput(ctx, ntk, inputs));
-      const analysis = analyse(inputs);
+      const analysis = analyse(inputs, { eval: collectEvalCorrectness(ctx, ntk), bootstrap: boot });
       const svgs: Record<string, string> = {};
       for (const f of analysis.figures) svgs[f.name] = await renderSvg(f.spec);
       const c = analysis.comparison;
@@ -79,7 +84,9 @@ export const analysisStage = defineStage({
         krr: { lambda: inputs.krr.metrics.chosen_lambda, accuracy: inputs.krr.metrics.eval.accuracy, f1: inputs.krr.metrics.eval.f1 },
         mlp: inputs.mlp.summary,
         slopes: analysis.slopes,
+        kernel_init_error_sqrt_m: analysis.initConstant,
         checks: analysis.checks,
+        lr_sweep: analysis.lrSweep,
         comparison: c,
         submissions: inputs.submissions,
       };
@@ -95,7 +102,6 @@ export const analysisStage = defineStage({
           extra: { slopes: analysis.slopes },
         },
         { name: `${dir}/summary.json`, json: summary },
-        { name: `${dir}/report.html`, text: renderReport(inputs, analysis, svgs, new Date().toISOString()) },
         ...analysis.figures.map((f) => ({ name: `${dir}/figures/${f.name}.svg`, text: svgs[f.name] })),
       );
       lines.push(
@@ -103,6 +109,7 @@ export const analysisStage = defineStage({
         ...analysis.checks.map((k) => `  ${k.holds === null ? 'n/a' : k.holds ? 'yes' : 'NO '}  ${k.claim}: ${k.measured}`),
       );
       lines.push(`  report: ${ctx.outDir}/${dir}/report.html`);
+      reports.push({ inputs, analysis, svgs });
     }
     // The cross-input report and summary: the d sweep, the predicted dynamics, the learning-rate bound,
     // and with analysis.featureLearning.enabled the feature-learning table (with its submissions).
@@ -112,21 +119,38 @@ export const analysisStage = defineStage({
       : [];
     const flRows = results.flatMap((r) => r.rows);
     const best = fl.enabled ? bestOverall(flRows) : null;
+    const dRows = dSweepRows(sweep, boot),
+      dynRows = dynamicsRows(sweep),
+      dynTests = dynamicsTests(sweep);
     const sections = [
-      dSweepSection(sweep),
-      dynamicsSection(sweep),
+      dSweepSection(sweep, dRows),
+      dynamicsSection(sweep, dynRows, dynTests),
       lrBoundSection(sweep),
       fl.enabled ? featureLearningSection(results) : null,
     ].filter((s): s is ReportSection => s !== null);
     const svgs: Record<string, string> = {};
     for (const s of sections) for (const f of s.figures) svgs[f.name] = await renderSvg(f.spec);
     const flSummary = fl.enabled ? { feature_learning: flRows, best, verdicts: results.map((r) => r.verdict) } : {};
+    // the two research questions, answered at the top of every report from what this profile ran
+    const answers = researchAnswers({
+      rows: dRows,
+      analyses: reports.map((r) => ({ input: r.inputs.input, analysis: r.analysis })),
+      featureVerdicts: fl.enabled ? results.map((r) => r.verdict) : null,
+    });
+    const createdAt = new Date().toISOString();
     files.push(
+      ...reports.map((r) => ({
+        name: `${r.inputs.input}/report.html`,
+        text: renderReport(r.inputs, r.analysis, r.svgs, createdAt, answers),
+      })),
       {
         name: 'report.html',
-        text: renderOverview(sections, svgs, { inputs: sweep.map((x) => x.inp.input), createdAt: new Date().toISOString() }),
+        text: renderOverview(sections, svgs, { inputs: sweep.map((x) => x.inp.input), createdAt, answers }),
       },
-      { name: 'summary.json', json: { inputs: perInput, d_sweep: dSweepRows(sweep), dynamics: dynamicsRows(sweep), ...flSummary } },
+      {
+        name: 'summary.json',
+        json: { inputs: perInput, d_sweep: dRows, dynamics: dynRows, dynamics_tests: dynTests, ...flSummary },
+      },
       ...submissionFiles(results, best),
     );
     lines.push(`  overview: ${ctx.outDir}/report.html`, ...results.map((r) => `feature learning: ${r.verdict}`));

@@ -18,7 +18,8 @@ import {
 } from 'apache-arrow';
 import { writeFileAtomic } from './atomic.ts';
 import { fail } from '@tangent/base';
-import { ARROW_MAGIC, checkIpcFile, IpcFramingError } from './ipc-framing.ts';
+import { crc32OfRanges } from './checksum.ts';
+import { ARROW_MAGIC, checkIpcFile, IpcFramingError, type IpcFileLayout } from './ipc-framing.ts';
 import { assertFinite, checkArtifactExpectations, parseArtifactMeta, type ReadArtifactOptions } from './read-integrity.ts';
 
 /** Provenance carried by every artifact, stored as JSON under the schema metadata key `tangent`. */
@@ -40,6 +41,28 @@ export interface ArtifactMeta {
   kind?: string;
   /** The pipeline grid key the file was made for, e.g. "use-lite-d128". */
   key?: string;
+  /** CRC-32 of the data (every dictionary and record batch message, header and body), verified on read. */
+  checksum?: BodyChecksum;
+}
+
+/** The content checksum of an artifact's data: see checksum.ts for why CRC-32. */
+export interface BodyChecksum {
+  crc32: string;
+  /** How many bytes it covers. */
+  bytes: number;
+}
+
+/**
+ * The checksum of the data blocks of Arrow IPC file `bytes` whose framing `layout` describes: the
+ * dictionary and record batch messages in file order. They do not depend on the schema's
+ * metadata (where the checksum itself is stored), so the value is the same before and after it
+ * is recorded.
+ */
+export function bodyChecksum(bytes: Uint8Array, layout: Pick<IpcFileLayout, 'dictionaries' | 'recordBatches'>): BodyChecksum {
+  const ranges = [...layout.dictionaries, ...layout.recordBatches].map(
+    (b) => [b.offset, b.offset + b.metaDataLength + b.bodyLength] as const,
+  );
+  return { crc32: crc32OfRanges(bytes, ranges), bytes: ranges.reduce((s, [a, b]) => s + b - a, 0) };
 }
 
 export const META_KEY = 'tangent';
@@ -155,13 +178,27 @@ export function encodeArtifact(
 ): { bytes: Uint8Array; meta: ArtifactMeta } {
   const mismatch = schemaMismatch(schema, table.schema);
   if (mismatch) fail(`refusing to write ${path}: ${mismatch}`);
-  const full: ArtifactMeta = { ...meta, rows: table.numRows, createdAt: meta.createdAt ?? new Date().toISOString() };
+  const plain = tableToIPC(new Table(new Schema(table.schema.fields), table.batches), 'file');
+  const checksum = bodyChecksum(plain, checkIpcFile(plain));
+  const full: ArtifactMeta = { ...meta, rows: table.numRows, createdAt: meta.createdAt ?? new Date().toISOString(), checksum };
   const metadata = new Map(table.schema.metadata);
   metadata.set(META_KEY, JSON.stringify(full));
   metadata.set('tangent.stage', full.stage);
   metadata.set('tangent.config_hash', full.configHash);
   const withMeta = new Table(new Schema(table.schema.fields, metadata), table.batches);
   return { bytes: tableToIPC(withMeta, 'file'), meta: full };
+}
+
+/** Compare the data's checksum with the one its provenance records (a file without one is refused). */
+function verifyChecksum(path: string, bytes: Uint8Array, layout: IpcFileLayout, meta: ArtifactMeta, rerun: string): void {
+  const recorded = meta.checksum;
+  if (!recorded || typeof recorded.crc32 !== 'string')
+    fail(`${path}: its provenance records no content checksum (written by an older tangent, or not by tangent); ${rerun}`);
+  const actual = bodyChecksum(bytes, layout);
+  if (actual.crc32 !== recorded.crc32 || actual.bytes !== recorded.bytes)
+    fail(
+      `${path}: corrupt data (content checksum crc32 ${actual.crc32} over ${actual.bytes} bytes, its provenance records ${recorded.crc32} over ${recorded.bytes} bytes); ${rerun}`,
+    );
 }
 
 /** Write one artifact atomically (temp file + rename). */
@@ -184,7 +221,7 @@ export function readArtifact(
   path: string,
   schema: ArtifactSchema,
   hintOrOpts: string | ReadArtifactOptions = {},
-): { table: Table; meta: ArtifactMeta } {
+): { table: Table; meta: ArtifactMeta; bytes: Uint8Array } {
   const opts: ReadArtifactOptions = typeof hintOrOpts === 'string' ? { hint: hintOrOpts } : hintOrOpts;
   const how = opts.hint ? ` (${opts.hint})` : '';
   const rerun = `delete it and rerun the stage that writes it${how}`;
@@ -200,9 +237,9 @@ export function readArtifact(
     fail(`${path}: not an Arrow IPC file (no ${ARROW_MAGIC} header); expected the '${schema.name}' artifact${how}`);
   }
   if (tail !== ARROW_MAGIC) fail(`${path}: truncated Arrow file (${size} bytes, no ${ARROW_MAGIC} footer); ${rerun}`);
-  let declaredRows: number;
+  let layout: IpcFileLayout;
   try {
-    declaredRows = checkIpcFile(bytes).rows;
+    layout = checkIpcFile(bytes);
   } catch (e) {
     if (e instanceof IpcFramingError) fail(`${path}: corrupt Arrow file (${e.message}); ${rerun}`);
     throw e;
@@ -213,13 +250,14 @@ export function readArtifact(
   } catch (e) {
     fail(`${path}: corrupt Arrow file (${(e as Error).message.split('\n')[0]}); ${rerun}`);
   }
-  if (table.numRows !== declaredRows)
-    fail(`${path}: corrupt Arrow file (${table.numRows} rows decoded, its record batches declare ${declaredRows}); ${rerun}`);
+  if (table.numRows !== layout.rows)
+    fail(`${path}: corrupt Arrow file (${table.numRows} rows decoded, its record batches declare ${layout.rows}); ${rerun}`);
   const mismatch = schemaMismatch(schema, table.schema);
   if (mismatch) fail(`${path}: wrong schema for '${schema.name}': ${mismatch}`);
   const rawMeta = table.schema.metadata.get(META_KEY);
   if (!rawMeta) fail(`${path}: no '${META_KEY}' provenance metadata; was it written by tangent?`);
   const meta = parseArtifactMeta<ArtifactMeta>(path, rawMeta, META_KEY);
+  verifyChecksum(path, bytes, layout, meta, rerun);
   checkArtifactExpectations(path, meta, table.numRows, opts);
-  return { table, meta };
+  return { table, meta, bytes };
 }

@@ -1,5 +1,6 @@
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { withPath } from '@tangent/base';
 
 /**
  * Write via a temp file in the same directory, then rename: a reader (or a crash) never sees
@@ -13,6 +14,6 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
     renameSync(tmp, path);
   } catch (e) {
     rmSync(tmp, { force: true });
-    throw e;
+    throw withPath(e, path); // a failed write (ENOSPC) carries no path of its own
   }
 }

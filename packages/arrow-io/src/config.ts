@@ -19,7 +19,8 @@ export function loadConfig<S extends z.ZodType>(path: string, schema: S): z.infe
 export function readConfigFile(path: string | undefined, defaultPath: string): { file: string; raw: Record<string, unknown> } {
   const file = path ?? defaultPath;
   if (!existsSync(file)) {
-    if (path !== undefined) fail(`config file not found: ${path}`);
+    if (path !== undefined)
+      fail(`${path}: config file not found; check the path (relative paths resolve against the working directory, ${process.cwd()})`);
     return { file, raw: {} };
   }
   let raw: unknown;

@@ -2,6 +2,7 @@
 export * from '@tangent/base';
 export * from './artifact.ts';
 export * from './atomic.ts';
+export * from './checksum.ts';
 export * from './config.ts';
 export * from './hash.ts';
 export * from './paths.ts';

@@ -22,7 +22,7 @@ function publishInChild(dir: string, tag: string, env: Record<string, string>) {
     const s = p.stagingDir(${JSON.stringify(dir)});
     fs.writeFileSync(s + '/a.txt', ${JSON.stringify(tag)});
     fs.writeFileSync(s + '/b.txt', ${JSON.stringify(tag)});
-    p.publishDir(s, ${JSON.stringify(dir)});`;
+    p.publishDir(s, ${JSON.stringify(dir)}, ${JSON.stringify(join(dir, '..'))});`;
   return spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], {
     env: { ...process.env, ...env },
     encoding: 'utf8',
@@ -35,11 +35,11 @@ describe('one commit per output folder', () => {
     const dir = join(root, 'out');
     let s = stagingDir(dir);
     generation(s, 'one');
-    publishDir(s, dir);
+    publishDir(s, dir, root);
     expect(read(dir)).toEqual({ a: 'one', b: 'one' });
     s = stagingDir(dir);
     generation(s, 'two');
-    publishDir(s, dir);
+    publishDir(s, dir, root);
     expect(read(dir)).toEqual({ a: 'two', b: 'two' });
     expect(readdirSync(root)).toEqual(['out']);
   });
@@ -82,5 +82,32 @@ describe('one commit per output folder', () => {
     mkdirSync(live);
     sweep(dir);
     expect(existsSync(live)).toBe(true);
+  });
+
+  it('refuses to exchange the root itself, its parent or a folder outside it, and deletes nothing', () => {
+    const root = mkdtempSync(join(tmpdir(), 'publish-'));
+    const stageDir = join(root, 'krr');
+    generation(join(stageDir, 'run'), 'keep');
+    for (const dir of [stageDir, join(stageDir, '.'), join(stageDir, 'run', '..'), root, join(root, 'elsewhere')]) {
+      const s = stagingDir(dir);
+      generation(s, 'new');
+      expect(() => publishDir(s, dir, stageDir)).toThrow(/refusing to publish .*not a folder strictly inside/);
+      expect(() => sweep(dir, stageDir)).toThrow(/strictly inside/);
+    }
+    expect(read(join(stageDir, 'run'))).toEqual({ a: 'keep', b: 'keep' });
+    const s = stagingDir(join(stageDir, 'run'));
+    generation(s, 'new');
+    publishDir(s, join(stageDir, 'run'), stageDir);
+    expect(read(join(stageDir, 'run'))).toEqual({ a: 'new', b: 'new' });
+  });
+
+  it('refuses to swap out a regular file where the output folder belongs, and leaves it there', () => {
+    const root = mkdtempSync(join(tmpdir(), 'publish-'));
+    const dir = join(root, 'text');
+    writeFileSync(dir, 'not a folder');
+    const s = stagingDir(dir);
+    generation(s, 'new');
+    expect(() => publishDir(s, dir, root)).toThrow(/text: a file \(or link\) where this stage's output folder belongs; move or delete it/);
+    expect(readFileSync(dir, 'utf8')).toBe('not a folder');
   });
 });

@@ -7,8 +7,9 @@
  * the old generation under `.name.old-*`, and `sweep` puts it back). Leftovers of crashed runs
  * (staging folders of dead processes, old generations) are swept before the next run writes.
  */
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { existsSync, lstatSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { fail } from '@tangent/base';
 import koffi from 'koffi';
 
 const STAGING = '.staging-';
@@ -64,7 +65,8 @@ export function stagingDir(dir: string): string {
  * generations; if `dir` itself is missing (a crash between the two renames of the fallback),
  * the newest old generation is put back first.
  */
-export function sweep(dir: string): string[] {
+export function sweep(dir: string, root?: string): string[] {
+  if (root !== undefined) assertStrictlyInside(dir, root);
   const parent = dirname(dir);
   const name = basename(dir);
   if (!existsSync(parent)) return [];
@@ -85,8 +87,28 @@ export function sweep(dir: string): string[] {
   return removed;
 }
 
-/** Publish `staging` as `dir` in one atomic step and delete the previous generation. */
-export function publishDir(staging: string, dir: string): void {
+/**
+ * Refuse to publish into (or sweep beside) a folder that is not a strict descendant of `root`:
+ * the exchange deletes what it swaps out, so a name that resolved to `root` itself or above it
+ * (`..`, `.`, an absolute path) would delete the tree. The names are checked where they are
+ * read (contracts' path-segment.ts); this is the second line of defence at the one place that
+ * deletes.
+ */
+export function assertStrictlyInside(dir: string, root: string): void {
+  const rel = relative(resolve(root), resolve(dir));
+  if (rel === '' || rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel))
+    fail(`internal: refusing to publish ${resolve(dir)}: it is not a folder strictly inside ${resolve(root)}`);
+}
+
+/**
+ * Publish `staging` as `dir` in one atomic step and delete the previous generation; `dir` must be
+ * strictly inside `root` (the stage's folder, or the artifacts root for a stage with one folder).
+ */
+export function publishDir(staging: string, dir: string, root: string): void {
+  assertStrictlyInside(dir, root);
+  if (dirname(resolve(staging)) !== dirname(resolve(dir))) fail(`internal: staging folder ${staging} is not beside ${dir}`);
+  if (existsSync(dir) && !lstatSync(dir).isDirectory())
+    fail(`${dir}: a file (or link) where this stage's output folder belongs; move or delete it, then rerun the stage`);
   faultPoint('before-publish');
   if (!existsSync(dir)) {
     renameSync(staging, dir);

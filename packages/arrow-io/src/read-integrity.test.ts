@@ -11,6 +11,7 @@ import {
   fixedSizeListVector,
   readArtifact,
   readFixedSizeList,
+  bodyChecksum,
   writeArtifact,
 } from './artifact.ts';
 import { checkIpcFile } from './ipc-framing.ts';
@@ -60,8 +61,19 @@ function corrupt(path: string, edit: (b: Buffer) => Buffer | void): string {
 }
 
 /** The same file with the `tangent` metadata replaced by `raw` (bypassing writeArtifact's checks). */
+/** The file with `raw` as its provenance; a JSON object gets the data's true checksum unless it names one. */
 function withRawMeta(raw: string, t = table()): string {
   const path = join(mkdtempSync(join(tmpdir(), 'read-integrity-')), 'train.arrow');
+  let parsed: unknown = null;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    // invalid JSON stays as it is
+  }
+  if (parsed && typeof parsed === 'object' && !Array.isArray(parsed) && !('checksum' in parsed)) {
+    const plain = tableToIPC(t, 'file');
+    raw = JSON.stringify({ ...parsed, checksum: bodyChecksum(plain, checkIpcFile(plain)) });
+  }
   const md = new Map([['tangent', raw]]);
   writeFileSync(path, tableToIPC(new Table(new Schema(t.schema.fields, md), t.batches), 'file'));
   return path;
@@ -146,13 +158,64 @@ describe('readArtifact on corrupt Arrow files', () => {
 
   it('F6: zeroed 4 KB in the middle of the data (markers intact) fails or reads the declared rows', () => {
     const bad = corrupt(goodFile(), (b) => void b.fill(0, 4096, 8192));
-    // The body bytes carry no checksum: either the framing catches it or the row count holds.
-    try {
-      const { table: t, meta: m } = readArtifact(bad, schema);
-      expect(t.numRows).toBe(m.rows);
-    } catch (e) {
-      expect((e as Error).message).toMatch(/corrupt Arrow file/);
-    }
+    // Either the framing catches it or the content checksum does: never a clean read.
+    expect(errorOf(() => readArtifact(bad, schema))).toMatch(/train-bad\.arrow: corrupt (Arrow file|data \(content checksum)/);
+  });
+
+  describe('damage confined to the data bytes (framing and provenance intact) fails on the content checksum', () => {
+    const dataBlock = (path: string) => {
+      const b = readFileSync(path);
+      const block = checkIpcFile(b).recordBatches[0];
+      return { start: block.offset + block.metaDataLength, end: block.offset + block.metaDataLength + block.bodyLength };
+    };
+    const expectCaught = (bad: string) =>
+      expect(errorOf(() => readArtifact(bad, schema))).toMatch(
+        /train-bad\.arrow: corrupt data \(content checksum crc32 [0-9a-f]{8} over \d+ bytes, its provenance records [0-9a-f]{8} over \d+ bytes\); delete it and rerun/,
+      );
+    it('one id changed (a label flip in a label column is the same kind of edit)', () => {
+      const good = goodFile();
+      const { start } = dataBlock(good);
+      // the id column is the first buffer of the body: 1000 -> 1001 in row 0
+      expectCaught(corrupt(good, (b) => void b.writeInt32LE(b.readInt32LE(start) + 1, start)));
+    });
+    it('one embedding row negated', () => {
+      const good = goodFile();
+      const values = readFixedSizeList(readArtifact(good, schema).table, 'embedding').values;
+      const b = readFileSync(good);
+      const row = Buffer.from(new Float32Array(values.subarray(5 * DIM, 6 * DIM)).buffer);
+      const at = b.indexOf(row, dataBlock(good).start);
+      expect(at).toBeGreaterThan(0);
+      expectCaught(
+        corrupt(good, (x) => {
+          for (let k = 0; k < DIM; k++) x.writeFloatLE(-x.readFloatLE(at + 4 * k), at + 4 * k);
+        }),
+      );
+    });
+    it('64 body bytes XOR-ed, anywhere in the body', () => {
+      const good = goodFile();
+      const { start, end } = dataBlock(good);
+      const next = lcg(11);
+      for (let trial = 0; trial < 8; trial++) {
+        const at = start + Math.floor(((end - start - 64) * trial) / 8);
+        expectCaught(
+          corrupt(good, (b) => {
+            for (let k = 0; k < 64; k++) b[at + k] ^= 1 + (next() % 255);
+          }),
+        );
+      }
+    });
+    it('a file whose provenance records no checksum is refused', () => {
+      const t = table();
+      const path = join(mkdtempSync(join(tmpdir(), 'read-integrity-')), 'train.arrow');
+      writeFileSync(
+        path,
+        tableToIPC(
+          new Table(new Schema(t.schema.fields, new Map([['tangent', JSON.stringify({ ...meta, rows: ROWS })]])), t.batches),
+          'file',
+        ),
+      );
+      expect(errorOf(() => readArtifact(path, schema))).toMatch(/train\.arrow: its provenance records no content checksum/);
+    });
   });
 
   it('F7: a truncated file (cut at 2/3) names the truncation', () => {

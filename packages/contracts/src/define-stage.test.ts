@@ -1,4 +1,4 @@
-import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Field, Float64, Int32 } from 'apache-arrow';
@@ -6,7 +6,7 @@ import { buildTable, defineSchema, readArtifact } from '@tangent/arrow-io';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { defineStage, type PipelineMeta } from './define-stage.ts';
-import { runStage } from './pipeline.ts';
+import { runStage, runStandalone } from './pipeline.ts';
 
 const schema = defineSchema('toy', [new Field('id', new Int32(), false), new Field('x', new Float64(), false)]);
 const table = (xs: number[]) => buildTable(schema, { id: Int32Array.from(xs, (_, i) => i), x: Float64Array.from(xs) });
@@ -113,5 +113,50 @@ describe('defineStage and runInstance', () => {
     const sloppy = defineStage({ ...first, outputs: ['values.arrow'] });
     await expect(runStage(sloppy, { manifest: {} })).rejects.toThrowError(/produced 'summary\.json', not among its declared outputs/);
     expect(existsSync(join(dir, 'text'))).toBe(false);
+  });
+});
+
+describe('a standalone run (hybrid, krr) carries the bytes of the files it read in its identity', () => {
+  it('same config, other raw bytes: another identity; the same bytes again: the first one', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'standalone-'));
+    const raw = join(dir, 'raw.csv');
+    const prev = process.env.TANGENT_ARTIFACTS_DIR;
+    process.env.TANGENT_ARTIFACTS_DIR = join(dir, 'data');
+    try {
+      const reader = defineStage({
+        name: 'hybrid',
+        version: '1',
+        description: 'reads one raw file',
+        configSchema: z.object({}).passthrough(),
+        inputs: [],
+        outputs: ['values.arrow'],
+        async run(ctx) {
+          ctx.track(raw);
+          return {
+            files: [
+              {
+                name: 'values.arrow',
+                schema,
+                table: table(readFileSync(raw, 'utf8').split(',').map(Number)),
+                dtype: 'float64',
+                seed: null,
+              },
+            ],
+          };
+        },
+      });
+      const identity = async (text: string) => {
+        writeFileSync(raw, text);
+        const r = await runStandalone(reader, 'exp', {});
+        return (readArtifact(join(r.outDir, 'values.arrow'), schema).meta as PipelineMeta).identity;
+      };
+      const a = await identity('1,2,3');
+      const b = await identity('1,2,4');
+      expect(b).not.toBe(a);
+      expect(await identity('1,2,3')).toBe(a);
+    } finally {
+      if (prev === undefined) delete process.env.TANGENT_ARTIFACTS_DIR;
+      else process.env.TANGENT_ARTIFACTS_DIR = prev;
+    }
   });
 });

@@ -7,12 +7,11 @@
  * a stage instance's folder always holds one complete generation.
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { isAbsolute, join, relative } from 'node:path';
 import type { Table } from 'apache-arrow';
 import { z } from 'zod';
 import {
   encodeArtifact,
-  hashFile,
   hashJson,
   paths,
   publishDir,
@@ -23,7 +22,8 @@ import {
   type ArtifactMeta,
   type ArtifactSchema,
 } from '@tangent/arrow-io';
-import { fail } from '@tangent/base';
+import { fail, withPath } from '@tangent/base';
+import { checkRecordedInputs, fileSha256, jsonChecksum } from './input-freshness.ts';
 import { instanceId, type Instance, type StageName } from './instances.ts';
 import type { Manifest } from './manifest.ts';
 
@@ -150,10 +150,28 @@ function validate<C>(def: StageDefinition<C>, inst: Instance, m: Manifest): C {
   return r.data;
 }
 
+/** A JSON artifact's data against the checksum its provenance records (see input-freshness.ts). */
+function checkJsonChecksum(path: string, raw: { provenance?: Partial<PipelineMeta> }, fix: string): void {
+  const { provenance, ...data } = raw;
+  const recorded = provenance?.checksum;
+  if (!recorded) fail(`${path}: its provenance records no content checksum (written by an older tangent, or edited); ${fix}`);
+  const actual = jsonChecksum(data);
+  if (actual.crc32 !== recorded.crc32)
+    fail(`${path}: corrupt or edited data (content checksum crc32 ${actual.crc32}, its provenance records ${recorded.crc32}); ${fix}`);
+}
+
 export interface InstanceResult {
   outDir: string;
   files: string[];
   summary: string;
+}
+
+/**
+ * The folder an instance's folder must lie strictly inside: its stage's folder (data/mlp for
+ * 'mlp/use-lite-d128/w16-s0-lr1'), or the artifacts root for a keyless stage (data/text).
+ */
+export function stageRoot(inst: Pick<Instance, 'key' | 'dir'>): string {
+  return inst.key ? paths.artifacts(inst.dir.split('/')[0]) : paths.artifacts();
 }
 
 /** Run one instance: validate, compute, then publish its whole output set in one commit. */
@@ -161,7 +179,7 @@ export async function runInstance<C>(def: StageDefinition<C>, m: Manifest, insta
   if (inst.stage !== def.name) fail(`internal: instance ${instanceId(inst.stage, inst.key)} given to stage ${def.name}`);
   const config = validate(def, inst, m);
   const outDir = paths.artifacts(inst.dir);
-  sweep(outDir);
+  sweep(outDir, stageRoot(inst));
   const byId = new Map(instances.map((i) => [instanceId(i.stage, i.key), i]));
   const depList = inst.deps.map((id) => byId.get(id)!);
   const tracked = new Set<string>();
@@ -181,8 +199,10 @@ export async function runInstance<C>(def: StageDefinition<C>, m: Manifest, insta
     readArrow(dep, file, schema) {
       const path = paths.artifacts(dep.dir, file);
       if (!existsSync(path)) fail(`${path}: not found; ${rerunHint(dep)}`);
-      const { table, meta } = readArtifact(path, schema, { hint: rerunHint(dep), stage: dep.stage, key: dep.key });
+      const { table, meta, bytes } = readArtifact(path, schema, { hint: rerunHint(dep), stage: dep.stage, key: dep.key });
       checkProvenance(path, meta as Partial<PipelineMeta>, dep);
+      checkRecordedInputs(path, meta.inputs, rerunHint(dep));
+      fileSha256(path, bytes); // the bytes read, not the file at publish time, are what provenance records
       tracked.add(path);
       return { table, meta: meta as PipelineMeta, path };
     },
@@ -190,6 +210,8 @@ export async function runInstance<C>(def: StageDefinition<C>, m: Manifest, insta
       const path = paths.artifacts(dep.dir, file);
       const raw = readJsonFile(path, z.record(z.string(), z.unknown()), rerunHint(dep)) as { provenance?: Partial<PipelineMeta> };
       checkProvenance(path, raw.provenance ?? {}, dep);
+      checkJsonChecksum(path, raw, rerunHint(dep));
+      checkRecordedInputs(path, raw.provenance?.inputs, rerunHint(dep));
       tracked.add(path);
       const r = schema.safeParse(raw);
       if (!r.success) fail(`${path}: field '${r.error.issues[0].path.join('.')}': ${r.error.issues[0].message}; ${rerunHint(dep)}`);
@@ -210,7 +232,12 @@ export function selectInstances(
 ): Instance[] {
   const mine = instances.filter((i) => i.stage === stage);
   if (opts.key === undefined && !(opts.expect && mine.length === 1)) {
-    if (opts.expect) fail('--expect needs --key (one instance)');
+    if (opts.expect)
+      fail(
+        mine.length
+          ? `--expect checks one instance, and this profile has ${mine.length} ${stage} instances; add --key <one of ${mine.map((i) => i.key).join(', ')}>`
+          : `--expect: this profile has no ${stage} instance; check --profile`,
+      );
     return mine;
   }
   const inst = opts.key === undefined ? mine[0] : mine.find((i) => i.key === opts.key);
@@ -218,12 +245,36 @@ export function selectInstances(
     fail(
       `${opts.source ?? 'manifest'}: no ${stage} instance '${opts.key}' in this profile; instances: ${mine.map((i) => i.key || "''").join(', ') || 'none'}`,
     );
-  if (opts.expect && !inst.identity.startsWith(opts.expect))
+  if (opts.expect && !inst.graphIdentity.startsWith(opts.expect))
     fail(
-      `${stage} ${opts.key}: the task's identity ${opts.expect} is not the manifest's (${inst.identity.slice(0, 12)}); the Nx graph is stale: rerun through nx (npm start), which recomputes it`,
+      `${stage}${inst.key ? ` ${inst.key}` : ''}: the task's identity ${opts.expect} is not the manifest's (${inst.graphIdentity.slice(0, 12)}); the Nx graph is stale: rerun through nx (npm start), which recomputes it`,
     );
   return [inst];
 }
+
+/**
+ * The identity an instance's outputs record. A pipeline instance's is fixed by the manifest and
+ * the raw data's bytes (instances.ts); the raw files its stage actually read must be the ones
+ * hashed there (a file replaced while the stage ran is refused). A standalone instance (a
+ * hybrid experiment, a krr run) reads files its config names: their bytes join its identity here.
+ */
+function publishedIdentity(inst: Instance, inputFiles: string[]): string {
+  const raw = inputFiles.filter((p) => !isInside(p, paths.artifacts()));
+  if (inst.data) {
+    const expected = new Set(Object.values(inst.data));
+    for (const p of raw)
+      if (!expected.has(fileSha256(p)))
+        fail(`${p}: changed since this run began (its bytes are not the ones the instance's identity was computed from); rerun the stage`);
+    return inst.identity;
+  }
+  if (inst.deps.length || !inputFiles.length) return inst.identity;
+  return hashJson({ identity: inst.identity, data: inputFiles.map((p) => fileSha256(p)).sort() });
+}
+
+const isInside = (p: string, dir: string): boolean => {
+  const rel = relative(dir, p);
+  return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel);
+};
 
 /**
  * Stamp provenance on an instance's output set, write it into a staging folder and publish it as
@@ -244,7 +295,8 @@ export async function publishOutputs(
     if (!def.outputs.some((p) => matches(p, f.name)))
       fail(`internal: stage ${def.name} produced '${f.name}', not among its declared outputs`);
   const inputs: Record<string, string> = {};
-  for (const p of [...inputFiles].sort()) inputs[relative(process.cwd(), p) || p] = await hashFile(p);
+  for (const p of [...inputFiles].sort()) inputs[relative(process.cwd(), p) || p] = fileSha256(p);
+  const identity = publishedIdentity(inst, inputFiles);
   const createdAt = new Date().toISOString();
   const base = {
     stage: def.name,
@@ -252,29 +304,33 @@ export async function publishOutputs(
     configHash: hashJson(config),
     config,
     inputs,
-    identity: inst.identity,
+    identity,
     key: inst.key,
     profile: m.profile,
     createdAt,
   };
   const staging = stagingDir(outDir);
+  let writing = outDir; // what a write error without a path (ENOSPC on an open file) is named after
   try {
     for (const f of out.files) {
       const target = join(staging, f.name);
+      writing = join(outDir, f.name);
       mkdirSync(join(target, '..'), { recursive: true });
       const kind = f.name.replace(/\.[^.]*$/, '');
       if ('table' in f) {
         const meta = { ...base, kind, dtype: f.dtype, seed: f.seed, extra: f.extra };
         writeFileSync(target, encodeArtifact(join(outDir, f.name), f.schema, f.table, meta).bytes);
       } else if ('json' in f) {
-        const provenance = { ...base, kind, dtype: f.dtype ?? 'json', seed: f.seed ?? null, rows: 0 };
-        writeFileSync(target, `${JSON.stringify({ ...(snakeKeys(f.json) as object), provenance }, null, 2)}\n`);
+        const data = snakeKeys(f.json) as object;
+        const provenance = { ...base, kind, dtype: f.dtype ?? 'json', seed: f.seed ?? null, rows: 0, checksum: jsonChecksum(data) };
+        writeFileSync(target, `${JSON.stringify({ ...data, provenance }, null, 2)}\n`);
       } else writeFileSync(target, f.text);
     }
-    publishDir(staging, outDir);
+    writing = outDir;
+    publishDir(staging, outDir, stageRoot(inst));
   } catch (e) {
-    sweep(outDir);
-    throw e;
+    sweep(outDir, stageRoot(inst));
+    throw withPath(e, writing);
   }
   return outDir;
 }

@@ -51,7 +51,14 @@ describe('stage instances of a manifest', () => {
         'use-lite-d32/w64-s1-lr2.5',
       ].sort(),
     );
-    for (const i of after) if (i.stage === 'mlp' && i.key.endsWith('-lr1')) expect(before.get(`mlp:${i.key}`)).toBe(i.identity);
+    // at d32 mlp-submit chooses among rates by the runs' fit-rows score, so there (only there) the runs
+    // also score fold 0 (train.validation); a run whose width runs one rate before and after keeps its identity
+    for (const i of after)
+      if (i.stage === 'mlp') {
+        const choosing = i.key.startsWith('use-lite-d32/');
+        expect((i.config as { train?: { validation?: string } }).train?.validation, i.key).toBe(choosing ? 'score' : undefined);
+        if (i.key.startsWith('use-lite-d16/w64-')) expect(before.get(`mlp:${i.key}`)).toBe(i.identity);
+      }
   });
 
   it('adding a width adds instances and re-keys only the ones that gather (analysis, submissions)', () => {
@@ -160,7 +167,8 @@ describe('stage instances of a manifest', () => {
     // the catapult regime inherits the section untouched: same config as a grid run but its own key, so its own identity
     const cat = inst.find((i) => i.key === 'use-lite-d16/catapult/w8-s0-lr0.5')!;
     const grid = inst.find((i) => i.key === 'use-lite-d16/w8-s0-lr0.5')!;
-    expect(cat.config).toEqual(grid.config);
+    expect(cat.config).toEqual({ ...grid.config, train: { epochs: 7 } });
+    expect(grid.config.train).toEqual({ epochs: 7, validation: 'score' }); // the grid's w8 runs two rates: mlp-submit chooses by fold 0
     expect(cat.identity).not.toBe(grid.identity);
     expect(inst.find((i) => i.stage === 'analysis')!.deps).toContain('mlp:use-lite-d32/mup/w64-s2-lr1');
   });

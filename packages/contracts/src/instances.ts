@@ -6,7 +6,11 @@
  * cached task per instance, the stage refuses to run when the task's identity is stale, and every
  * artifact records its identity so that a reader refuses an input from another configuration.
  */
-import { hashJson } from '@tangent/arrow-io';
+import { hashJson, paths } from '@tangent/arrow-io';
+import { fail } from '@tangent/base';
+import { rawDataDigest } from './input-freshness.ts';
+import { keySegmentsProblem, pathSegmentProblem } from './path-segment.ts';
+import { TWEET_FILES, tweetsFile } from './raw-data.ts';
 import { DEFAULT_PROFILE, deepMerge, type Grid, type Manifest, type Regime } from './manifest.ts';
 
 export const STAGE_NAMES = ['text', 'embed', 'pca', 'ntk', 'mlp', 'mlp-submit', 'analysis', 'submissions', 'hybrid', 'krr'] as const;
@@ -35,8 +39,18 @@ export interface Instance {
   config: Record<string, unknown>;
   /** The instances it reads, by id. */
   deps: string[];
-  /** sha256 hex of stage, key, config and the deps' identities. */
+  /**
+   * sha256 hex of stage, key, config, the deps' identities and the bytes of the raw files it
+   * reads (`data`): every artifact records it and every reader compares it.
+   */
   identity: string;
+  /**
+   * The same without the raw data's bytes: what the Nx graph (computed from the manifest alone,
+   * and cached by Nx until the manifest changes) can know, and what `--expect` compares.
+   */
+  graphIdentity: string;
+  /** Raw input files (name → sha256 of the bytes, or 'missing'), for a stage that reads raw data. */
+  data?: Record<string, string>;
   /** Artifact folder relative to the artifacts root, e.g. 'pca/use-lite-d128'. */
   dir: string;
 }
@@ -98,24 +112,63 @@ export function regimeRunPoints(grid: Grid, regime: Regime): Array<{ width: numb
 /**
  * Every instance of a manifest profile, in dependency order (each after the ones it reads).
  * The embed section's `models` map defines named embedders; 'use-lite' and 'minilm' need none.
+ * The raw tweets are read from `dataDir` (default $TANGENT_DATA_DIR) for the text instance's identity.
  */
-export function pipelineInstances(m: Manifest): Instance[] {
+export function pipelineInstances(m: Manifest, opts: { dataDir?: string } = {}): Instance[] {
   const out: Instance[] = [];
   const byId = new Map<string, Instance>();
-  const add = (stage: StageName, key: string, point: GridPoint, config: Record<string, unknown>, deps: string[]): Instance => {
+  const add = (
+    stage: StageName,
+    key: string,
+    point: GridPoint,
+    config: Record<string, unknown>,
+    deps: string[],
+    data?: Record<string, string>,
+  ): Instance => {
     const id = instanceId(stage, key);
     const existing = byId.get(id);
     if (existing) return existing;
-    const identity = hashJson({ stage, key, config, deps: deps.map((d) => byId.get(d)!.identity) });
-    const inst: Instance = { stage, key, point, config, deps, identity, dir: instanceDir(stage, key) };
+    const bad = keySegmentsProblem(key);
+    if (bad) fail(`internal: ${stage} instance key '${key}': ${bad}`);
+    const upstream = deps.map((d) => byId.get(d)!);
+    const graphIdentity = hashJson({ stage, key, config, deps: upstream.map((u) => u.graphIdentity) });
+    const identity = hashJson({ stage, key, config, deps: upstream.map((u) => u.identity), ...(data ? { data } : {}) });
+    const inst: Instance = {
+      stage,
+      key,
+      point,
+      config,
+      deps,
+      identity,
+      graphIdentity,
+      dir: instanceDir(stage, key),
+      ...(data ? { data } : {}),
+    };
     byId.set(id, inst);
     out.push(inst);
     return inst;
   };
   const { grid, sections } = m;
-  const text = add('text', '', {}, sections.text, []);
+  const rawData = opts.dataDir ?? paths.rawData();
+  const text = add(
+    'text',
+    '',
+    {},
+    sections.text,
+    [],
+    rawDataDigest(TWEET_FILES.map((name) => ({ name, path: tweetsFile(rawData, name) }))),
+  );
   const { models = {}, ...embedShared } = sections.embed as { models?: Record<string, Record<string, unknown>> };
   const mlpShared = Object.fromEntries(Object.entries(sections.mlp).filter(([k]) => k !== 'submission'));
+  // Where a submitted width runs several rates, mlp-submit chooses among them by the runs' fit-rows
+  // score (the selection protocol's fold 0: train.validation), so those runs, and only those, score it.
+  const submitting = (sections.mlp.submission as { enabled?: boolean } | undefined)?.enabled !== false;
+  const runSection = (points: Array<{ width: number; lr: number }>, width: number): Record<string, unknown> => {
+    const train = (mlpShared.train ?? {}) as { validation?: string };
+    const rates = new Set(points.filter((p) => p.width === width).map((p) => p.lr)).size;
+    const choose = submitting && rates > 1 && (train.validation ?? 'none') === 'none';
+    return choose ? { ...mlpShared, train: { ...train, validation: 'score' } } : mlpShared;
+  };
   const ntks: Instance[] = [];
   const submits: Instance[] = [];
   for (const embedder of grid.embedders) {
@@ -127,8 +180,9 @@ export function pipelineInstances(m: Manifest): Instance[] {
       const ntk = add('ntk', input, { embedder, d }, { ...sections.ntk, input }, [instanceId('pca', pca.key)]);
       ntks.push(ntk);
       const runsByWidth = new Map<number, string[]>();
-      for (const r of runPoints(grid, d)) {
-        const run = add('mlp', `${input}/${runKey(r)}`, { embedder, d, ...r }, { ...mlpShared, input, run: r }, [
+      const points = runPoints(grid, d);
+      for (const r of points) {
+        const run = add('mlp', `${input}/${runKey(r)}`, { embedder, d, ...r }, { ...runSection(points, r.width), input, run: r }, [
           instanceId('pca', pca.key),
           instanceId('ntk', ntk.key),
         ]);
@@ -175,7 +229,10 @@ export function pipelineInstances(m: Manifest): Instance[] {
  * identity from the stage, the key and the config, its folder `<stage>/<key>`.
  */
 export function standaloneInstance(stage: StageName, key: string, config: Record<string, unknown>): Instance {
-  return { stage, key, point: {}, config, deps: [], identity: hashJson({ stage, key, config }), dir: `${stage}/${key}` };
+  const bad = pathSegmentProblem(key);
+  if (bad) fail(`${stage}: the name ${bad}; it becomes the folder ${stage}/<name>: use letters, digits, _ . - (not starting with a dot)`);
+  const identity = hashJson({ stage, key, config });
+  return { stage, key, point: {}, config, deps: [], identity, graphIdentity: identity, dir: `${stage}/${key}` };
 }
 
 /** One instance by stage and key, or a list of what exists. */

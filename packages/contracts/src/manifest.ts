@@ -9,19 +9,19 @@ import { existsSync, readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { z } from 'zod';
 import { fail } from '@tangent/base';
+import { assertPathSegment, pathSegment } from './path-segment.ts';
 
 /** The default manifest path, relative to the workspace root (the working directory of every Nx task). */
 export const MANIFEST_PATH = 'configs/pipeline.yaml';
 /** The profile used when none is named. */
 export const DEFAULT_PROFILE = 'default';
 
-const folderName = z.string().regex(/^[A-Za-z0-9._-]+$/, 'a folder name (letters, digits, . _ -)');
 const positiveInts = z.array(z.number().int().positive()).nonempty();
 
 export const gridSchema = z
   .object({
     /** Embedding models, by name: `use-lite`, `minilm`, or a name defined under `embed.models`. */
-    embedders: z.array(folderName).nonempty().default(['use-lite']),
+    embedders: z.array(pathSegment).nonempty().default(['use-lite']),
     /** PCA output dimensions; each (embedder, d) pair is one input of the ntk and mlp stages. */
     d: positiveInts.default([128]),
     /** Hidden widths m of the finite networks. */
@@ -106,7 +106,7 @@ export const manifestFileSchema = z
     /** Named mlp-stage variants (see regimeSchema); usually set in a profile. */
     regimes: z.record(z.string(), z.unknown()).default({}),
     /** Named overrides of `grid` and the sections, deep-merged (lists replace lists). */
-    profiles: z.record(folderName, profileSchema).default({}),
+    profiles: z.record(z.string(), profileSchema).default({}),
   })
   .strict();
 
@@ -144,6 +144,7 @@ export function resolveManifest(raw: unknown, profile = DEFAULT_PROFILE, source 
   const file = manifestFileSchema.safeParse(raw ?? {});
   if (!file.success) zodLine(source, file.error);
   const m = file.data;
+  for (const name of Object.keys(m.profiles)) assertPathSegment(name, `profile name 'profiles.${name}'`, source);
   if (profile !== DEFAULT_PROFILE && !(profile in m.profiles))
     fail(`${source}: no profile '${profile}'; defined: ${[DEFAULT_PROFILE, ...Object.keys(m.profiles)].join(', ')}`);
   const over = profile === DEFAULT_PROFILE ? {} : (m.profiles[profile] as Record<string, Record<string, unknown> | undefined>);
@@ -151,6 +152,11 @@ export function resolveManifest(raw: unknown, profile = DEFAULT_PROFILE, source 
   const grid = gridSchema.safeParse(gridRaw);
   if (!grid.success) zodLine(`${source} (profile ${profile}) grid`, grid.error);
   const sections = Object.fromEntries(SECTION_NAMES.map((s) => [s, deepMerge(m[s], over[s] ?? {})])) as Manifest['sections'];
+  const models = sections.embed.models;
+  if (models !== undefined && !isPlainObject(models))
+    fail(`${source} (profile ${profile}): field 'embed.models' should map names to embedders`);
+  for (const name of Object.keys(models ?? {}))
+    assertPathSegment(name, `embedder name 'embed.models.${name}'`, `${source} (profile ${profile})`);
   const regimesRaw = deepMerge(m.regimes, (over as { regimes?: Record<string, unknown> }).regimes ?? {});
   const regimes: Record<string, Regime> = {};
   for (const [name, r] of Object.entries(regimesRaw)) {

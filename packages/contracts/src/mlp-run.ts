@@ -61,6 +61,12 @@ const kernelRidgeOutcome = z.object({
   cv_f1: z.number(),
   eval_accuracy: z.number(),
   eval_f1: z.number(),
+  /**
+   * The selection protocol's score (@tangent/kernels selection-protocol.ts): CV fold 0 of the fit
+   * rows, scored by kernel ridge fitted on folds 1..k−1 at the λ chosen on folds 1..k−1, with the
+   * kernel of a network that never saw fold 0 (Θ̂_T of the validation network; Θ̂_0 needs no labels).
+   */
+  selection: z.object({ lambda: z.number(), accuracy: z.number(), f1: z.number() }).nullable().default(null),
 });
 
 export const runMetricsSchema = z.object({
@@ -89,11 +95,19 @@ export const runMetricsSchema = z.object({
   best_eval_epoch: nnum,
   /**
    * With train.validation ≠ 'none': the network trained the same way on the fit rows outside CV
-   * fold 0 of the ntk split, scored on fold 0 (fit rows only, so usable to choose among
-   * configurations), and the epoch count the final network was trained for.
+   * fold 0 of the ntk split, scored on fold 0 (the selection protocol's score), and the epoch count
+   * the final network was trained for; under early stopping that epoch was chosen on fold
+   * `epoch_fold` by a network fitted on the other folds, never on fold 0.
    */
   validation: z
-    .object({ rows: z.number().int(), accuracy: z.number(), f1: z.number(), best_epoch: z.number().int(), epochs_used: z.number().int() })
+    .object({
+      rows: z.number().int(),
+      accuracy: z.number(),
+      f1: z.number(),
+      best_epoch: z.number().int(),
+      epochs_used: z.number().int(),
+      epoch_fold: z.number().int().nullable().default(null),
+    })
     .nullable()
     .default(null),
   /** With mlp.afterKernel: kernel ridge with Θ̂_0 ('init') and Θ̂_T ('final') of this run's network, and their cost. */
@@ -105,6 +119,13 @@ export const runMetricsSchema = z.object({
    */
   dynamics_max_rel_dev_analytic: nnum.default(null),
   dynamics_max_rel_dev_empirical: nnum.default(null),
+  /** The same deviation from the NNGP, a kernel known to be wrong for this training (the baseline; mlp linearised-dynamics.ts). */
+  dynamics_max_rel_dev_nngp: nnum.default(null),
+  /**
+   * C = √(E[m·kernel_init_error²]) predicted from the tracked rows alone (@tangent/kernels
+   * ntk-relu2-variance.ts, eq. V2); null where there is no analytical NTK (bias, other parameterisations).
+   */
+  kernel_init_error_sqrt_m_predicted: nnum.default(null),
 });
 export type RunMetrics = z.infer<typeof runMetricsSchema>;
 

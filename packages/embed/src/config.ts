@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { pathSegment } from '@tangent/contracts';
 
 export const MODEL_KINDS = ['use-lite', 'minilm'] as const;
 export type ModelKind = (typeof MODEL_KINDS)[number];
@@ -31,10 +32,7 @@ export const embedConfigSchema = z
     /** Texts per forward pass, taken in order of token length. */
     batchSize: z.number().int().min(1).max(4096).default(32),
     /** The embedder's name in the manifest grid (set by the pipeline; data/embed/<name>/). */
-    name: z
-      .string()
-      .regex(/^[A-Za-z0-9._-]+$/, 'a folder name (letters, digits, . _ -)')
-      .optional(),
+    name: pathSegment.optional(),
     minilm: miniLmConfigSchema.prefault({}),
     useLite: useLiteConfigSchema.prefault({}),
   })

@@ -4,6 +4,7 @@
  * error naming the field rather than a silently ignored setting.
  */
 import { z } from 'zod';
+import { pathSegment } from '@tangent/contracts';
 import { loadConfig, validateConfig, fail } from '@tangent/arrow-io';
 
 const posInt = z.number().int().positive();
@@ -146,9 +147,7 @@ export const ntkSchema = z
 export const experimentSchema = z
   .object({
     /** Output folder name: data/hybrid/<experiment>/. */
-    experiment: z
-      .string()
-      .regex(/^[A-Za-z0-9_-][A-Za-z0-9_.-]*$/, { message: 'a folder name: letters, digits, _ . - (not starting with a dot)' }),
+    experiment: pathSegment,
     seeds: z.array(z.number().int().nonnegative()).min(1).default([0]),
     data: dataSchema,
     model: modelSchema.default({

@@ -12,6 +12,7 @@ import { experimentSchema, type ExperimentConfig } from './config.ts';
 import { loadDataset } from './data/index.ts';
 import type { Dataset } from './data/dataset.ts';
 import { evaluator, runSeed, type Method, type MethodResult, type SeedRun } from './experiment.ts';
+import { checkKernels, checkRows } from './feasibility.ts';
 import { meanSd } from './metrics.ts';
 
 export const STAGE_VERSION = '1';
@@ -172,6 +173,13 @@ async function runExperimentStage(ctx: StageContext<ExperimentConfig>): Promise<
   const dir = ctx.outDir;
   const runs: SeedRun[] = [];
   let data: Dataset | null = null;
+  // Every seed's rows and the run's kernels are checked before the first epoch of the first seed.
+  for (const seed of cfg.seeds) {
+    if (!data || cfg.data.kind !== 'fashion_mnist') data = loadDataset(cfg.data, seed);
+    checkRows(cfg.data, data, seed);
+    checkKernels(cfg, data);
+  }
+  if (cfg.data.kind !== 'fashion_mnist') data = null;
   for (const seed of cfg.seeds) {
     // Tabular data is re-split per seed; Fashion-MNIST keeps its official split.
     if (!data || cfg.data.kind !== 'fashion_mnist') data = loadDataset(cfg.data, seed);

@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { errorOf, rejectionOf } from '@tangent/base/testing';
 import { cholesky, choleskySolve, gemm, mat64, rng, type Mat64 } from '@tangent/linalg';
 import { conjugateGradient } from './conjugate-gradient.ts';
 import { falkonFit, falkonPredict, falkonSolve } from './falkon.ts';
 import { storedCrossKernel, streamedCrossKernel } from './kernel-blocks.ts';
 import { choleskyRidge, fitLargeScaleKrr, scoreAccuracy } from './large-scale-krr.ts';
-import { planKernelRegression } from './memory-model.ts';
+import { kernelRegressionBytes, maxCentresThatFit, planKernelRegression } from './memory-model.ts';
 import { ntkGram } from './ntk-gram.ts';
 import { approximateLeverageScores, gatherRows, kernelDiagonal, uniformCentres, weightedCentres } from './nystrom.ts';
 
@@ -155,7 +156,21 @@ describe('memory model', () => {
     expect(() => planKernelRegression({ n: 60000, d: 784, k: 10, m: 10000, solver: 'exact', maxMemoryGb: 20 })).toThrow(
       /use solver: falkon/,
     );
-    expect(() => planKernelRegression({ n: 60000, d: 784, k: 10, m: 40000, maxMemoryGb: 2 })).toThrow(/at most M/);
+    // M = 40000 does not fit 2 GB even streamed: the advice is the largest M that does (brute force: M fits, M + 1 not).
+    const big = { n: 60000, d: 784, k: 10, m: 40000, maxMemoryGb: 2 };
+    const fit = maxCentresThatFit(big, 2 * 1024 ** 3);
+    expect(kernelRegressionBytes({ ...big, m: fit }).falkonStreamed).toBeLessThanOrEqual(2 * 1024 ** 3);
+    expect(kernelRegressionBytes({ ...big, m: fit + 1 }).falkonStreamed).toBeGreaterThan(2 * 1024 ** 3);
+    expect(fit).toBeGreaterThan(1000);
+    expect(errorOf(() => planKernelRegression(big))).toBe(
+      `centres: Falkon with M = 40000 needs 50.0 GiB even with K_nM streamed, more than the 2.00 GiB budget from maxMemoryGb = 2; use at most ${fit} centres (centres: [${fit}]) or raise maxMemoryGb to 50.03`, // 32·M² + 16·2048·M + 8·(4·600000 + 60000·784) + 0.75 GiB at M = 40000 is 53.7e9 B
+    );
+    // 1 GB holds the runtime (0.75 GiB) but not it and the 60000 × 784 data (0.35 GiB): no M fits, and the message says what would.
+    const none = { n: 60000, d: 784, k: 10, m: 10000, maxMemoryGb: 1 };
+    expect(maxCentresThatFit(none, 1024 ** 3)).toBe(0);
+    expect(errorOf(() => planKernelRegression(none))).toBe(
+      "maxMemoryGb: no number of centres fits the 1.00 GiB budget from maxMemoryGb = 1: the training data and targets (N = 60000, d = 784, K = 10) with the runtime's 768 MiB already need 1.12 GiB; raise maxMemoryGb to 4.41, or train on fewer rows (data.trainSubset)",
+    ); // M = 10000 streamed: 8·(2·2048·10⁴ + 4·10⁸ + 4·6·10⁵) + 8·4.704·10⁷ + 0.75 GiB = 4.73e9 B = 4.40 GiB
   });
 
   it('fitLargeScaleKrr selects λ on validation and reports the plan', async () => {
@@ -182,5 +197,15 @@ describe('memory model', () => {
     });
     expect(e.plan.solver).toBe('exact');
     expect(scoreAccuracy(e.predict(X), labels)).toBeGreaterThan(0.6);
+  });
+
+  it('refuses to choose λ on fewer than 10 validation rows (accuracy in steps over 10 %), with the fields to change', async () => {
+    const { X, Y, labels } = blobs(90, 6, 8);
+    const opts = { ...spec, solver: 'exact' as const, lambdas: [0.1, 10], centres: [50], seed: 0 };
+    await expect(rejectionOf(fitLargeScaleKrr(X, Y, labels, { ...opts, validationFraction: 0.1 }))).resolves.toBe(
+      'validationFraction: 0.1 of 90 training rows leaves 9 validation rows to choose λ on; at least 10 are needed: raise validationFraction or the training rows (data.trainSubset), or give one λ',
+    );
+    expect((await fitLargeScaleKrr(X, Y, labels, { ...opts, validationFraction: 0.12 })).validation).toHaveLength(2); // round(10.8) = 11 rows
+    expect((await fitLargeScaleKrr(X, Y, labels, { ...opts, lambdas: [0.1], validationFraction: 0 })).lambda).toBe(0.1); // nothing to choose
   });
 });

@@ -71,6 +71,12 @@ export function scoreAccuracy(F: Mat64, labels: ArrayLike<number>, rows?: ArrayL
   return idx.length ? ok / idx.length : NaN;
 }
 
+/**
+ * The fewest validation rows a choice among several λ (or M) is made on: fewer, and the accuracy
+ * that decides moves in steps of more than 10 %, so the choice is noise.
+ */
+export const MIN_VALIDATION_ROWS = 10;
+
 /** Seeded validation mask: 1 = fit row, 0 = validation row. */
 export function validationMask(n: number, fraction: number, seed: number): Uint8Array {
   const mask = new Uint8Array(n).fill(1);
@@ -92,6 +98,7 @@ export async function fitLargeScaleKrr(
   const vf = o.validationFraction ?? 0.1;
   const centresList = [...new Set(o.centres.map((m) => Math.min(m, n)))].sort((a, b) => a - b);
   if (!centresList.length) fail('centres: give at least one M');
+  if (o.centres.some((m) => m > n)) log(`kernel regression: centres above the ${n} training rows are capped at M = N`);
   const plan = planKernelRegression({
     n,
     d: X.cols,
@@ -105,7 +112,10 @@ export async function fitLargeScaleKrr(
   const mask = vf > 0 ? validationMask(n, vf, o.seed ?? 0) : null;
   const valRows = mask ? Array.from({ length: n }, (_, i) => i).filter((i) => !mask[i]) : [];
   const needSelect = o.lambdas.length > 1 || (plan.solver === 'falkon' && centresList.length > 1);
-  if (needSelect && !mask) fail('validationFraction: 0 leaves nothing to choose λ/M on; set it > 0 or give one λ and one M');
+  if (needSelect && valRows.length < MIN_VALIDATION_ROWS)
+    fail(
+      `validationFraction: ${vf} of ${n} training rows leaves ${valRows.length} validation rows to choose λ${plan.solver === 'falkon' && centresList.length > 1 ? ' and M' : ''} on; at least ${MIN_VALIDATION_ROWS} are needed: raise validationFraction or the training rows (data.trainSubset), or give one λ${plan.solver === 'falkon' ? ' and one M' : ''}`,
+    );
   return plan.solver === 'exact'
     ? exactPath(X, Y, labels, o, plan, mask, valRows)
     : falkonPath(X, Y, labels, o, plan, mask, valRows, centresList);

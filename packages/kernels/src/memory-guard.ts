@@ -1,8 +1,7 @@
 import { freemem, totalmem } from 'node:os';
-import { fail } from '@tangent/base';
+import { fail, formatBytes } from '@tangent/base';
 
 const GB = 1024 ** 3;
-const size = (b: number) => (b >= 0.1 * GB ? `${(b / GB).toFixed(2)} GB` : `${(b / 1024 ** 2).toFixed(1)} MB`);
 
 /**
  * Refuse work whose float64 matrices would not fit, before allocating them: an N×N kernel at
@@ -15,10 +14,10 @@ export function assertFitsInMemory(bytes: number, what: string, maxMemoryGb?: nu
   if (bytes > limit) {
     const src =
       maxMemoryGb != null && maxMemoryGb > 0
-        ? `the maxMemoryGb limit of ${maxMemoryGb} GB`
-        : `the ${size(limit)} this machine has available`;
+        ? `the maxMemoryGb limit of ${maxMemoryGb} GB (${formatBytes(limit)})`
+        : `the ${formatBytes(limit)} this machine has available`;
     fail(
-      `${what} needs ${size(bytes)} of float64 kernel memory, more than ${src}; ` +
+      `${what} needs ${formatBytes(bytes)} of float64 kernel memory, more than ${src}; ` +
         `raise the budget if it does fit (pipeline: --set ntk.maxMemoryGb=<GB>, or ntk.maxMemoryGb in configs/pipeline.yaml), or use fewer rows`,
     );
   }

@@ -1,8 +1,9 @@
 import { freemem, totalmem } from 'node:os';
-import { fail } from '@tangent/base';
+import { fail, formatBytes as gb } from '@tangent/base';
 
 const GB = 1024 ** 3;
-const gb = (b: number) => `${(b / GB).toFixed(2)} GB`;
+/** A budget to type into maxMemoryGb that holds `bytes`: GB rounded up to two decimals. */
+const budgetFor = (bytes: number) => Math.ceil((bytes / GB) * 100) / 100;
 
 /**
  * Memory model of kernel ridge regression at scale: which solver fits in RAM, and why.
@@ -62,6 +63,20 @@ export function kernelRegressionBytes(p: MemoryProblem) {
 }
 
 /**
+ * The most Nyström centres whose streamed Falkon plan fits `budget` bytes, 0 when not even one
+ * does (the data, targets and runtime overhead alone exceed it): the positive root of
+ * 32·M² + 16·B·M = budget − (bytes of everything that does not grow with M).
+ */
+export function maxCentresThatFit(p: MemoryProblem, budget: number): number {
+  const B = Math.min(p.n, p.blockRows ?? 2048);
+  const room = budget - kernelRegressionBytes({ ...p, m: 0 }).falkonStreamed;
+  if (room <= 0) return 0;
+  let m = Math.floor((-16 * B + Math.sqrt(256 * B * B + 128 * room)) / 64);
+  while (m > 0 && kernelRegressionBytes({ ...p, m }).falkonStreamed > budget) m--; // float rounding of the root
+  return m;
+}
+
+/**
  * Pick the solver. A forced choice that does not fit is refused here, before anything large is
  * allocated, with the option that does fit named in the message.
  */
@@ -69,6 +84,10 @@ export function planKernelRegression(p: MemoryProblem): MemoryPlan {
   const budget = memoryBudgetBytes(p.maxMemoryGb);
   const o = kernelRegressionBytes(p);
   const src = p.maxMemoryGb ? `maxMemoryGb = ${p.maxMemoryGb}` : `this machine (${gb(totalmem())} total, ${gb(freemem())} free)`;
+  // What to change when nothing fits: the budget the user set, else the machine's free memory.
+  const more = (bytes: number) =>
+    p.maxMemoryGb ? `raise maxMemoryGb to ${budgetFor(bytes)}` : `free memory (the plan needs ${gb(bytes)})`;
+  const mFit = () => Math.min(maxCentresThatFit(p, budget), p.n);
   const fits = (b: number) => b <= budget;
   const plan = (solver: 'exact' | 'falkon', cross: 'stored' | 'streamed' | null, bytes: number, reason: string): MemoryPlan => ({
     solver,
@@ -102,7 +121,11 @@ export function planKernelRegression(p: MemoryProblem): MemoryPlan {
     const alt = falkonPlan('exact refused');
     fail(
       `solver: exact kernel ridge for ${what} needs ${gb(o.exact)} (the N×N kernel ${gb(8 * p.n * p.n)} and its factor), more than the ${gb(budget)} budget from ${src}; ` +
-        (alt ? `use solver: falkon (M = ${p.m} needs ${gb(alt.bytes)}, ${alt.crossKernel})` : `use solver: falkon with fewer centres`),
+        (alt
+          ? `use solver: falkon (M = ${p.m} needs ${gb(alt.bytes)}, ${alt.crossKernel})`
+          : mFit() >= 1
+            ? `use solver: falkon with at most ${mFit()} centres`
+            : `use solver: falkon and ${more(o.falkonStreamed)} (M = ${p.m}, K_nM streamed; exact needs ${budgetFor(o.exact)}), or train on fewer rows (data.trainSubset)`),
     );
   }
   if (solver === 'auto' && fits(o.exact))
@@ -110,8 +133,17 @@ export function planKernelRegression(p: MemoryProblem): MemoryPlan {
   const why = solver === 'falkon' ? 'falkon requested' : `auto: exact would need ${gb(o.exact)} > budget ${gb(budget)} (${what})`;
   const f = falkonPlan(why);
   if (f) return f;
-  const mFit = Math.floor(Math.sqrt(Math.max(0, budget - 8 * (2 * 2048 * 1 + 4 * p.n * p.k + p.n * p.d) - OVERHEAD_BYTES) / 32));
+  const fit = mFit();
+  if (fit >= 1)
+    fail(
+      `centres: Falkon with M = ${p.m} needs ${gb(o.falkonStreamed)} even with K_nM streamed, more than the ${gb(budget)} budget from ${src}; use at most ${fit} centres (centres: [${fit}]) or ${more(o.falkonStreamed)}`,
+    );
+  const fixed = kernelRegressionBytes({ ...p, m: 0 }).falkonStreamed;
+  const wanted = more(kernelRegressionBytes({ ...p, m: Math.min(p.m, p.n) }).falkonStreamed);
   fail(
-    `centres: Falkon with M = ${p.m} needs ${gb(o.falkonStreamed)} even streamed, more than the ${gb(budget)} budget from ${src}; use at most M ≈ ${Math.max(0, mFit)} centres or raise maxMemoryGb`,
+    `${p.maxMemoryGb ? 'maxMemoryGb' : 'memory'}: no number of centres fits the ${gb(budget)} budget from ${src}: ` +
+      (OVERHEAD_BYTES >= budget
+        ? `the runtime alone takes ${gb(OVERHEAD_BYTES)}; ${wanted}`
+        : `the training data and targets (${what}) with the runtime's ${gb(OVERHEAD_BYTES)} already need ${gb(fixed)}; ${wanted}, or train on fewer rows (data.trainSubset)`),
   );
 }

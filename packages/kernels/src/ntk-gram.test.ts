@@ -65,7 +65,7 @@ describe('ntkGram', () => {
     expect(() => ntkGram(X, randomMat(3, 4, 1))).toThrow(/X has 5 features but Z has 4/);
     expect(() => ntkGram(X, undefined, { depth: 1 })).toThrow(/depth must be an integer ≥ 2/);
     expect(() => ntkGram(mat64(60_000, 1), undefined, { depth: 2, maxMemoryGb: 1 })).toThrow(
-      /60000×60000 NTK kernel needs 26\.82 GB .*more than the maxMemoryGb limit of 1 GB; raise the budget if it does fit/,
+      /60000×60000 NTK kernel needs 26\.8 GiB .*more than the maxMemoryGb limit of 1 GB \(1\.00 GiB\); raise the budget if it does fit/,
     );
   });
 

@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { TangentError } from '@tangent/base';
 import { afterAll, describe, expect, it } from 'vitest';
 import { availableBackends, backendInfo, hasEigh, setBackend, type BackendName } from './backend.ts';
@@ -7,6 +6,7 @@ import './ort.ts';
 import { mat32, mat64, rowsView, type Mat64, type Matrix } from './matrix.ts';
 import { NotPositiveDefiniteError, cholesky, choleskySolve, eigh, gemm, syrk, triangularSolve } from './ops.ts';
 import { rng } from './random.ts';
+import { nativeBlasInstalled } from './testing.ts';
 
 // Brute-force oracles, deliberately written without any of the code under test.
 function naiveMul(A: Matrix, B: Matrix, ta = false, tb = false): Float64Array {
@@ -68,13 +68,6 @@ function lowerGram(L: Mat64): Mat64 {
 
 const backends = availableBackends();
 
-/** Independent of linalg's own search: does the dynamic linker know a BLAS library (OpenBLAS, MKL, reference)? */
-function nativeBlasInstalled(): boolean {
-  if (process.env.TANGENT_BLAS_LIB) return true;
-  const r = spawnSync('ldconfig', ['-p'], { encoding: 'utf8' });
-  const ld = r.stdout ?? '';
-  return /lib(openblas|mkl_rt)\.so/.test(ld) || (/libblas\.so\.3/.test(ld) && /liblapack\.so\.3/.test(ld));
-}
 afterAll(() => {
   setBackend('auto');
 });

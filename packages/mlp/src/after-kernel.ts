@@ -17,8 +17,10 @@ import {
   foldSummary,
   kernelRidgeFit,
   kernelRidgePredict,
+  nestedLambda,
   selectLambda,
   type LabelCoding,
+  type NestedRidgeChoice,
   type RidgeSolver,
 } from '@tangent/kernels';
 import type { Mat32 } from '@tangent/linalg';
@@ -42,6 +44,8 @@ export interface EmpiricalKrr {
   lambda: number;
   /** Mean CV scores over folds at the chosen λ (fit rows only: usable for model selection). */
   cv: { accuracy: number; f1: number };
+  /** The selection protocol's score from the same CV: λ chosen on folds 1..k−1, fold 0 scored (selection-protocol.ts). */
+  nested: NestedRidgeChoice;
   eval: { accuracy: number; f1: number } | null;
   /** Decision scores (> 0 ⇔ positive): the ridge prediction minus the coding's threshold. */
   evalScores: Float64Array | null;
@@ -82,6 +86,7 @@ export function empiricalKernelRidge(
   return {
     lambda,
     cv: { accuracy: acc[best], f1: f1[best] },
+    nested: nestedLambda(o.lambdas, o.selectBy === 'f1' ? cv.f1 : cv.accuracy, cv),
     eval: ev,
     evalScores,
     testScores: test ? score(test) : null,

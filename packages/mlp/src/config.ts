@@ -1,11 +1,12 @@
 import { z } from 'zod';
+import { pathSegment } from '@tangent/contracts';
 
 /**
  * The mlp section of the manifest (configs/pipeline.yaml): the network, its training and the
  * kernel tracking. Which runs exist (widths, seeds, learning rates) is the manifest's grid; each
  * instance's config is this section plus its grid point (see @tangent/contracts instances.ts).
  */
-const input = z.string().regex(/^[A-Za-z0-9._-]+$/, 'a folder name (letters, digits, . _ -)');
+const input = pathSegment;
 
 const sectionShape = {
   /** The (embedder, d) input from the grid: features data/pca/<input>/, split data/ntk/<input>/split.arrow. */
@@ -45,13 +46,16 @@ const sectionShape = {
       /** Stop a run whose loss exceeds this multiple of its initial loss (or is NaN/Inf). */
       divergenceFactor: z.number().positive().default(100),
       /**
-       * Validation on the fit rows only (CV fold 0 of the ntk split; the eval split is never used):
-       * 'none'; 'score': also train the same network (same seed and settings, no kernel tracking)
-       * on the other fit rows and score it on fold 0 after the last epoch → metrics.validation, a
-       * score for choosing among configurations; 'early-stop': likewise, and the run's network is
-       * trained for the epoch count (≥ 1) with the best fold-0 F1 (Prechelt 1998, early stopping
-       * by a held-out set; its reported score is then the maximum over epochs, slightly optimistic).
-       * Costs one more training run without tracking.
+       * The selection protocol's score (@tangent/kernels selection-protocol.ts; fit rows only, the
+       * eval split is never used): 'none'; 'score': also train the same network (same seed and
+       * settings, no kernel tracking) on the fit rows outside CV fold 0 of the ntk split and score
+       * it on fold 0 after the last epoch → metrics.validation, the score that chooses among
+       * configurations (one more training run without tracking); 'early-stop': first choose the
+       * epoch count (≥ 1) with the best F1 on fold 1 of a network trained on the other folds
+       * (Prechelt 1998, early stopping by a held-out set), then train the fold-0 network and the
+       * run's network for that many epochs, so fold 0 scores a choice it did not make (two more
+       * runs). Without it, the runs at a submitted width with several rates score fold 0 anyway
+       * (mlp-submit chooses the rate by it; contracts instances.ts), as do afterKernel runs.
        */
       validation: z.enum(['none', 'score', 'early-stop']).default('none'),
     })
@@ -87,7 +91,9 @@ const sectionShape = {
    * Kernel ridge regression with the run's own empirical NTK, Θ̂_0 (at initialisation) and Θ̂_T
    * (trained, the "after kernel"), on the fit rows with λ chosen by the ntk stage's CV (its λ grid,
    * folds, criterion and label coding) → predictions-{init,after}-kernel.arrow and
-   * metrics.after_kernel. Costs two n_fit × n_fit kernels and two CVs per run (see README).
+   * metrics.after_kernel; each one's selection score (fold 0, λ chosen on the other folds) takes
+   * Θ̂_T from the fold-0 validation network, which never saw fold 0's labels. Costs three
+   * n_fit × n_fit kernels and three CVs per run, and the validation run (see README).
    */
   afterKernel: z.boolean().default(false),
 };

@@ -12,6 +12,7 @@
  * whose m → ∞ limit is ntkRelu2 in @tangent/kernels. Two (N×m)·(m×M) GEMMs and a Hadamard product.
  */
 import { fail } from '@tangent/arrow-io';
+import { formatBytes } from '@tangent/base';
 import { gemm, mirrorLower, syrk, type Mat32, type Mat64 } from '@tangent/linalg';
 import type { Mlp } from '@tangent/nn';
 import { TwoLayerKernel } from './two-layer-kernel.ts';
@@ -58,9 +59,7 @@ export function empiricalNtkTwoLayer(net: Mlp, X: Mat32, Z?: Mat32, opts: TwoLay
     M = sym ? N : Z!.rows;
   const maxBytes = opts.maxBytes ?? 4 * 2 ** 30;
   if (N * M * 8 > maxBytes)
-    fail(
-      `empirical NTK of ${N}×${M} needs ${((N * M * 8) / 2 ** 30).toFixed(2)} GiB (limit ${(maxBytes / 2 ** 30).toFixed(2)} GiB); track fewer points`,
-    );
+    fail(`empirical NTK of ${N}×${M} needs ${formatBytes(N * M * 8)} (limit ${formatBytes(maxBytes)}); track fewer points`);
   if (sym) {
     // lower triangle by two xSYRKs on factors written in the GEMM precision (no float64 copies), then mirrored
     const K = new TwoLayerKernel(X, { precision: opts.precision ?? 'float64', cache: false });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { eigh, gemm, mat32, mat64, rng, type Mat32, type Mat64 } from '@tangent/linalg';
 import { ntkGram } from '@tangent/kernels';
-import { linearisedLossCurves, maxRelativeDeviation } from './linearised-dynamics.ts';
+import { kernelLossDeviation, linearisedLossCurves, maxRelativeDeviation } from './linearised-dynamics.ts';
 import { trainOptions, trainTwoLayer } from './train-two-layer.ts';
 
 /** A random PSD kernel A Aᵀ/k over n + ne rows: the train block and the eval–train block. */
@@ -125,5 +125,18 @@ describe('predicted vs actual training of the network', () => {
     // the predicted curves are stored per epoch, and start at the centred loss 1/2
     expect(wide.empirical!.train.length).toBe(41);
     expect(wide.analytic!.eval![0]).toBe(0.5);
+  });
+
+  it('the baseline: the NNGP (a wrong kernel: W1 frozen) computed the same way deviates far more than Θ̂₀ and Θ', () => {
+    const r = run(4096, 0.5);
+    const nngp = (X: Mat32, Z?: Mat32) => ntkGram(X, Z, { depth: 2, sigmaW: 1, sigmaB: 0, kind: 'nngp' });
+    const ntk = (X: Mat32, Z?: Mat32) => ntkGram(X, Z, { depth: 2, sigmaW: 1, sigmaB: 0 });
+    const data = { X: tr.X, y: tr.y, Xeval: ev.X, yeval: ev.y };
+    // the same computation with the NTK reproduces the run's own analytical deviation bit for bit
+    expect(kernelLossDeviation(ntk, data, r.lr, 40, r.history).maxRelDev).toBe(r.dynamics!.maxRelDevAnalytic);
+    const base = kernelLossDeviation(nngp, data, r.lr, 40, r.history);
+    expect(base.curves.train[0]).toBe(0.5);
+    expect(base.maxRelDev).toBeGreaterThan(10 * r.dynamics!.maxRelDevEmpirical!);
+    expect(base.maxRelDev).toBeGreaterThan(2 * r.dynamics!.maxRelDevAnalytic!);
   });
 });

@@ -12,7 +12,7 @@
  * matrix–vector product per epoch, cheaper than an eigendecomposition for the epochs we train.
  */
 import { fail } from '@tangent/base';
-import { gemm, symvLower, type Mat64 } from '@tangent/linalg';
+import { gemm, symvLower, type Mat32, type Mat64 } from '@tangent/linalg';
 
 export interface LossCurves {
   /** Predicted 1/(2n) ‖f_t − y‖² for t = 0..epochs. */
@@ -83,4 +83,27 @@ export function maxRelativeDeviation(
     if (pred.eval && h.evalLoss !== null) worst = Math.max(worst, rel(pred.eval[h.epoch], h.evalLoss));
   }
   return worst;
+}
+
+/** A kernel function over network inputs (rows as fed to the network), Z defaulting to X. */
+export type KernelFn = (X: Mat32, Z?: Mat32) => Mat64;
+
+/**
+ * The BASELINE of the deviation: the same prediction — same η, same epochs, f₀ = 0, the same
+ * max-relative-deviation against the same actual losses — from a kernel that is known to be the
+ * wrong one for this training. A deviation is only small relative to what a wrong kernel scores.
+ * The mlp stage uses the NNGP Σ(x, z) = E[f(x) f(z)] of the same network (nngpRelu2): the
+ * infinite-width kernel of training the readout W2 alone, i.e. the NTK without the first layer's
+ * contribution (ntk-relu2.ts), so its curves are what the network would do if W1 were frozen.
+ */
+export function kernelLossDeviation(
+  kernel: KernelFn,
+  data: { X: Mat32; y: ArrayLike<number>; Xeval?: Mat32; yeval?: ArrayLike<number> },
+  eta: number,
+  epochs: number,
+  actual: Array<{ epoch: number; trainLoss: number; evalLoss: number | null }>,
+): { curves: LossCurves; maxRelDev: number } {
+  const evalRows = data.Xeval && data.yeval ? { Kx: kernel(data.Xeval, data.X), y: Float64Array.from(data.yeval) } : undefined;
+  const curves = linearisedLossCurves(kernel(data.X), Float64Array.from(data.y), eta, epochs, evalRows);
+  return { curves, maxRelDev: maxRelativeDeviation(curves, actual) };
 }

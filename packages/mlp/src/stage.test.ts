@@ -16,10 +16,10 @@ import {
   splitSchema,
   splitTable,
 } from '@tangent/contracts';
-import { reluNetKernel } from '@tangent/kernels';
+import { ntkRelu2NeuronMoments, reluNetKernel } from '@tangent/kernels';
 import { rng } from '@tangent/linalg';
 import { initMlp } from '@tangent/nn';
-import { mlpStage, mlpSubmitStage } from './stage.ts';
+import { bestLr, mlpStage, mlpSubmitStage } from './stage.ts';
 import { empiricalKernelRidge } from './after-kernel.ts';
 import { stratifiedSubset } from './tracked-subset.ts';
 import { trainOptions, trainTwoLayer, twoLayerSpec } from './train-two-layer.ts';
@@ -75,12 +75,14 @@ function networkRows(fx: Awaited<ReturnType<typeof fixture>>, rs: number[]) {
   };
 }
 
-async function fixture(raw: Record<string, unknown>) {
+async function fixture(raw: Record<string, unknown>, o: { flipEval?: boolean } = {}) {
   const m = resolveManifest(raw);
   const instances = pipelineInstances(m);
   const ids = Array.from({ length: 80 }, (_, i) => 100 + i);
-  const t = ids.map((_, i) => (i % 3 === 0 ? 1 : 0));
-  const X = features(ids, t, 1);
+  const t0 = ids.map((_, i) => (i % 3 === 0 ? 1 : 0));
+  const X = features(ids, t0, 1);
+  // flipEval: the eval rows' labels flipped, the features and the split kept (the selection-invariance test)
+  const t = t0.map((v, i) => (o.flipEval && i % 5 === 4 ? 1 - v : v));
   const schema = embeddingSchema(D);
   const table = (id: number[], target: Array<number | null>, x: Float32Array, split: string) =>
     buildTable(schema, { id: Int32Array.from(id), split: id.map(() => split), target, embedding: fixedSizeListVector(x, D) });
@@ -92,7 +94,7 @@ async function fixture(raw: Record<string, unknown>) {
     ],
   });
   const isEval = Uint8Array.from(ids, (_, i) => (i % 5 === 4 ? 1 : 0));
-  const fold = Int8Array.from(ids, (_, i) => (isEval[i] ? -1 : i % 3));
+  const fold = Int8Array.from(ids, (_, i) => (isEval[i] ? -1 : foldOf(i)));
   // what the after kernel reads of the ntk stage: its λ grid (cv.arrow) and its CV settings (metrics.json)
   const k = 3,
     cvT = buildTable(cvSchema(k), {
@@ -134,6 +136,8 @@ async function fixture(raw: Record<string, unknown>) {
   return { ids, t, X };
 }
 
+/** The fixture's CV fold of train row i (fit rows): blocks of three, so every fold holds both classes. */
+const foldOf = (i: number) => Math.floor(i / 3) % 3;
 const runDir = (run: string) => join(dir, 'mlp', INPUT, run);
 const metricsOf = (run: string) => JSON.parse(readFileSync(join(runDir(run), 'metrics.json'), 'utf8'));
 const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
@@ -143,6 +147,28 @@ const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
  * the closed form of the two-layer empirical NTK with the network's initial weights, Θ from the
  * scalar analytical recursion.
  */
+/** C² = Σ Var τ / Σ Θ² over the same tracked rows, pair by pair (kernels' ntk-relu2-variance.ts eq. V2, without its GEMM). */
+function independentInitConstant(fx: { t: number[]; X: Float32Array }, fitRows: number[]): number {
+  const Xf = fitRows.map((i) => Float64Array.from(fx.X.subarray(i * D, (i + 1) * D), (v) => v * Math.sqrt(D)));
+  const tracked = Array.from(
+    stratifiedSubset(
+      Float32Array.from(fitRows, (i) => (fx.t[i] ? 1 : -1)),
+      Math.min(24, fitRows.length),
+      0,
+    ),
+  );
+  const dot = (a: Float64Array, b: Float64Array) => a.reduce((acc, v, j) => acc + v * b[j], 0);
+  let v = 0,
+    t = 0;
+  for (const a of tracked)
+    for (const b of tracked) {
+      const mo = ntkRelu2NeuronMoments(Math.sqrt(dot(Xf[a], Xf[a])), Math.sqrt(dot(Xf[b], Xf[b])), dot(Xf[a], Xf[b]), D);
+      v += mo.variance;
+      t += mo.mean ** 2;
+    }
+  return Math.sqrt(v / t);
+}
+
 function independentInitError(fx: { t: number[]; X: Float32Array }, fitRows: number[], width: number, seed: number): number {
   const s = Math.sqrt(D);
   const Xf = fitRows.map((i) => Float32Array.from(fx.X.subarray(i * D, (i + 1) * D), (v) => v * s)); // inputScale sqrt_d
@@ -220,6 +246,8 @@ describe('mlp stage on synthetic artifacts (runStage)', () => {
     ] as const) {
       const want = independentInitError(fx, fitRows, width, seed);
       expect(Math.abs(metricsOf(run).kernel_init_error - want) / want, run).toBeLessThan(1e-4);
+      // the constant C of E[m·err²] = C², predicted from the same tracked rows (float32 rows: 1e-6)
+      expect(metricsOf(run).kernel_init_error_sqrt_m_predicted / independentInitConstant(fx, fitRows), run).toBeCloseTo(1, 6);
     }
     // ... and falls with width (∝ m^-1/2), as does the kernel's movement during training.
     const at = (w: number, key: string) => mean([0, 1].map((s) => metricsOf(`w${w}-s${s}-lr1`)[key]));
@@ -227,21 +255,45 @@ describe('mlp stage on synthetic artifacts (runStage)', () => {
     expect(at(64, 'delta_theta')).toBeLessThan(at(8, 'delta_theta'));
   });
 
-  it('the submission trains at the lr with the best mean eval accuracy and writes the Kaggle format', async () => {
+  it('the submission trains at the lr with the best mean fold-0 F1 (never eval) and writes the Kaggle format', async () => {
     const raw = manifest(GRID);
-    await fixture(raw);
+    const fx = await fixture(raw);
     await runStage(mlpStage, { manifest: raw });
+    // only the width with several rates pays for the fold-0 score that chooses among them
+    const fold0 = fx.ids.filter((_, i) => i % 5 !== 4 && foldOf(i) === 0).length;
+    expect(metricsOf('w8-s0-lr0.5').validation).toMatchObject({ rows: fold0, epochs_used: 15, epoch_fold: null });
+    expect(metricsOf('w64-s0-lr1').validation).toBeNull();
     const [s] = await runStage(mlpSubmitStage, { manifest: raw, key: `${INPUT}/submit-w8` });
     expect(s.outDir).toBe(runDir('submit-w8'));
     const csv = readFileSync(join(s.outDir, 'submission.csv'), 'utf8').trim().split('\n');
     expect(csv[0]).toBe('id,target');
     expect(csv.slice(1).map((l) => l.split(',')[0])).toEqual(TEST_IDS.map(String));
     expect(csv.slice(1).every((l) => /^\d+,[01]$/.test(l))).toBe(true);
-    const byLr = [0.5, 1].map((lr) => ({ lr, acc: mean([0, 1].map((seed) => metricsOf(`w8-s${seed}-lr${lr}`).eval_accuracy)) }));
-    const best = byLr.sort((a, b) => b.acc - a.acc || a.lr - b.lr)[0].lr;
+    const byLr = [0.5, 1].map((lr) => ({ lr, score: mean([0, 1].map((seed) => metricsOf(`w8-s${seed}-lr${lr}`).validation.f1)) }));
+    const best = [...byLr].sort((a, b) => b.score - a.score || a.lr - b.lr)[0].lr;
     const sub = JSON.parse(readFileSync(join(s.outDir, 'submit.json'), 'utf8'));
     expect(sub).toMatchObject({ width: 8, lr_natural: best, seed: 0, rows: 5 });
+    expect(sub.selection).toMatchObject({ rule: 'fold0-f1', rows: 'fit', fold: 0, configs_tried: 2 });
+    sub.selection.scores.forEach((x: { lr: number; score: number }, i: number) => expect(x.score).toBeCloseTo(byLr[i].score, 12));
     expect(sub.provenance).toMatchObject({ stage: 'mlp-submit', key: `${INPUT}/submit-w8` });
+  });
+
+  it('bestLr: the mean fold-0 F1 over seeds, a diverged seed counting 0 (not dropped), ties to the smaller rate', () => {
+    const got = bestLr([
+      { lr: 1.5, selectionF1: 0.9 },
+      { lr: 1.5, selectionF1: null },
+      { lr: 1, selectionF1: 0.7 },
+      { lr: 1, selectionF1: 0.7 },
+    ]);
+    expect(got.lr).toBe(1); // dropping the diverged seed would have picked 1.5 (0.9 > 0.7)
+    expect(got.scores.map((x) => x.lr)).toEqual([1, 1.5]);
+    expect(got.scores[1].score).toBeCloseTo(0.45, 15);
+    expect(
+      bestLr([
+        { lr: 2, selectionF1: 0.5 },
+        { lr: 0.5, selectionF1: 0.5 },
+      ]).lr,
+    ).toBe(0.5);
   });
 
   it('with one learning rate the submission trains at it without waiting for (or reading) any run', async () => {
@@ -266,12 +318,12 @@ describe('mlp stage on synthetic artifacts (runStage)', () => {
     expect(rec.loss).toBeGreaterThan(0);
     expect(rec.provenance).toMatchObject({ stage: 'mlp', key: `${INPUT}/w64-s0-lr7` });
     expect(readFileSync(join(runDir('w64-s0-lr1'), 'metrics.json'), 'utf8')).toBe(before);
-    // lr 7 diverged (counts as accuracy 0): the width's submission trains at lr 1.
+    // lr 7 diverged (counts as fold-0 F1 0): the width's submission trains at lr 1.
     const [s] = await runStage(mlpSubmitStage, { manifest: raw, key: `${INPUT}/submit-w64` });
     expect(JSON.parse(readFileSync(join(s.outDir, 'submit.json'), 'utf8')).lr_natural).toBe(1);
   });
 
-  it('afterKernel: kernel ridge with Θ̂_0 and Θ̂_T of the run, λ by the ntk CV grid and folds, eval and test scored', async () => {
+  it('afterKernel: kernel ridge with Θ̂_0 and Θ̂_T of the run, λ by the ntk CV grid and folds, eval and test scored; fold-0 selection nested', async () => {
     const raw = {
       ...manifest({ widths: [8], seeds: [0] }),
       mlp: { train: { epochs: 15 }, tracking: { size: 24, every: 5 }, afterKernel: true },
@@ -296,17 +348,20 @@ describe('mlp stage on synthetic artifacts (runStage)', () => {
     const part = (rs: number[]) => networkRows(fx, rs);
     const fitRows = fx.ids.map((_, i) => i).filter((i) => i % 5 !== 4),
       evalRows = fx.ids.map((_, i) => i).filter((i) => i % 5 === 4);
-    const net0 = initMlp(twoLayerSpec(D, 8, { parameterization: 'ntk', bias: false, sigmaB: 1 }), 0);
-    const want = empiricalKernelRidge(net0, part(fitRows), part(evalRows), null, {
+    const o = {
       lambdas: LAMBDAS,
-      fold: Int8Array.from(fitRows, (i) => i % 3),
-      selectBy: 'f1',
-      coding: 'pm1',
-      precision: 'float64',
-    });
+      fold: Int8Array.from(fitRows, foldOf),
+      selectBy: 'f1' as const,
+      coding: 'pm1' as const,
+      precision: 'float64' as const,
+    };
+    const net0 = initMlp(twoLayerSpec(D, 8, { parameterization: 'ntk', bias: false, sigmaB: 1 }), 0);
+    const want = empiricalKernelRidge(net0, part(fitRows), part(evalRows), null, o);
     expect(ak.init.lambda).toBe(want.lambda);
     expect(ak.init.cv_f1).toBeCloseTo(want.cv.f1, 10);
     expect(ak.init.eval_f1).toBeCloseTo(want.eval!.f1, 10);
+    expect(ak.init.selection.lambda).toBe(want.nested.lambda);
+    expect(ak.init.selection.f1).toBeCloseTo(want.nested.f1, 10);
     scores('predictions-init-kernel.arrow')
       .slice(0, evalRows.length)
       .forEach((v, i) => expect(v).toBeCloseTo(want.evalScores![i], 3)); // the stage runs the kernel GEMMs in float32
@@ -317,9 +372,21 @@ describe('mlp stage on synthetic artifacts (runStage)', () => {
     const yEval = evalRows.map((i) => (fx.t[i] ? 1 : -1));
     expect(mean(fin.slice(0, evalRows.length).map((v, i) => +((v > 0 ? 1 : -1) === yEval[i])))).toBeCloseTo(ak.final.eval_accuracy, 12);
     expect(ak.seconds).toBeGreaterThan(0);
+    // Θ̂_T for selection: the kernel of the same network trained here on the fit rows outside fold 0 only
+    const rest = fitRows.filter((i) => foldOf(i) !== 0),
+      held = fitRows.filter((i) => foldOf(i) === 0);
+    const v = trainTwoLayer(
+      { X: part(rest).X, y: part(rest).y, Xeval: part(held).X, yeval: part(held).y },
+      trainOptions({ width: 8, seed: 0, epochs: 15, trackFull: false, maxKernelBytes: 2 ** 31 }),
+    );
+    const heldOut = empiricalKernelRidge(v.network, part(fitRows), null, null, o).nested;
+    expect(ak.final.selection.lambda).toBe(heldOut.lambda);
+    expect(ak.final.selection.f1).toBeCloseTo(heldOut.f1, 10);
+    // without train.validation the run still trains the fold-0 network, and records its score
+    expect(metricsOf('w8-s0-lr1').validation).toMatchObject({ rows: held.length, f1: v.final.evalF1, epoch_fold: null });
   });
 
-  it('train.validation early-stop: trains on fit rows outside CV fold 0, picks the epoch by fold-0 F1, retrains that long', async () => {
+  it('train.validation early-stop: the epoch chosen on fold 1 (net fitted on the other folds), scored on fold 0, final net trained that long', async () => {
     const raw = {
       ...manifest({ widths: [8], seeds: [1] }),
       mlp: { train: { epochs: 25, validation: 'early-stop' }, tracking: { size: 24, every: 5 } },
@@ -328,27 +395,62 @@ describe('mlp stage on synthetic artifacts (runStage)', () => {
     await runStage(mlpStage, { manifest: raw, key: `${INPUT}/w8-s1-lr1` });
     const m = metricsOf('w8-s1-lr1');
     const fitRows = fx.ids.map((_, i) => i).filter((i) => i % 5 !== 4);
-    const held = fitRows.filter((i) => i % 3 === 0),
-      inner = fitRows.filter((i) => i % 3 !== 0);
     const part = (rs: number[]) => networkRows(fx, rs);
-    const a = part(inner),
-      b = part(held);
-    const v = trainTwoLayer(
-      { X: a.X, y: a.y, Xeval: b.X, yeval: b.y },
-      trainOptions({ width: 8, seed: 1, epochs: 25, trackFull: false, maxKernelBytes: 2 ** 31 }),
-    );
-    let best = v.history[1];
-    for (const h of v.history) if (h.epoch >= 1 && h.evalF1! > best.evalF1!) best = h;
+    const heldOut = (f: number, epochs: number) => {
+      const a = part(fitRows.filter((i) => foldOf(i) !== f)),
+        b = part(fitRows.filter((i) => foldOf(i) === f));
+      return trainTwoLayer(
+        { X: a.X, y: a.y, Xeval: b.X, yeval: b.y },
+        trainOptions({ width: 8, seed: 1, epochs, trackFull: false, maxKernelBytes: 2 ** 31 }),
+      );
+    };
+    const inner = heldOut(1, 25);
+    let best = inner.history[1];
+    for (const h of inner.history) if (h.epoch >= 1 && h.evalF1! > best.evalF1!) best = h;
+    const v = heldOut(0, best.epoch);
     expect(m.validation).toEqual({
-      rows: held.length,
-      accuracy: best.evalAccuracy,
-      f1: best.evalF1,
+      rows: fitRows.filter((i) => foldOf(i) === 0).length,
+      accuracy: v.final.evalAccuracy,
+      f1: v.final.evalF1,
       best_epoch: best.epoch,
       epochs_used: best.epoch,
+      epoch_fold: 1,
     });
+    // fold 0 did not choose the epoch: its own best epoch is another one here, so the test can tell
+    const fold0 = heldOut(0, 25).history.filter((h) => h.epoch >= 1);
+    expect(fold0.reduce((a, h) => (h.evalF1! > a.evalF1! ? h : a)).epoch).not.toBe(best.epoch);
     expect(m.epochs).toBe(best.epoch);
     const { table } = readArtifact(join(runDir('w8-s1-lr1'), 'history.arrow'), historySchema);
     expect(table.numRows).toBe(best.epoch + 1);
+  });
+
+  it('selection invariance: flipped eval labels turn every eval accuracy p into 1 − p and leave every fold-0 score, epoch, λ and rate', async () => {
+    const raw = {
+      ...manifest({ widths: [8], lrSweep: { widths: [8], lrs: [0.5] } }),
+      mlp: { train: { epochs: 12, validation: 'early-stop' }, tracking: { size: 24, every: 5 }, afterKernel: true },
+    };
+    const runs = ['w8-s0-lr0.5', 'w8-s1-lr0.5', 'w8-s0-lr1', 'w8-s1-lr1'];
+    const outcome = async (flipEval: boolean) => {
+      await fixture(raw, { flipEval });
+      await runStage(mlpStage, { manifest: raw });
+      const [s] = await runStage(mlpSubmitStage, { manifest: raw, key: `${INPUT}/submit-w8` });
+      const ms = runs.map(metricsOf);
+      const sub = JSON.parse(readFileSync(join(s.outDir, 'submit.json'), 'utf8'));
+      return {
+        chosen: {
+          validation: ms.map((m) => m.validation),
+          kernels: ms.map((m) => [m.after_kernel.init.selection, m.after_kernel.final.selection, m.after_kernel.final.lambda]),
+          lr: sub.lr_natural,
+          scores: sub.selection.scores,
+        },
+        eval: ms.flatMap((m) => [m.eval_accuracy, m.after_kernel.init.eval_accuracy, m.after_kernel.final.eval_accuracy]),
+      };
+    };
+    const a = await outcome(false),
+      b = await outcome(true);
+    expect(b.chosen).toEqual(a.chosen);
+    b.eval.forEach((v, i) => expect(v).toBeCloseTo(1 - a.eval[i], 12));
+    expect(a.eval.some((v) => Math.abs(v - 0.5) > 1e-9)).toBe(true); // so the flip did change them
   });
 
   it('tracking.dynamics: the predicted loss curves sit in history.arrow beside the actual ones, the worst deviation in metrics.json', async () => {
@@ -379,6 +481,8 @@ describe('mlp stage on synthetic artifacts (runStage)', () => {
     }
     expect(m.dynamics_max_rel_dev_analytic).toBeCloseTo(worstA, 12);
     expect(m.dynamics_max_rel_dev_empirical).toBeCloseTo(worstE, 12);
+    // the baseline: the NNGP's prediction of the same run, a wrong kernel, strays further than Θ̂₀'s
+    expect(m.dynamics_max_rel_dev_nngp).toBeGreaterThan(worstE);
   });
 
   it('names the missing upstream artifact', async () => {

@@ -26,15 +26,27 @@ import {
   type RunMetrics,
   type StageContext,
 } from '@tangent/contracts';
-import { decideLabels, mean } from '@tangent/kernels';
+import {
+  EPOCH_FOLD,
+  SELECTION_FOLD,
+  SELECTION_RULE,
+  chooseBest,
+  configurationScore,
+  decideLabels,
+  earlyStoppingEpoch,
+  foldSplit,
+  ntkRelu2InitErrorConstant,
+  type NestedRidgeChoice,
+} from '@tangent/kernels';
 import type { Mat32, Mat64 } from '@tangent/linalg';
-import { DivergenceError, initMlp } from '@tangent/nn';
+import { DivergenceError, initMlp, type Mlp } from '@tangent/nn';
 import { empiricalKernelRidge, type EmpiricalKrr } from './after-kernel.ts';
 import { mlpRunConfigSchema, mlpSubmitConfigSchema, trainSettings, type MlpShared } from './config.ts';
+import { kernelLossDeviation } from './linearised-dynamics.ts';
 import { stratifiedSubset } from './tracked-subset.ts';
 import { trainTwoLayer, twoLayerSpec, type HistoryRow, type PredictedDynamics, type TrainResult } from './train-two-layer.ts';
 
-export const STAGE_VERSION = '3';
+export const STAGE_VERSION = '4';
 
 interface Features {
   ids: Int32Array;
@@ -99,11 +111,11 @@ export function prepareData(ctx: StageContext<MlpShared>): Prepared {
   };
 }
 
-/** The analytical NTK with the network's scaling (two layers, σ_w = 1, no bias), float64. */
-async function analyticalKernel(c: MlpShared): Promise<((X: Mat32, Z?: Mat32) => Mat64) | undefined> {
+/** The analytical NTK (or NNGP: the dynamics' baseline kernel) with the network's scaling (two layers, σ_w = 1, no bias), float64. */
+async function analyticalKernel(c: MlpShared, kind: 'ntk' | 'nngp' = 'ntk'): Promise<((X: Mat32, Z?: Mat32) => Mat64) | undefined> {
   if (c.model.parameterization !== 'ntk' || c.model.bias) return undefined; // the b = 0 start has no closed-form counterpart here
   const { ntkGram } = await import('@tangent/kernels');
-  return (X, Z) => ntkGram(X, Z, { depth: 2, sigmaW: 1, sigmaB: 0 });
+  return (X, Z) => ntkGram(X, Z, { depth: 2, sigmaW: 1, sigmaB: 0, kind });
 }
 
 function historyTable(h: HistoryRow[], dyn: PredictedDynamics | null) {
@@ -144,29 +156,52 @@ const finiteOrNull = (v: number | null | undefined): number | null => (v != null
 
 type Settings = { width: number; seed: number; lrScale: number } & ReturnType<typeof trainSettings>;
 
-/**
- * train.validation: the same network trained on the fit rows outside CV fold 0 of the ntk split,
- * scored on fold 0 every epoch (no kernel tracking). The eval split is not touched.
- */
-function validate(d: Prepared, s: Settings, mode: 'score' | 'early-stop', label: string): NonNullable<RunMetrics['validation']> {
-  const inner: number[] = [],
-    held: number[] = [];
-  d.fit.fold.forEach((f, i) => (f === 0 ? held : inner).push(i));
-  if (!held.length || !inner.length)
-    fail(`ntk split: CV fold 0 holds ${held.length} of ${d.fit.fold.length} fit rows; train.validation needs rows on both sides`);
-  const part = (idx: number[]) => ({ X: rows(d.fit.X, Int32Array.from(idx)), y: Float32Array.from(idx, (i) => d.fit.y[i]) });
-  const a = part(inner),
-    b = part(held);
-  const v = trainTwoLayer({ X: a.X, y: a.y, Xeval: b.X, yeval: b.y }, { ...s, trackFull: false, tracked: null, label });
-  // early stopping: the first epoch ≥ 1 with the best fold-0 F1 (epoch 0 of a centred net predicts 0 everywhere)
-  const fromOne = v.history.filter((h) => h.epoch >= 1);
-  const best = fromOne.length ? fromOne.reduce((b, h) => (h.evalF1! > b.evalF1! ? h : b)) : v.final; // strict: ties keep the earlier epoch
-  const used = mode === 'early-stop' ? best : v.final;
-  return { rows: held.length, accuracy: used.evalAccuracy!, f1: used.evalF1!, best_epoch: best.epoch, epochs_used: used.epoch };
+/** Fit rows `idx` as a training or held-out set. */
+function fitPart(d: Prepared, idx: number[]): { X: Mat32; y: Float32Array } {
+  return { X: rows(d.fit.X, Int32Array.from(idx)), y: Float32Array.from(idx, (i) => d.fit.y[i]) };
 }
 
-/** mlp.afterKernel: kernel ridge with Θ̂_0 and Θ̂_T of this run's network, λ by the ntk stage's CV. */
-function afterKernels(ctx: StageContext<MlpShared>, d: Prepared, Xtest: Mat32, r: TrainResult, s: Settings) {
+/** The same network trained on the fit rows outside CV fold `heldOut`, scored on that fold every epoch (no kernel tracking). */
+function trainHeldOut(d: Prepared, s: Settings, heldOut: number, epochs: number, label: string): TrainResult {
+  const { held, rest } = foldSplit(d.fit.fold, heldOut);
+  const a = fitPart(d, rest),
+    b = fitPart(d, held);
+  return trainTwoLayer({ X: a.X, y: a.y, Xeval: b.X, yeval: b.y }, { ...s, epochs, trackFull: false, tracked: null, label });
+}
+
+type Validation = NonNullable<RunMetrics['validation']>;
+
+/**
+ * train.validation, a network's score under the selection protocol (@tangent/kernels
+ * selection-protocol.ts): the same network fitted on the fit rows outside CV fold 0 and scored
+ * on fold 0. Under 'early-stop' its epoch count is chosen first, on fold 1 by a network fitted on
+ * the other folds, so fold 0 scores a choice it did not make. The eval split is not touched.
+ * Returns the fold-0 network too (the after kernel's Θ̂_T for selection comes from it).
+ */
+function validate(d: Prepared, s: Settings, mode: 'score' | 'early-stop', label: string): { metrics: Validation; network: Mlp } {
+  let epochs = s.epochs;
+  if (mode === 'early-stop') {
+    const inner = trainHeldOut(d, s, EPOCH_FOLD, s.epochs, `${label}, epochs on fold ${EPOCH_FOLD}`);
+    epochs = earlyStoppingEpoch(inner.history.map((h) => ({ epoch: h.epoch, f1: h.evalF1! })));
+  }
+  const v = trainHeldOut(d, s, SELECTION_FOLD, epochs, label);
+  const metrics: Validation = {
+    rows: v.evalPredictions!.length,
+    accuracy: v.final.evalAccuracy!,
+    f1: v.final.evalF1!,
+    best_epoch: epochs,
+    epochs_used: epochs,
+    epoch_fold: mode === 'early-stop' ? EPOCH_FOLD : null,
+  };
+  return { metrics, network: v.network };
+}
+
+/**
+ * mlp.afterKernel: kernel ridge with Θ̂_0 and Θ̂_T of this run's network, λ by the ntk stage's CV,
+ * for the eval and test rows; and each one's selection score on fold 0 (nested λ), Θ̂_T there
+ * taken from the fold-0 validation network, which never saw fold 0's labels.
+ */
+function afterKernels(ctx: StageContext<MlpShared>, d: Prepared, Xtest: Mat32, r: TrainResult, s: Settings, heldOutNet: Mlp) {
   const ntk = ctx.dep('ntk');
   const km = ctx.readJson(ntk, 'metrics.json', krrMetricsSchema);
   const cv = ctx.readArrow(ntk, 'cv.arrow', cvSchema(km.cv.folds)).table;
@@ -180,18 +215,23 @@ function afterKernels(ctx: StageContext<MlpShared>, d: Prepared, Xtest: Mat32, r
     maxBytes: ctx.config.tracking.maxKernelBytes,
   };
   const init = initMlp(twoLayerSpec(d.fit.X.cols, s.width, s), s.seed); // θ₀: the seeded draw is reproducible
+  const i0 = empiricalKernelRidge(init, d.fit, d.eval, Xtest, o);
+  const fT = empiricalKernelRidge(r.network, d.fit, d.eval, Xtest, o);
+  const heldOut = empiricalKernelRidge(heldOutNet, d.fit, null, null, o);
   return {
-    init: empiricalKernelRidge(init, d.fit, d.eval, Xtest, o),
-    final: empiricalKernelRidge(r.network, d.fit, d.eval, Xtest, o),
+    init: { ...i0, selection: i0.nested },
+    final: { ...fT, selection: heldOut.nested },
+    seconds: i0.seconds + fT.seconds + heldOut.seconds,
   };
 }
 
-const krrOutcome = (k: EmpiricalKrr) => ({
+const krrOutcome = (k: EmpiricalKrr & { selection: NestedRidgeChoice }) => ({
   lambda: k.lambda,
   cv_accuracy: k.cv.accuracy,
   cv_f1: k.cv.f1,
   eval_accuracy: k.eval!.accuracy,
   eval_f1: k.eval!.f1,
+  selection: { lambda: k.selection.lambda, accuracy: k.selection.accuracy, f1: k.selection.f1 },
 });
 
 /** `w4096-s0-lr1`, or `mup/w4096-s0-lr1` for a regime's run: its instance key after the input. */
@@ -222,13 +262,12 @@ export const mlpStage = defineStage({
     const analytical = await analyticalKernel(c);
     const settings = { width, seed, lrScale: lr, ...trainSettings(c) };
     let r: TrainResult;
-    let validation: RunMetrics['validation'] = null;
+    let held: ReturnType<typeof validate> | null = null;
+    // the after kernel's selection score needs the fold-0 network, so it trains one without train.validation too
+    const mode = c.train.validation !== 'none' ? c.train.validation : c.afterKernel ? 'score' : null;
     try {
-      let epochs = c.train.epochs;
-      if (c.train.validation !== 'none') {
-        validation = validate(d, settings, c.train.validation, `mlp ${c.input} ${id} (validation)`);
-        if (c.train.validation === 'early-stop') epochs = validation.epochs_used;
-      }
+      if (mode) held = validate(d, settings, mode, `mlp ${c.input} ${id} (validation)`);
+      const epochs = held ? held.metrics.epochs_used : c.train.epochs;
       r = trainTwoLayer(
         { X: d.fit.X, y: d.fit.y, Xeval: d.eval.X, yeval: d.eval.y, Xtest: test.X },
         { ...settings, epochs, tracked, analytical, dynamics: c.tracking.dynamics, label: `mlp ${c.input} ${id}` },
@@ -239,7 +278,12 @@ export const mlpStage = defineStage({
       const rec = divergedSchema.parse({ run: id, message: e.message, epoch: e.epoch, lr: e.lr, loss: e.loss });
       return { files: [{ name: 'diverged.json', json: rec, seed }], summary: `warning: ${c.input} ${id}: ${e.message}` };
     }
-    const ak = c.afterKernel ? afterKernels(ctx, d, test.X, r, settings) : null;
+    const validation = held?.metrics ?? null;
+    const ak = c.afterKernel ? afterKernels(ctx, d, test.X, r, settings, held!.network) : null;
+    // the predicted dynamics' baseline: the same prediction from the NNGP, a kernel known to be wrong here
+    const nngp = r.dynamics ? await analyticalKernel(c, 'nngp') : undefined;
+    const fitEval = { X: d.fit.X, y: d.fit.y, Xeval: d.eval.X, yeval: d.eval.y };
+    const nngpDev = nngp ? kernelLossDeviation(nngp, fitEval, r.lr, r.history[r.history.length - 1].epoch, r.history).maxRelDev : null;
     let best: HistoryRow | null = null;
     for (const h of r.history) if (h.evalAccuracy !== null && (!best || h.evalAccuracy > best.evalAccuracy!)) best = h;
     const m: RunMetrics = {
@@ -276,6 +320,8 @@ export const mlpStage = defineStage({
       // above c = 2 the linearised prediction itself blows up and may overflow: no finite deviation then
       dynamics_max_rel_dev_analytic: finiteOrNull(r.dynamics?.maxRelDevAnalytic),
       dynamics_max_rel_dev_empirical: finiteOrNull(r.dynamics?.maxRelDevEmpirical),
+      dynamics_max_rel_dev_nngp: finiteOrNull(nngpDev),
+      kernel_init_error_sqrt_m_predicted: analytical ? ntkRelu2InitErrorConstant(rows(d.fit.X, tracked)).constant : null,
     };
     const f = (v: number | null, p = 4) => (v === null ? '-' : v.toPrecision(p));
     return {
@@ -306,17 +352,35 @@ export const mlpStage = defineStage({
           : []),
         { name: 'metrics.json', json: runMetricsSchema.parse(m), dtype: 'float32 (training), float64 (kernels)', seed },
       ],
-      summary: `${c.input} ${id}: eval accuracy ${f(m.eval_accuracy)}, ΔΘ ${f(m.delta_theta, 3)}, init error ${f(m.kernel_init_error, 3)}, η ${f(m.lr)}, ${m.seconds}s${r.dynamics ? `; dynamics: max rel. deviation ${f(m.dynamics_max_rel_dev_analytic, 3)} (Θ), ${f(m.dynamics_max_rel_dev_empirical, 3)} (Θ̂_0), ${r.dynamics.seconds.toFixed(1)}s` : ''}`,
+      summary: `${c.input} ${id}: eval accuracy ${f(m.eval_accuracy)}, ΔΘ ${f(m.delta_theta, 3)}, init error ${f(m.kernel_init_error, 3)}, η ${f(m.lr)}, ${m.seconds}s${r.dynamics ? `; dynamics: max rel. deviation ${f(m.dynamics_max_rel_dev_analytic, 3)} (Θ), ${f(m.dynamics_max_rel_dev_empirical, 3)} (Θ̂_0), ${f(m.dynamics_max_rel_dev_nngp, 3)} (NNGP baseline), ${r.dynamics.seconds.toFixed(1)}s` : ''}`,
     };
   },
 });
 
-/** The learning rate (natural units) with the best mean final eval accuracy over seeds; a diverged run counts as 0. */
-export function bestLr(outcomes: Array<{ lr: number; evalAccuracy: number | null }>): number {
+/**
+ * mlp-submit's learning rate under the selection protocol (@tangent/kernels selection-protocol.ts):
+ * the rate whose runs have the best mean fold-0 F1 over seeds (metrics.validation; a diverged run,
+ * `selectionF1: null`, scores DIVERGED_F1), ties to the smaller rate. Never the eval split.
+ */
+export function bestLr(outcomes: Array<{ lr: number; selectionF1: number | null }>): {
+  lr: number;
+  scores: Array<{ lr: number; score: number }>;
+} {
   if (!outcomes.length) fail('internal: no runs to choose a learning rate from');
-  const byLr = new Map<number, number[]>();
-  for (const o of outcomes) byLr.set(o.lr, [...(byLr.get(o.lr) ?? []), o.evalAccuracy ?? 0]);
-  return [...byLr.entries()].sort((a, b) => mean(b[1]) - mean(a[1]) || a[0] - b[0])[0][0];
+  const lrs = [...new Set(outcomes.map((o) => o.lr))].sort((a, b) => a - b);
+  const scores = lrs.map((lr) => ({ lr, score: configurationScore(outcomes.filter((o) => o.lr === lr).map((o) => o.selectionF1)) }));
+  return { lr: chooseBest(scores, (x) => x.score).best.lr, scores };
+}
+
+/** A run's selection F1 (null: it diverged); a finished run without one is an error naming the fix. */
+function selectionF1(ctx: StageContext<MlpShared>, run: Instance): number | null {
+  const m = readRunOutcome(ctx, run);
+  if (m === null) return null;
+  if (!m.validation)
+    fail(
+      `${ctx.path(run, 'metrics.json')}: no fit-rows score (metrics.validation) to choose this width's learning rate; rerun it: npx tangent mlp --key ${run.key}`,
+    );
+  return m.validation.f1;
 }
 
 /** Per width: train on ALL of train at the best lr and write the Kaggle submission. */
@@ -330,10 +394,9 @@ export const mlpSubmitStage = defineStage({
   async run(ctx) {
     const c = ctx.config;
     // one learning rate: nothing to choose (the instance then does not wait for the runs)
-    const lr =
-      c.lrs.length === 1
-        ? c.lrs[0]
-        : bestLr(ctx.deps('mlp').map((run) => ({ lr: run.point.lr!, evalAccuracy: readRunOutcome(ctx, run)?.eval_accuracy ?? null })));
+    const choice =
+      c.lrs.length === 1 ? null : bestLr(ctx.deps('mlp').map((run) => ({ lr: run.point.lr!, selectionF1: selectionF1(ctx, run) })));
+    const lr = choice?.lr ?? c.lrs[0];
     const all = readFeatures(ctx, 'train');
     const test = readFeatures(ctx, 'test');
     const r = trainTwoLayer(
@@ -353,7 +416,19 @@ export const mlpSubmitStage = defineStage({
         { name: 'submission.csv', text: submissionCsv(test.ids, labels) },
         {
           name: 'submit.json',
-          json: { width: c.width, lr_natural: lr, seed: c.submission.seed, rows: test.ids.length },
+          json: {
+            width: c.width,
+            lr_natural: lr,
+            seed: c.submission.seed,
+            rows: test.ids.length,
+            selection: choice && {
+              rule: SELECTION_RULE,
+              rows: 'fit',
+              fold: SELECTION_FOLD,
+              configs_tried: choice.scores.length,
+              scores: choice.scores,
+            },
+          },
           seed: c.submission.seed,
         },
       ],

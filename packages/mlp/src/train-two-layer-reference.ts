@@ -5,6 +5,7 @@
  * float tolerance); not exported from the package.
  */
 import { fail, progress } from '@tangent/arrow-io';
+import { formatBytes } from '@tangent/base';
 import { type Mat32, type Mat64 } from '@tangent/linalg';
 import { DivergenceError, backward, binaryCrossEntropy, fit, forward, gdStep, initMlp, mse } from '@tangent/nn';
 import { binaryScores } from '@tangent/kernels';
@@ -45,7 +46,7 @@ export function trainTwoLayerReference(data: TrainData, o: TrainOptions): TrainR
   if (tracked) {
     if (kernelPeakBytes(tracked.length) > o.maxKernelBytes)
       fail(
-        `tracked subset of ${tracked.length} points needs ${(kernelPeakBytes(tracked.length) / 2 ** 30).toFixed(2)} GiB for its kernel (tracking.maxKernelBytes = ${(o.maxKernelBytes / 2 ** 30).toFixed(2)} GiB); lower tracking.size`,
+        `tracked subset of ${tracked.length} points needs ${formatBytes(kernelPeakBytes(tracked.length))} for its kernel (tracking.maxKernelBytes = ${formatBytes(o.maxKernelBytes)}); lower tracking.size`,
       );
     Xs = gather(data.X, tracked);
     ys = Float32Array.from(tracked, (i) => data.y[i]);

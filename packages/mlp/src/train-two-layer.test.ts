@@ -109,7 +109,7 @@ describe('training dynamics', () => {
 
   it('refuses a tracked subset whose kernel does not fit in memory', () => {
     expect(() => trainTwoLayer({ X, y }, { ...base, width: 16, seed: 0, maxKernelBytes: 1000 })).toThrowError(
-      /tracked subset of 40 points needs .* GiB .*lower tracking.size/,
+      /tracked subset of 40 points needs [0-9.]+ (B|KiB|MiB) for its kernel \(tracking.maxKernelBytes = [0-9.]+ (B|KiB)\); lower tracking.size/,
     );
   });
 

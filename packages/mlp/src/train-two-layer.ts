@@ -7,6 +7,7 @@
  * Every row of the history describes the parameters θ_t after t epochs (t = 0 is initialisation).
  */
 import { fail, progress } from '@tangent/arrow-io';
+import { formatBytes } from '@tangent/base';
 import type { Mat32, Mat64 } from '@tangent/linalg';
 import { DivergenceError, binaryCrossEntropy, fit, gdStep, initMlp, mse, type Mlp, type MlpSpec, type Parameterization } from '@tangent/nn';
 import { binaryScores } from '@tangent/kernels';
@@ -198,7 +199,7 @@ export function trainTwoLayer(data: TrainData, o: TrainOptions): TrainResult {
   if (tracked) {
     if (kernelPeakBytes(tracked.length) > o.maxKernelBytes)
       fail(
-        `tracked subset of ${tracked.length} points needs ${(kernelPeakBytes(tracked.length) / 2 ** 30).toFixed(2)} GiB for its kernel (tracking.maxKernelBytes = ${(o.maxKernelBytes / 2 ** 30).toFixed(2)} GiB); lower tracking.size`,
+        `tracked subset of ${tracked.length} points needs ${formatBytes(kernelPeakBytes(tracked.length))} for its kernel (tracking.maxKernelBytes = ${formatBytes(o.maxKernelBytes)}); lower tracking.size`,
       );
     Xs = gather(data.X, tracked);
     ys = Float32Array.from(tracked, (i) => data.y[i]);

@@ -8,15 +8,18 @@
  * The kernel is float64; the products run in float64 by default (`precision: 'float32'` runs the
  * GEMMs in float32 and accumulates in float64, about twice as fast).
  */
-import { fail } from '@tangent/base';
+import { fail, formatBytes } from '@tangent/base';
 import { gemm, mat64, syrk, type Mat32, type Mat64 } from '@tangent/linalg';
 import { forward } from './backprop.ts';
 import { outputDeltas } from './jacobian.ts';
 import type { Mlp } from './mlp.ts';
 
+/** The largest empirical kernel built unless the caller sets another limit: 4 GiB of float64. */
+export const ENTK_MAX_BYTES = 4 * 2 ** 30;
+
 export interface EntkOptions {
   precision?: 'float64' | 'float32';
-  /** Refuse kernels larger than this many bytes (default 4 GiB). */
+  /** Refuse kernels larger than this many bytes (default ENTK_MAX_BYTES). */
   maxBytes?: number;
 }
 
@@ -38,10 +41,10 @@ export function empiricalNtkMlp(mlp: Mlp, X: Mat32, Z?: Mat32, opts: EntkOptions
   const N = X.rows,
     M = sym ? N : Z!.rows;
   const bytes = kernelBytes(N * K, M * K);
-  const maxBytes = opts.maxBytes ?? 4 * 2 ** 30;
+  const maxBytes = opts.maxBytes ?? ENTK_MAX_BYTES;
   if (bytes > maxBytes)
     fail(
-      `empirical NTK of ${N * K}×${M * K} needs ${(bytes / 2 ** 30).toFixed(2)} GiB (limit ${(maxBytes / 2 ** 30).toFixed(2)} GiB); track fewer points`,
+      `empirical NTK of ${N * K}×${M * K} needs ${formatBytes(bytes)} of float64, more than its ${formatBytes(maxBytes)} limit; use fewer points or raise the limit`,
     );
   const cx = forward(mlp, X).cache;
   const cz = sym ? cx : forward(mlp, Z!).cache;

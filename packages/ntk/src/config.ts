@@ -1,12 +1,10 @@
 import { z } from 'zod';
+import { pathSegment } from '@tangent/contracts';
 
 export const ntkConfigSchema = z
   .object({
     /** Which PCA run to read: data/pca/<input>/{train,test}.arrow. */
-    input: z
-      .string()
-      .regex(/^[A-Za-z0-9._-]+$/, 'a folder name (letters, digits, . _ -)')
-      .default('use-lite-d128'),
+    input: pathSegment.default('use-lite-d128'),
     /** 'ntk': Θ (the trained infinite-width network); 'nngp': Σ (Bayesian posterior mean of the prior). */
     kernel: z.enum(['ntk', 'nngp']).default('ntk'),
     /**

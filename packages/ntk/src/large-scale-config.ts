@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { pathSegment } from '@tangent/contracts';
 
 /**
  * `tangent krr --config configs/krr-*.yaml`: kernel ridge regression past the N×N wall (exact
@@ -8,7 +9,7 @@ import { z } from 'zod';
 export const largeScaleKrrConfigSchema = z
   .object({
     /** Output folder: data/krr/<name>/. */
-    name: z.string().regex(/^[A-Za-z0-9._-]+$/, 'a folder name (letters, digits, . _ -)'),
+    name: pathSegment,
     data: z
       .object({
         /**
@@ -23,10 +24,7 @@ export const largeScaleKrrConfigSchema = z
         /** First n test rows (null: all). */
         testSubset: z.number().int().min(1).nullable().default(null),
         /** pca only: which data/pca/<input>/ run to read. */
-        input: z
-          .string()
-          .regex(/^[A-Za-z0-9._-]+$/)
-          .default('use-lite-d128'),
+        input: pathSegment.default('use-lite-d128'),
         /** pca only: stratified share of the labelled rows held out as the test set. */
         evalFraction: z.number().min(0.01).max(0.9).default(0.2),
         /** 'none': inputs as read; 'standardize': per-feature z-score with training statistics; 'unit_norm': rows scaled to |x| = √d. */

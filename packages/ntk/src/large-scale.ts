@@ -86,11 +86,11 @@ const pcaSchema = defineSchema('pca', [
 
 export function loadPcaTweetsKrr(cfg: LargeScaleKrrConfig['data'], seed: number, dir = paths.artifacts('pca', cfg.input)): KrrData {
   const path = join(dir, 'train.arrow');
-  const { table } = readArtifact(path, pcaSchema, 'run `tangent pca` first');
+  const { table } = readArtifact(path, pcaSchema, `run \`tangent pca --key ${cfg.input}\` or npm start first`);
   const t = table.schema.fields.find((f) => f.name === 'embedding')?.type;
   if (!t || !DataType.isFixedSizeList(t) || !DataType.isFloat((t as FixedSizeList).children[0].type))
     fail(`${path}: column 'embedding' should be FixedSizeList<Float32>[d] as the pca stage writes it`);
-  const { values, dim, rows } = readFixedSizeList(table, 'embedding');
+  const { values, dim, rows } = readFixedSizeList(table, 'embedding', { finite: true, file: path });
   const target = table.getChild('target')!;
   const y = Int32Array.from({ length: rows }, (_, i) => {
     const v = target.get(i) as number | null;

@@ -17,7 +17,7 @@ import {
   runStage,
 } from '@tangent/contracts';
 import { reluNetKernel } from '@tangent/kernels';
-import { rng } from '@tangent/linalg';
+import { hasEigh, rng, setBackend } from '@tangent/linalg';
 import { ntkStage } from './stage.ts';
 
 const d = 6;
@@ -91,7 +91,10 @@ describe('ntk stage (runStage)', () => {
     for (let c = 0; c < 6; c++) expect(cv.getChild('loo_accuracy')!.get(c)).toBeGreaterThan(0.4);
 
     const m = JSON.parse(readFileSync(out('metrics.json'), 'utf8'));
-    expect(m.cv.solver).toBe('shared-eigh'); // auto with native LAPACK: one eigendecomposition for LOO and every fold
+    // auto, 4 folds × 6 λ, LOO on, no jitter: with LAPACK one eigendecomposition serves LOO and every fold; without it
+    // (onnxruntime or TypeScript) the folds go to Cholesky and LOO to the TypeScript eigensolver (190 fit rows ≤ 2048).
+    expect(m.cv.solver).toBe(hasEigh() ? 'shared-eigh' : 'cholesky');
+    expect(m.loo.computed).toBe(true);
     expect(m.eval.rows).toBe(nEval);
     expect(m.eval.fit_rows).toBe(240 - nEval);
     expect(m.test).toMatchObject({ rows: 70, refit_rows: 240 });
@@ -134,6 +137,33 @@ describe('ntk stage (runStage)', () => {
     expect(csv.slice(1).map((l) => Number(l.split(',')[0]))).toEqual(Array.from(data.test.ids));
     expect(pred.numRows).toBe(ev.length + 70);
     expect(res.files).toContain(out('submission.csv'));
+  });
+
+  it('without LAPACK (TypeScript backend) auto picks Cholesky for the folds, still computes LOO, and fits the same model', async () => {
+    await writeInputs(240, 70);
+    const read = () => ({
+      m: JSON.parse(readFileSync(out('metrics.json'), 'utf8')),
+      scores: Array.from(readArtifact(out('predictions.arrow'), predictionsSchema).table.getChild('score')!.toArray() as Float64Array),
+    });
+    await runStage(ntkStage, { manifest: manifest(), key: KEY });
+    const auto = read();
+    setBackend('ts');
+    try {
+      expect(hasEigh()).toBe(false);
+      await runStage(ntkStage, { manifest: manifest(), key: KEY });
+    } finally {
+      setBackend('auto');
+    }
+    const ts = read();
+    expect(ts.m.cv.solver).toBe('cholesky');
+    expect(ts.m.loo.computed).toBe(true);
+    expect(ts.m.backend.eigensolver).toMatch(/^none \(TypeScript QL only up to 2048\)/);
+    // Another solver (and, with OpenBLAS present, another backend) for the same CV: the same λ, folds and scores.
+    expect(ts.m.chosen_lambda).toBe(auto.m.chosen_lambda);
+    expect(ts.m.cv.accuracy.mean).toBeCloseTo(auto.m.cv.accuracy.mean, 12);
+    expect(ts.m.loo.accuracy).toBeCloseTo(auto.m.loo.accuracy, 12);
+    expect(ts.m.eval.accuracy).toBe(auto.m.eval.accuracy);
+    ts.scores.forEach((v, i) => expect(v).toBeCloseTo(auto.scores[i], 8));
   });
 
   it('the split is a function of (id, target, seed): a run with another kernel and solver reproduces it', async () => {
@@ -208,7 +238,7 @@ describe('ntk stage (runStage)', () => {
     let message = '';
     await runStage(ntkStage, { manifest: raw, key: KEY }).catch((e: Error) => (message = e.message));
     expect(message).toMatch(
-      /^ntk stage \(ntk\) on 240 train \+ 70 test rows needs \d+\.\d MB of float64 kernel memory, more than the maxMemoryGb limit of 0\.0001 GB; /,
+      /^ntk stage \(ntk\) on 240 train \+ 70 test rows needs \d{3} KiB of float64 kernel memory, more than the maxMemoryGb limit of 0\.0001 GB \(105 KiB\); /,
     );
     expect(message).not.toContain('\n');
     // No staging folder left beside the instance folder, and the published generation untouched.

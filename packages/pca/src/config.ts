@@ -1,9 +1,10 @@
 import { z } from 'zod';
+import { pathSegment } from '@tangent/contracts';
 
 export const pcaConfigSchema = z
   .object({
     /** The embedder (from the manifest grid): reads data/embed/<embedder>/{train,test}.arrow. */
-    embedder: z.string().regex(/^[A-Za-z0-9._-]+$/, 'a folder name (letters, digits, . _ -)'),
+    embedder: pathSegment,
     /** Output dimension (from the manifest grid's `d`). */
     d: z.number().int().positive(),
     /** Fit on train + test (unlabelled test rows only shape the axes); default: train only. */

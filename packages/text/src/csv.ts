@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fail } from '@tangent/arrow-io';
+import { tweetsFile } from '@tangent/contracts';
 import { CsvError, parse } from 'csv-parse/sync';
 
 /** One row of the Kaggle "NLP with Disaster Tweets" CSVs, fields as in the file. */
@@ -29,7 +30,8 @@ const HOW_TO_GET = `set TANGENT_DATA_DIR to the folder holding nlp-getting-start
  */
 export function findKaggleFile(dataDir: string, name: string): string {
   if (!existsSync(dataDir) || !statSync(dataDir).isDirectory()) fail(`${dataDir}: data directory not found; ${HOW_TO_GET}`);
-  for (const p of [join(dataDir, name), join(dataDir, 'nlp-getting-started', name)]) if (existsSync(p)) return p;
+  const found = tweetsFile(dataDir, name);
+  if (found) return found;
   fail(`${join(dataDir, 'nlp-getting-started', name)}: ${name} not found (also looked in ${dataDir}); ${HOW_TO_GET}`);
 }
 

@@ -185,10 +185,11 @@ export interface TextResult {
  */
 export async function runText(config: Partial<TextConfig> = {}, opts: { dataDir?: string } = {}): Promise<TextResult> {
   const m = resolveManifest({ text: config as Record<string, unknown> });
-  const inst = pipelineInstances(m).find((i) => i.stage === 'text')!;
+  const dataDir = opts.dataDir ?? paths.rawData();
+  const inst = pipelineInstances(m, { dataDir }).find((i) => i.stage === 'text')!;
   const cfg = validateConfig(inst.config, textConfigSchema, 'text config');
   const outDir = paths.artifacts(inst.dir);
-  const r = textOutputs(cfg, opts.dataDir ?? paths.rawData(), outDir);
+  const r = textOutputs(cfg, dataDir, outDir);
   await publishOutputs(textStage as StageDefinition<unknown>, m, inst, r.output, r.files, cfg);
   return { outputs: { train: `${outDir}/train.arrow`, test: `${outDir}/test.arrow` }, summaries: r.summaries, summary: r.output.summary! };
 }
