@@ -6,17 +6,9 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { buildTable, fixedSizeListVector, readArtifact } from '@tangent/arrow-io';
-import {
-  embeddingColumns,
-  embeddingSchema,
-  findInstance,
-  pipelineInstances,
-  publishOutputs,
-  resolveManifest,
-  type PipelineMeta,
-} from '@tangent/contracts';
-import { rng } from '@tangent/linalg';
+import { readArtifact } from '@tangent/arrow-io';
+import { embeddingColumns, type PipelineMeta } from '@tangent/contracts';
+import { publishToyEmbeddings } from './testing.ts';
 
 const root = resolve(import.meta.dirname, '../../..');
 const manifest = { grid: { embedders: ['toy'], d: [3] } };
@@ -42,32 +34,7 @@ beforeAll(async () => {
   manifestFile = join(dir, 'pipeline.yaml');
   writeFileSync(manifestFile, stringify(manifest));
   process.env.TANGENT_ARTIFACTS_DIR = dir;
-  const r = rng(5);
-  const schema = embeddingSchema(8);
-  const make = (split: 'train' | 'test', n: number) => ({
-    name: `${split}.arrow`,
-    schema,
-    table: buildTable(schema, {
-      id: Int32Array.from({ length: n }, (_, i) => i + (split === 'test' ? 100 : 0)),
-      split: new Array(n).fill(split),
-      target: Array.from({ length: n }, (_, i) => (split === 'train' ? i % 2 : null)),
-      embedding: fixedSizeListVector(
-        Float32Array.from({ length: n * 8 }, () => r.normal()),
-        8,
-      ),
-    }),
-    dtype: 'float32',
-    seed: null,
-  });
-  const m = resolveManifest(manifest);
-  await publishOutputs(
-    { name: 'embed', version: '1', outputs: ['train.arrow', 'test.arrow'] },
-    m,
-    findInstance(pipelineInstances(m), 'embed', 'toy')!,
-    {
-      files: [make('train', 40), make('test', 10)],
-    },
-  );
+  await publishToyEmbeddings(manifest);
 });
 afterAll(() => {
   if (prev === undefined) delete process.env.TANGENT_ARTIFACTS_DIR;

@@ -7,6 +7,7 @@ import { embeddingSchema, findInstance, pipelineInstances, publishOutputs, resol
 import { rng } from '@tangent/linalg';
 import { runText } from '@tangent/text';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { publishToyEmbeddings } from './testing.ts';
 
 const root = resolve(import.meta.dirname, '../../..');
 const TRAIN = 'id,keyword,location,text,target\n1,,,fire in the hills,1\n2,,,a calm day,0\n3,,,flood warning,1\n';
@@ -134,35 +135,7 @@ describe('tangent: the messages that were vague', () => {
   const manifestFile = () => join(work, 'pipeline.yaml');
   const twoInputs = () => join(work, 'two.yaml');
 
-  /** Embeddings of 'toy' (8 wide, 40 train + 10 test rows) published as the embed stage's output under $TANGENT_ARTIFACTS_DIR. */
-  async function publishEmbed(manifest: Record<string, unknown>) {
-    const r = rng(5);
-    const schema = embeddingSchema(8);
-    const make = (split: 'train' | 'test', n: number) => ({
-      name: `${split}.arrow`,
-      schema,
-      table: buildTable(schema, {
-        id: Int32Array.from({ length: n }, (_, i) => i + (split === 'test' ? 100 : 0)),
-        split: new Array(n).fill(split),
-        target: Array.from({ length: n }, (_, i) => (split === 'train' ? i % 2 : null)),
-        embedding: fixedSizeListVector(
-          Float32Array.from({ length: n * 8 }, () => r.normal()),
-          8,
-        ),
-      }),
-      dtype: 'float32',
-      seed: null,
-    });
-    const m = resolveManifest(manifest);
-    await publishOutputs(
-      { name: 'embed', version: '1', outputs: ['train.arrow', 'test.arrow'] },
-      m,
-      findInstance(pipelineInstances(m), 'embed', 'toy')!,
-      {
-        files: [make('train', 40), make('test', 10)],
-      },
-    );
-  }
+  const publishEmbed = (manifest: Record<string, unknown>) => publishToyEmbeddings(manifest);
 
   /** A pca train.arrow of n unit-norm rows of width d (optionally a NaN at row 5, column 1), as krr reads it. */
   async function publishPca(manifest: Record<string, unknown>, d: number, n: number, nan = false) {

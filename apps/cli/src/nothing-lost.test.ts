@@ -7,17 +7,15 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { buildTable, checkIpcFile, fixedSizeListVector } from '@tangent/arrow-io';
-import { embeddingSchema, findInstance, pipelineInstances, publishOutputs, resolveManifest } from '@tangent/contracts';
+import { checkIpcFile } from '@tangent/arrow-io';
 import { embedConfigSchema } from '@tangent/embed';
 import { experimentSchema } from '@tangent/hybrid';
-import { rng } from '@tangent/linalg';
 import { mlpRunConfigSchema } from '@tangent/mlp';
 import { largeScaleKrrConfigSchema, ntkConfigSchema } from '@tangent/ntk';
 import { pcaConfigSchema } from '@tangent/pca';
+import { publishToyEmbeddings } from './testing.ts';
 
 const root = resolve(import.meta.dirname, '../../..');
-const DIM = 8;
 const manifest = { grid: { embedders: ['toy'], d: [3] }, ntk: { folds: 2, lambdaGrid: { min: 0.01, max: 1, count: 2 }, loo: false } };
 
 interface Run {
@@ -79,34 +77,9 @@ const tweets = (n: number, idBase: number, labelled: boolean) =>
     ),
   ].join('\n') + '\n';
 
-/** The embed stage's output for the current raw data (embedding 'toy' is not a real model: laid down here). */
-async function embedFixture(seed: number): Promise<void> {
-  const r = rng(seed);
-  const schema = embeddingSchema(DIM);
-  const make = (split: 'train' | 'test', n: number) => ({
-    name: `${split}.arrow`,
-    schema,
-    table: buildTable(schema, {
-      id: Int32Array.from({ length: n }, (_, i) => i + (split === 'test' ? 100 : 0)),
-      split: new Array(n).fill(split),
-      target: Array.from({ length: n }, (_, i) => (split === 'train' ? i % 2 : null)),
-      embedding: fixedSizeListVector(
-        Float32Array.from({ length: n * DIM }, () => r.normal()),
-        DIM,
-      ),
-    }),
-    dtype: 'float32',
-    seed: null,
-  });
-  const m = resolveManifest(manifest);
-  await publishOutputs(
-    { name: 'embed', version: '1', outputs: ['train.arrow', 'test.arrow'] },
-    m,
-    findInstance(pipelineInstances(m), 'embed', 'toy')!,
-    { files: [make('train', 40), make('test', 10)] },
-    [join(artifacts, 'text', 'train.arrow'), join(artifacts, 'text', 'test.arrow')],
-  );
-}
+/** The embed stage's output for the current raw data ('toy' is not a real model: laid down here), made from text/. */
+const embedFixture = (seed: number) =>
+  publishToyEmbeddings(manifest, { seed, inputs: [join(artifacts, 'text', 'train.arrow'), join(artifacts, 'text', 'test.arrow')] });
 
 let manifestFile = '';
 beforeAll(async () => {

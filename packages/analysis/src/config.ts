@@ -20,16 +20,13 @@ export const analysisConfigSchema = z
         controls: z.array(z.string()).default([]),
         /** Ensemble sizes K: floor(seeds/K) disjoint ensembles each. */
         ks: z.array(z.number().int().positive()).nonempty().default([1, 2, 4, 8]),
-        /** The table's paired bootstrap (hierarchical: eval rows and seeds; Holm over its rows): resamples and seed. */
-        resamples: z.number().int().min(100).default(2000),
-        seed: z.number().int().nonnegative().default(0),
       })
       .strict()
       .prefault({}),
     /**
-     * The bootstraps of the theory checks and the d sweep: the paired comparisons on the eval rows
-     * (widest MLP vs kernel ridge, the learning-rate sweep; hierarchical over eval rows and seeds,
-     * @tangent/kernels paired-bootstrap.ts) and the seed bootstrap of the width where ΔΘ = 5 %.
+     * Every bootstrap of the analysis: the paired comparisons on the eval rows (the feature-learning
+     * table, widest MLP vs kernel ridge, the learning-rate sweep; hierarchical over eval rows and
+     * seeds, @tangent/kernels paired-bootstrap.ts) and the seed bootstrap of the width where ΔΘ = 5 %.
      */
     bootstrap: z
       .object({ resamples: z.number().int().min(100).default(2000), seed: z.number().int().nonnegative().default(0) })

@@ -115,7 +115,7 @@ export const analysisStage = defineStage({
     // and with analysis.featureLearning.enabled the feature-learning table (with its submissions).
     const fl = ctx.config.featureLearning;
     const results: FeatureLearningResult[] = fl.enabled
-      ? ctx.deps('ntk').map((ntk) => featureLearning(collectFeatureLearning(ctx, ntk), fl))
+      ? ctx.deps('ntk').map((ntk) => featureLearning(collectFeatureLearning(ctx, ntk), { ...fl, ...ctx.config.bootstrap }))
       : [];
     const flRows = results.flatMap((r) => r.rows);
     const best = fl.enabled ? bestOverall(flRows) : null;
