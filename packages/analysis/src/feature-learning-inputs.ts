@@ -56,7 +56,7 @@ export interface InnerChoice {
 export interface Candidate {
   regime: string;
   config: string;
-  /** Per seed, in seed order; a diverged seed is the centred network at t = 0: score 0, every row negative. */
+  /** Per seed, in seed order; a diverged seed scores 0 on every row, which `rightOn` reads as negative: no positive predicted. */
   scores: SeedScores[];
   diverged: number;
   /** Per seed, the fit-rows selection F1 (null: that seed diverged); null when the configuration recorded none. */
@@ -191,7 +191,7 @@ function trackedStats(ctx: StageContext<AnalysisConfig>, g: RunGroup) {
   };
 }
 
-/** Per seed, a model's stored scores, or the centred network at t = 0 (zeros) where the seed diverged. */
+/** Per seed, a model's stored scores, or zeros (no positive predicted: the selection protocol's failure) where the seed diverged. */
 function seedScores(ctx: StageContext<AnalysisConfig>, frame: RowFrame, g: RunGroup, model: RunModel): SeedScores[] {
   return g.runs.map(({ run, metrics }) => {
     if (metrics === null) return { ev: new Float64Array(frame.evalIds.length), te: new Float64Array(frame.testIds.length) };

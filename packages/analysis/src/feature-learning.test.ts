@@ -97,7 +97,7 @@ describe('the feature-learning table', () => {
     });
   });
 
-  it('a diverged seed counts as the centred net at t = 0 (every row negative), not a dropped sample', () => {
+  it('a diverged seed counts as a network that predicts no positive (every row negative), not a dropped sample', () => {
     const c = cand({ scores: [seed([]), zeros()], selection: [0.9, null], diverged: 1 });
     const r = featureLearning(data([c]), opts).rows.find((x) => x.regime === 'mup')!;
     expect(r.seeds).toBe(2);

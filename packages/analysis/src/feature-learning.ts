@@ -72,6 +72,7 @@ const meanOrNull = (v: number[]): number | null => (v.length ? mean(v) : null);
 const scoreOf = (c: Candidate): number | null => c.selection && configurationScore(c.selection);
 
 /** Per eval row, 1 where the decision (score > 0 ⇔ positive) is right. */
+/** 1 where score s > 0 (a zero score, a diverged seed's, is negative) agrees with the label. */
 export const rightOn = (s: ArrayLike<number>, truth: Int8Array): Uint8Array => Uint8Array.from(truth, (t, i) => +(+(s[i] > 0) === t));
 
 /** A regime's configuration with the best selection score (ties: the first); every one must have a score when there are several. */
@@ -311,7 +312,7 @@ function tableRow(x: FeatureLearningRow): string {
 
 const PROTOCOL_NOTE = `<p><b>Selection protocol</b> (one rule for every row, <code>selection</code> in summary.json): a configuration's
 score is its F1 on CV fold 0 of the fit rows, predicted by the model fitted on the other fit folds only (for the after kernel,
-Θ̂_T of a network that never saw fold 0), averaged over its seeds, a diverged seed counting as the centred network at t = 0
+Θ̂_T of a network that never saw fold 0), averaged over its seeds, a diverged seed counting as a network that predicts no positive
 (every row negative, F1 0). What a model chooses itself is chosen on the other folds, never on fold 0: kernel ridge's λ on
 folds 1..k−1 of its CV, the SGD early-stopping epoch on fold 1. Each regime's row is its configuration with the best score;
 "configs tried" is how many were compared (the more, the more the winner's score is biased upward); the ensembles follow the
@@ -339,5 +340,16 @@ ${r.rows.map(tableRow).join('\n')}
       'Eval accuracy of each row minus NTK kernel regression, in points, with the hierarchical paired bootstrap 95 % CI (eval rows and seeds).',
     spec: deltaChart(r),
   }));
-  return { id: 'feature-learning', title: 'Does the task benefit from feature learning?', html: `${body}\n${PROTOCOL_NOTE}`, figures };
+  // the intervals the tables state: accuracy and F1 over seeds (where there are several), Δ to NTK-KRR (every row but the reference)
+  const intervals = results
+    .flatMap((r) => r.rows)
+    .reduce((n, row) => n + +(row.accuracy_ci95 !== null) + +(row.f1_ci95 !== null) + +(row.delta_p !== null), 0);
+  return {
+    id: 'feature-learning',
+    title: 'Does the task benefit from feature learning?',
+    html: `${body}\n${PROTOCOL_NOTE}`,
+    figures,
+    intervals,
+    holm: results.map((r) => `feature learning, ${r.rows[0]?.input ?? ''}: Δacc of every row vs NTK-KRR`),
+  };
 }

@@ -32,8 +32,8 @@ export const runId = (width: number, seed: number, lr: number): string => `w${wi
 
 /**
  * A diverged seed is a failure, not a dropped sample (the selection protocol's rule, @tangent/kernels
- * selection-protocol.ts): it counts as the network it left, the centred network at t = 0, which
- * predicts every row negative — right exactly on the negative rows.
+ * selection-protocol.ts): it counts as a network that predicts every row negative — right exactly
+ * on the negative rows, F1 = 0 as in the selection score.
  */
 export function divergedCorrectness(truth: Int8Array): Uint8Array {
   return Uint8Array.from(truth, (t) => (t === 0 ? 1 : 0));

@@ -15,9 +15,8 @@
  *     early-stopping epoch maximises F1 on fold 1 (EPOCH_FOLD) of a network fitted on the other
  *     folds (earlyStoppingEpoch).
  *  3. Seeds. A configuration's score is the mean over all its seeds (configurationScore). A
- *     diverged seed is a failure, not a dropped sample: it counts as the network it left, the
- *     centred net at t = 0 (f − f₀ ≡ 0, every row negative), whose F1 is 0 (DIVERGED_F1), the
- *     worst F1 there is.
+ *     diverged seed is a failure, not a dropped sample: it counts as a network that predicts no
+ *     positive (every row negative), whose F1 is 0 (DIVERGED_F1), the worst F1 there is.
  *  4. Choice. The candidate with the highest score wins, ties to the first listed (chooseBest); the
  *     number of candidates compared is recorded with it, since the winner's score is biased upward
  *     by a maximum over that many noisy scores (the winner's curse).
@@ -32,7 +31,7 @@ import { selectLambda } from './cross-validate-ridge.ts';
 export const SELECTION_FOLD = 0;
 /** The fold on which an early-stopping epoch is chosen (a network fitted on the other folds). */
 export const EPOCH_FOLD = 1;
-/** The selection F1 of a diverged seed: that of the centred network at t = 0, which predicts no positive. */
+/** The selection F1 of a diverged seed: that of a network that predicts no positive. */
 export const DIVERGED_F1 = 0;
 /** The rule's name in every artifact that records a selection. */
 export const SELECTION_RULE = 'fold0-f1';

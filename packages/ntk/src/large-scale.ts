@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { DataType, Field, Float64, Int32, Int8, Utf8, type FixedSizeList } from 'apache-arrow';
 import { buildTable, defineSchema, fail, log, paths, readArtifact, readFixedSizeList, validateConfig } from '@tangent/arrow-io';
-import { defineStage, runStandalone, type StageOutput } from '@tangent/contracts';
+import { checkRecordedInputs, defineStage, runStandalone, type StageOutput } from '@tangent/contracts';
 import { fitLargeScaleKrr, scoreAccuracy, stratifiedSplit, type LargeScaleKrrResult } from '@tangent/kernels';
 import { backendInfo, mat64, type Mat64 } from '@tangent/linalg';
 import { largeScaleKrrConfigSchema, type LargeScaleKrrConfig } from './large-scale-config.ts';
@@ -86,7 +86,9 @@ const pcaSchema = defineSchema('pca', [
 
 export function loadPcaTweetsKrr(cfg: LargeScaleKrrConfig['data'], seed: number, dir = paths.artifacts('pca', cfg.input)): KrrData {
   const path = join(dir, 'train.arrow');
-  const { table } = readArtifact(path, pcaSchema, `run \`tangent pca --key ${cfg.input}\` or npm start first`);
+  const hint = `run \`tangent pca --key ${cfg.input}\` or npm start first`;
+  const { table, meta } = readArtifact(path, pcaSchema, { hint, stage: 'pca', key: cfg.input });
+  checkRecordedInputs(path, meta.inputs, hint); // made from the embeddings that are there now
   const t = table.schema.fields.find((f) => f.name === 'embedding')?.type;
   if (!t || !DataType.isFixedSizeList(t) || !DataType.isFloat((t as FixedSizeList).children[0].type))
     fail(`${path}: column 'embedding' should be FixedSizeList<Float32>[d] as the pca stage writes it`);
