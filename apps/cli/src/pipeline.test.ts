@@ -176,7 +176,7 @@ describe('analysis and submissions stages end to end (runStage, tiny synthetic i
       grid: { ...manifest.grid, widths: [8] },
       ntk: { ...manifest.ntk, compare: ['nngp'] },
       mlp: { ...manifest.mlp, train: { epochs: 10, validation: 'score' }, submission: { enabled: false } },
-      analysis: { hybrid: [], featureLearning: { enabled: true, ensembleOf: 'lazy', ks: [1, 2], resamples: 200 } },
+      analysis: { hybrid: [], featureLearning: { enabled: true, ensembleOf: 'lazy', ks: [1, 2] }, bootstrap: { resamples: 200, seed: 0 } },
       regimes: {
         catapult: { widths: [8], lrs: [1, 2.5] },
         mup: { widths: [8, 32], mlp: { model: { parameterization: 'mup' } } },
