@@ -10,8 +10,9 @@
  * CRC detects every burst of ≤ 32 flipped bits and all but 2⁻³² of other damage, which is what
  * a checksum is for; sha256 still identifies the files a stage read.
  *
- * Implementations, all giving the same value: Node's zlib.crc32 (Node ≥ 22.2), else the
- * @node-rs/crc32 native module (SIMD), else a table-driven loop (slow, but correct everywhere).
+ * Implementations, all giving the same value: the @node-rs/crc32 native module (SIMD, a prebuilt
+ * binary per platform), else Node's zlib.crc32 (Node ≥ 20.15), else a table-driven loop (slow,
+ * but correct everywhere). A test checks each against the others.
  */
 import { createRequire } from 'node:module';
 import zlib from 'node:zlib';
@@ -44,10 +45,22 @@ function loadNative(): Crc32 | null {
 }
 
 let impl: Crc32 | undefined;
+/** The implementations this platform has, fastest first (exported for the test that compares them). */
+export function crc32Implementations(): Array<[string, Crc32]> {
+  const out: Array<[string, Crc32]> = [];
+  const native = loadNative();
+  if (native) out.push(['@node-rs/crc32', native]);
+  const z = (zlib as unknown as { crc32?: (b: Uint8Array, v?: number) => number }).crc32;
+  if (z) out.push(['zlib.crc32', (b, v) => z(b, v) >>> 0]);
+  out.push(['reference', crc32Reference]);
+  return out;
+}
+
 function crc32Impl(): Crc32 {
   if (impl) return impl;
+  // The SIMD module first: zlib's crc32 (Node ≥ 20.15) is ~4× slower here (2.7 vs 0.6 ms on 15.6 MB).
   const z = (zlib as unknown as { crc32?: (b: Uint8Array, v?: number) => number }).crc32;
-  impl = z ? (b, v) => z(b, v) >>> 0 : (loadNative() ?? crc32Reference);
+  impl = loadNative() ?? (z ? (b, v) => z(b, v) >>> 0 : crc32Reference);
   return impl;
 }
 
