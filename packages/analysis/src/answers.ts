@@ -15,7 +15,7 @@ import { esc } from './overview-report.ts';
  */
 export const PROFILE_COST = {
   dsweep:
-    'about 1.5 h on 2 cores with 5 seeds, estimated in configs/pipeline.yaml (the dsweep comment; the 3-seed run took 64 min wall, README § "The d sweep")',
+    '35 min wall on 2 cores with 5 seeds from an empty cache, measured on an AVX-512 Xeon with OpenBLAS (README § "The d sweep")',
   features:
     '18 min wall on 2 cores with ≥ 5 seeds per regime after the embedding (+1.5 min cold), measured on an AVX-512 Xeon with OpenBLAS (README § "Feature learning")',
 } as const;
