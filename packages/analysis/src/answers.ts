@@ -14,8 +14,7 @@ import { esc } from './overview-report.ts';
  * (README § "The d sweep" and § "Feature learning"; configs/pipeline.yaml, the profiles' comments).
  */
 export const PROFILE_COST = {
-  dsweep:
-    '35 min wall on 2 cores with 5 seeds from an empty cache, measured on an AVX-512 Xeon with OpenBLAS (README § "The d sweep")',
+  dsweep: '35 min wall on 2 cores with 5 seeds from an empty cache, measured on an AVX-512 Xeon with OpenBLAS (README § "The d sweep")',
   features:
     '18 min wall on 2 cores with ≥ 5 seeds per regime after the embedding (+1.5 min cold), measured on an AVX-512 Xeon with OpenBLAS (README § "Feature learning")',
 } as const;
