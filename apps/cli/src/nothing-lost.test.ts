@@ -236,4 +236,19 @@ describe('damage confined to the data bytes fails on the content checksum (defec
     );
     expect(tree(artifacts)).toEqual(before);
   }, 120_000);
+
+  it("a flipped prediction in a submission CSV is refused by the stage that reads it (its folder's provenance records its checksum)", async () => {
+    expect((await tangent(['ntk', '--manifest', manifestFile])).status).toBe(0);
+    const csv = join(artifacts, 'ntk', 'toy-d3', 'submission.csv');
+    const text = readFileSync(csv, 'utf8');
+    const flipped = text.replace(/,([01])\n/, (_m, v: string) => `,${v === '1' ? '0' : '1'}\n`);
+    expect(flipped).not.toBe(text);
+    writeFileSync(csv, flipped);
+    const before = tree(artifacts);
+    const r = await tangent(['submissions', '--manifest', manifestFile]);
+    expect(oneLine(r)).toMatch(
+      /ntk\/toy-d3\/submission\.csv: corrupt or edited \(content checksum crc32 [0-9a-f]{8} over \d+ bytes, its folder's provenance records [0-9a-f]{8} over \d+ bytes\)/,
+    );
+    expect(tree(artifacts)).toEqual(before);
+  }, 120_000);
 });

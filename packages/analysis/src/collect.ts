@@ -17,7 +17,6 @@ import {
 } from '@tangent/contracts';
 import { loglogSlope, mean, sd } from '@tangent/kernels';
 import { paths, readJsonFile } from '@tangent/arrow-io';
-import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import type { AnalysisConfig } from './config.ts';
 import type { SweepInput } from './d-sweep.ts';
@@ -204,9 +203,7 @@ export function collectInput(ctx: StageContext<AnalysisConfig>, ntk: Instance): 
   ];
   const submissions = subs.map(({ dep, file }) => {
     const path = ctx.path(dep, file);
-    if (!existsSync(path)) fail(`${path}: not found; rerun: npx tangent ${dep.stage} --key ${dep.key}`);
-    ctx.track(path);
-    const check = checkSubmission(path, readFileSync(path, 'utf8'), testIds);
+    const check = checkSubmission(path, ctx.readText(dep, file), testIds);
     return { ...check, file: submissionName(dep) }; // its name in data/submissions/
   });
 

@@ -5,7 +5,7 @@
  * analysis.featureLearning.enabled also the feature-learning table's best.csv and <regime>.csv
  * (one per regime's chosen configuration, written by the analysis stage).
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { fail } from '@tangent/base';
 import { checkSubmission, defineStage, predictionsSchema, type Instance, type StageContext } from '@tangent/contracts';
 import { z } from 'zod';
@@ -39,9 +39,7 @@ export const submissionsStage = defineStage({
       const ids = testIds(ctx as StageContext<unknown>, ntk);
       for (const dep of [ntk, ...ctx.deps('mlp-submit').filter((i) => i.key.startsWith(`${ntk.key}/`))]) {
         const path = ctx.path(dep, 'submission.csv');
-        if (!existsSync(path)) fail(`${path}: not found; rerun: npx tangent ${dep.stage} --key ${dep.key}`);
-        ctx.track(path);
-        const text = readFileSync(path, 'utf8');
+        const text = ctx.readText(dep, 'submission.csv');
         const check = checkSubmission(path, text, ids);
         const name = submissionName(dep);
         files.push({ name, text });
@@ -57,8 +55,7 @@ export const submissionsStage = defineStage({
         .filter((n) => n.endsWith('.csv'))
         .sort()) {
         const path = ctx.path(analysis, `feature-learning/${f}`);
-        ctx.track(path);
-        const text = readFileSync(path, 'utf8');
+        const text = ctx.readText(analysis, `feature-learning/${f}`);
         // every input has the test rows of test.csv in its order; a prefixed name is checked against its own input
         const ntk = ntks.find((n) => f.startsWith(`${n.key}-`)) ?? ntks[0];
         const check = checkSubmission(path, text, testIds(ctx as StageContext<unknown>, ntk));

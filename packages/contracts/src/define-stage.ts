@@ -6,7 +6,7 @@
  * set into a staging folder and publishes it with one atomic step (see arrow-io's publish.ts):
  * a stage instance's folder always holds one complete generation.
  */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, relative } from 'node:path';
 import type { Table } from 'apache-arrow';
 import { z } from 'zod';
@@ -23,7 +23,7 @@ import {
   type ArtifactSchema,
 } from '@tangent/arrow-io';
 import { fail, withPath } from '@tangent/base';
-import { checkRecordedInputs, fileSha256, jsonChecksum } from './input-freshness.ts';
+import { checkRecordedInputs, fileSha256, jsonChecksum, textChecksum } from './input-freshness.ts';
 import { instanceId, type Instance, type StageName } from './instances.ts';
 import type { Manifest } from './manifest.ts';
 
@@ -83,6 +83,11 @@ export interface StageContext<C> {
   readArrow(dep: Instance, file: string, schema: ArtifactSchema): { table: Table; meta: PipelineMeta; path: string };
   /** Read an upstream JSON artifact, checking its identity and schema; tracked as an input. */
   readJson<S extends z.ZodType>(dep: Instance, file: string, schema: S): z.infer<S>;
+  /**
+   * Read an upstream text output (a submission CSV), checking its bytes against the CRC-32 that
+   * the provenance of its folder's JSON artifacts records for it; tracked as an input.
+   */
+  readText(dep: Instance, file: string): string;
   /** Record a file read from outside the pipeline (raw data) for provenance. */
   track(path: string): void;
 }
@@ -160,6 +165,30 @@ function checkJsonChecksum(path: string, raw: { provenance?: Partial<PipelineMet
     fail(`${path}: corrupt or edited data (content checksum crc32 ${actual.crc32}, its provenance records ${recorded.crc32}); ${fix}`);
 }
 
+/**
+ * The checksum a text output's folder records for it: text files carry no provenance of their
+ * own, so publishOutputs writes theirs into the provenance of the folder's JSON artifacts (the
+ * same commit); the first of those, by name, that records `file` must be of the expected generation.
+ */
+function recordedTextChecksum(dep: Instance, file: string, path: string): { crc32: string; bytes: number } {
+  const dir = paths.artifacts(dep.dir);
+  for (const name of readdirSync(dir)
+    .filter((n) => n.endsWith('.json'))
+    .sort()) {
+    let prov: Partial<PipelineMeta> & { texts?: Record<string, { crc32: string; bytes: number }> };
+    try {
+      prov = (JSON.parse(readFileSync(join(dir, name), 'utf8')) as { provenance?: typeof prov }).provenance ?? {};
+    } catch {
+      continue; // not one of the folder's artifacts: its own reader reports it
+    }
+    const rec = prov.texts?.[file];
+    if (!rec) continue;
+    checkProvenance(join(dir, name), prov, dep);
+    return rec;
+  }
+  fail(`${path}: its folder's provenance records no checksum for it (written by an older tangent, or not by tangent); ${rerunHint(dep)}`);
+}
+
 export interface InstanceResult {
   outDir: string;
   files: string[];
@@ -216,6 +245,20 @@ export async function runInstance<C>(def: StageDefinition<C>, m: Manifest, insta
       const r = schema.safeParse(raw);
       if (!r.success) fail(`${path}: field '${r.error.issues[0].path.join('.')}': ${r.error.issues[0].message}; ${rerunHint(dep)}`);
       return r.data;
+    },
+    readText(dep, file) {
+      const path = paths.artifacts(dep.dir, file);
+      if (!existsSync(path)) fail(`${path}: not found; ${rerunHint(dep)}`);
+      const bytes = readFileSync(path);
+      const recorded = recordedTextChecksum(dep, file, path);
+      const actual = textChecksum(bytes);
+      if (actual.crc32 !== recorded.crc32 || actual.bytes !== recorded.bytes)
+        fail(
+          `${path}: corrupt or edited (content checksum crc32 ${actual.crc32} over ${actual.bytes} bytes, its folder's provenance records ${recorded.crc32} over ${recorded.bytes} bytes); ${rerunHint(dep)}`,
+        );
+      fileSha256(path, bytes);
+      tracked.add(path);
+      return bytes.toString('utf8');
     },
     track: (p) => void tracked.add(p),
   };
@@ -298,6 +341,9 @@ export async function publishOutputs(
   for (const p of [...inputFiles].sort()) inputs[relative(process.cwd(), p) || p] = fileSha256(p);
   const identity = publishedIdentity(inst, inputFiles);
   const createdAt = new Date().toISOString();
+  const texts = Object.fromEntries(
+    out.files.filter((f) => 'text' in f).map((f) => [f.name, textChecksum(Buffer.from((f as TextOutput).text, 'utf8'))]),
+  );
   const base = {
     stage: def.name,
     stageVersion: def.version,
@@ -308,6 +354,7 @@ export async function publishOutputs(
     key: inst.key,
     profile: m.profile,
     createdAt,
+    ...(Object.keys(texts).length ? { texts } : {}),
   };
   const staging = stagingDir(outDir);
   let writing = outDir; // what a write error without a path (ENOSPC on an open file) is named after

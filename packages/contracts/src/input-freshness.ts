@@ -58,6 +58,11 @@ export function trackedRawDigest(tracked: Iterable<string>): Record<string, stri
   return Object.fromEntries([...tracked].sort().map((p) => [basename(p), fileSha256(p)]));
 }
 
+/** The content checksum of a text output's bytes (CRC-32), recorded in its folder's provenance. */
+export function textChecksum(bytes: Uint8Array): { crc32: string; bytes: number } {
+  return { crc32: crc32(bytes).toString(16).padStart(8, '0'), bytes: bytes.length };
+}
+
 /** The content checksum of a JSON artifact's data (everything but its provenance): CRC-32 of its canonical JSON. */
 export function jsonChecksum(data: unknown): { crc32: string; bytes: number } {
   const bytes = Buffer.from(canonicalJson(data), 'utf8');
