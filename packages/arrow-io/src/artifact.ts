@@ -18,7 +18,7 @@ import {
 } from 'apache-arrow';
 import { writeFileAtomic } from './atomic.ts';
 import { fail } from '@tangent/base';
-import { crc32OfRanges } from './checksum.ts';
+import { contentChecksum, sameChecksum, type ContentChecksum } from './checksum.ts';
 import { ARROW_MAGIC, checkIpcFile, IpcFramingError, type IpcFileLayout } from './ipc-framing.ts';
 import { assertFinite, checkArtifactExpectations, parseArtifactMeta, type ReadArtifactOptions } from './read-integrity.ts';
 
@@ -42,14 +42,7 @@ export interface ArtifactMeta {
   /** The pipeline grid key the file was made for, e.g. "use-lite-d128". */
   key?: string;
   /** CRC-32 of the data (every dictionary and record batch message, header and body), verified on read. */
-  checksum?: BodyChecksum;
-}
-
-/** The content checksum of an artifact's data: see checksum.ts for why CRC-32. */
-export interface BodyChecksum {
-  crc32: string;
-  /** How many bytes it covers. */
-  bytes: number;
+  checksum?: ContentChecksum;
 }
 
 /**
@@ -58,11 +51,11 @@ export interface BodyChecksum {
  * metadata (where the checksum itself is stored), so the value is the same before and after it
  * is recorded.
  */
-export function bodyChecksum(bytes: Uint8Array, layout: Pick<IpcFileLayout, 'dictionaries' | 'recordBatches'>): BodyChecksum {
+export function bodyChecksum(bytes: Uint8Array, layout: Pick<IpcFileLayout, 'dictionaries' | 'recordBatches'>): ContentChecksum {
   const ranges = [...layout.dictionaries, ...layout.recordBatches].map(
     (b) => [b.offset, b.offset + b.metaDataLength + b.bodyLength] as const,
   );
-  return { crc32: crc32OfRanges(bytes, ranges), bytes: ranges.reduce((s, [a, b]) => s + b - a, 0) };
+  return contentChecksum(bytes, ranges);
 }
 
 export const META_KEY = 'tangent';
@@ -195,7 +188,7 @@ function verifyChecksum(path: string, bytes: Uint8Array, layout: IpcFileLayout, 
   if (!recorded || typeof recorded.crc32 !== 'string')
     fail(`${path}: its provenance records no content checksum (written by an older tangent, or not by tangent); ${rerun}`);
   const actual = bodyChecksum(bytes, layout);
-  if (actual.crc32 !== recorded.crc32 || actual.bytes !== recorded.bytes)
+  if (!sameChecksum(actual, recorded))
     fail(
       `${path}: corrupt data (content checksum crc32 ${actual.crc32} over ${actual.bytes} bytes, its provenance records ${recorded.crc32} over ${recorded.bytes} bytes); ${rerun}`,
     );

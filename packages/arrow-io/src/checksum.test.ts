@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { crc32, crc32Implementations, crc32OfRanges, crc32Reference } from './checksum.ts';
+import { contentChecksum, crc32, crc32Implementations, crc32Reference } from './checksum.ts';
 
 describe('CRC-32 (zlib polynomial)', () => {
   it('has the standard check value and agrees across implementations, chained or not', () => {
@@ -15,11 +15,13 @@ describe('CRC-32 (zlib polynomial)', () => {
       expect(f(bytes.subarray(40_000), f(bytes.subarray(0, 40_000), 0)), `${name} chained`).toBe(want);
     }
     expect(crc32(bytes)).toBe(want);
+    const hex = want.toString(16).padStart(8, '0');
+    expect(contentChecksum(bytes)).toEqual({ crc32: hex, bytes: bytes.length });
     expect(
-      crc32OfRanges(bytes, [
+      contentChecksum(bytes, [
         [0, 10],
         [10, bytes.length],
       ]),
-    ).toBe(want.toString(16).padStart(8, '0'));
+    ).toEqual({ crc32: hex, bytes: bytes.length });
   });
 });

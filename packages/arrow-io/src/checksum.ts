@@ -69,9 +69,22 @@ export function crc32(bytes: Uint8Array, initial = 0): number {
   return crc32Impl()(bytes, initial);
 }
 
-/** CRC-32 of the concatenation of the byte ranges `[start, end)` of `bytes`, as 8 hex digits. */
-export function crc32OfRanges(bytes: Uint8Array, ranges: ReadonlyArray<readonly [number, number]>): string {
-  let c = 0;
-  for (const [start, end] of ranges) c = crc32(bytes.subarray(start, end), c);
-  return c.toString(16).padStart(8, '0');
+/** A content checksum as provenance records it: the CRC-32 as 8 hex digits, and how many bytes it covers. */
+export interface ContentChecksum {
+  crc32: string;
+  bytes: number;
 }
+
+/** The content checksum of the concatenation of the byte ranges `[start, end)` of `bytes` (default: all of it). */
+export function contentChecksum(
+  bytes: Uint8Array,
+  ranges: ReadonlyArray<readonly [number, number]> = [[0, bytes.length]],
+): ContentChecksum {
+  let c = 0,
+    n = 0;
+  for (const [start, end] of ranges) ((c = crc32(bytes.subarray(start, end), c)), (n += end - start));
+  return { crc32: c.toString(16).padStart(8, '0'), bytes: n };
+}
+
+/** Whether two content checksums agree (value and length). */
+export const sameChecksum = (a: ContentChecksum, b: ContentChecksum): boolean => a.crc32 === b.crc32 && a.bytes === b.bytes;

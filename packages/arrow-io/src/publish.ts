@@ -87,6 +87,12 @@ export function sweep(dir: string, root?: string): string[] {
   return removed;
 }
 
+/** Whether `path` lies strictly inside `root` (not `root` itself, not beside or above it). */
+export function isStrictlyInside(path: string, root: string): boolean {
+  const rel = relative(resolve(root), resolve(path));
+  return rel !== '' && rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel);
+}
+
 /**
  * Refuse to publish into (or sweep beside) a folder that is not a strict descendant of `root`:
  * the exchange deletes what it swaps out, so a name that resolved to `root` itself or above it
@@ -95,8 +101,7 @@ export function sweep(dir: string, root?: string): string[] {
  * deletes.
  */
 export function assertStrictlyInside(dir: string, root: string): void {
-  const rel = relative(resolve(root), resolve(dir));
-  if (rel === '' || rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel))
+  if (!isStrictlyInside(dir, root))
     fail(`internal: refusing to publish ${resolve(dir)}: it is not a folder strictly inside ${resolve(root)}`);
 }
 

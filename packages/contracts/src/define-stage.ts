@@ -7,12 +7,16 @@
  * a stage instance's folder always holds one complete generation.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { isAbsolute, join, relative } from 'node:path';
+import { join, relative } from 'node:path';
 import type { Table } from 'apache-arrow';
 import { z } from 'zod';
 import {
   encodeArtifact,
+  contentChecksum,
   hashJson,
+  isStrictlyInside,
+  sameChecksum,
+  type ContentChecksum,
   paths,
   publishDir,
   readArtifact,
@@ -23,7 +27,7 @@ import {
   type ArtifactSchema,
 } from '@tangent/arrow-io';
 import { fail, withPath } from '@tangent/base';
-import { checkRecordedInputs, fileSha256, jsonChecksum, textChecksum } from './input-freshness.ts';
+import { checkRecordedInputs, fileSha256, jsonChecksum } from './input-freshness.ts';
 import { instanceId, type Instance, type StageName } from './instances.ts';
 import type { Manifest } from './manifest.ts';
 
@@ -161,7 +165,7 @@ function checkJsonChecksum(path: string, raw: { provenance?: Partial<PipelineMet
   const recorded = provenance?.checksum;
   if (!recorded) fail(`${path}: its provenance records no content checksum (written by an older tangent, or edited); ${fix}`);
   const actual = jsonChecksum(data);
-  if (actual.crc32 !== recorded.crc32)
+  if (!sameChecksum(actual, recorded))
     fail(`${path}: corrupt or edited data (content checksum crc32 ${actual.crc32}, its provenance records ${recorded.crc32}); ${fix}`);
 }
 
@@ -170,12 +174,12 @@ function checkJsonChecksum(path: string, raw: { provenance?: Partial<PipelineMet
  * own, so publishOutputs writes theirs into the provenance of the folder's JSON artifacts (the
  * same commit); the first of those, by name, that records `file` must be of the expected generation.
  */
-function recordedTextChecksum(dep: Instance, file: string, path: string): { crc32: string; bytes: number } {
+function recordedTextChecksum(dep: Instance, file: string, path: string): ContentChecksum {
   const dir = paths.artifacts(dep.dir);
   for (const name of readdirSync(dir)
     .filter((n) => n.endsWith('.json'))
     .sort()) {
-    let prov: Partial<PipelineMeta> & { texts?: Record<string, { crc32: string; bytes: number }> };
+    let prov: Partial<PipelineMeta> & { texts?: Record<string, ContentChecksum> };
     try {
       prov = (JSON.parse(readFileSync(join(dir, name), 'utf8')) as { provenance?: typeof prov }).provenance ?? {};
     } catch {
@@ -251,8 +255,8 @@ export async function runInstance<C>(def: StageDefinition<C>, m: Manifest, insta
       if (!existsSync(path)) fail(`${path}: not found; ${rerunHint(dep)}`);
       const bytes = readFileSync(path);
       const recorded = recordedTextChecksum(dep, file, path);
-      const actual = textChecksum(bytes);
-      if (actual.crc32 !== recorded.crc32 || actual.bytes !== recorded.bytes)
+      const actual = contentChecksum(bytes);
+      if (!sameChecksum(actual, recorded))
         fail(
           `${path}: corrupt or edited (content checksum crc32 ${actual.crc32} over ${actual.bytes} bytes, its folder's provenance records ${recorded.crc32} over ${recorded.bytes} bytes); ${rerunHint(dep)}`,
         );
@@ -302,7 +306,7 @@ export function selectInstances(
  * hybrid experiment, a krr run) reads files its config names: their bytes join its identity here.
  */
 function publishedIdentity(inst: Instance, inputFiles: string[]): string {
-  const raw = inputFiles.filter((p) => !isInside(p, paths.artifacts()));
+  const raw = inputFiles.filter((p) => !isStrictlyInside(p, paths.artifacts()));
   if (inst.data) {
     const expected = new Set(Object.values(inst.data));
     for (const p of raw)
@@ -313,11 +317,6 @@ function publishedIdentity(inst: Instance, inputFiles: string[]): string {
   if (inst.deps.length || !inputFiles.length) return inst.identity;
   return hashJson({ identity: inst.identity, data: inputFiles.map((p) => fileSha256(p)).sort() });
 }
-
-const isInside = (p: string, dir: string): boolean => {
-  const rel = relative(dir, p);
-  return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel);
-};
 
 /**
  * Stamp provenance on an instance's output set, write it into a staging folder and publish it as
@@ -342,7 +341,7 @@ export async function publishOutputs(
   const identity = publishedIdentity(inst, inputFiles);
   const createdAt = new Date().toISOString();
   const texts = Object.fromEntries(
-    out.files.filter((f) => 'text' in f).map((f) => [f.name, textChecksum(Buffer.from((f as TextOutput).text, 'utf8'))]),
+    out.files.filter((f) => 'text' in f).map((f) => [f.name, contentChecksum(Buffer.from((f as TextOutput).text, 'utf8'))]),
   );
   const base = {
     stage: def.name,

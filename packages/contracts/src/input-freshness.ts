@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
-import { canonicalJson, crc32 } from '@tangent/arrow-io';
+import { canonicalJson, contentChecksum, type ContentChecksum } from '@tangent/arrow-io';
 import { fail } from '@tangent/base';
 
 const cache = new Map<string, { stamp: string; sha256: string }>();
@@ -58,13 +58,7 @@ export function trackedRawDigest(tracked: Iterable<string>): Record<string, stri
   return Object.fromEntries([...tracked].sort().map((p) => [basename(p), fileSha256(p)]));
 }
 
-/** The content checksum of a text output's bytes (CRC-32), recorded in its folder's provenance. */
-export function textChecksum(bytes: Uint8Array): { crc32: string; bytes: number } {
-  return { crc32: crc32(bytes).toString(16).padStart(8, '0'), bytes: bytes.length };
-}
-
-/** The content checksum of a JSON artifact's data (everything but its provenance): CRC-32 of its canonical JSON. */
-export function jsonChecksum(data: unknown): { crc32: string; bytes: number } {
-  const bytes = Buffer.from(canonicalJson(data), 'utf8');
-  return { crc32: crc32(bytes).toString(16).padStart(8, '0'), bytes: bytes.length };
+/** The content checksum of a JSON artifact's data (everything but its provenance): that of its canonical JSON. */
+export function jsonChecksum(data: unknown): ContentChecksum {
+  return contentChecksum(Buffer.from(canonicalJson(data), 'utf8'));
 }

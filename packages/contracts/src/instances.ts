@@ -9,7 +9,7 @@
 import { hashJson, paths } from '@tangent/arrow-io';
 import { fail } from '@tangent/base';
 import { rawDataDigest } from './input-freshness.ts';
-import { keySegmentsProblem, pathSegmentProblem } from './path-segment.ts';
+import { assertPathSegment, keySegmentsProblem } from './path-segment.ts';
 import { TWEET_FILES, tweetsFile } from './raw-data.ts';
 import { DEFAULT_PROFILE, deepMerge, type Grid, type Manifest, type Regime } from './manifest.ts';
 
@@ -229,8 +229,7 @@ export function pipelineInstances(m: Manifest, opts: { dataDir?: string } = {}):
  * identity from the stage, the key and the config, its folder `<stage>/<key>`.
  */
 export function standaloneInstance(stage: StageName, key: string, config: Record<string, unknown>): Instance {
-  const bad = pathSegmentProblem(key);
-  if (bad) fail(`${stage}: the name ${bad}; it becomes the folder ${stage}/<name>: use letters, digits, _ . - (not starting with a dot)`);
+  assertPathSegment(key, `name (the folder ${stage}/<name>)`, stage);
   const identity = hashJson({ stage, key, config });
   return { stage, key, point: {}, config, deps: [], identity, graphIdentity: identity, dir: `${stage}/${key}` };
 }
