@@ -71,8 +71,7 @@ const ci = (v: number[]): [number, number] | null => {
 const meanOrNull = (v: number[]): number | null => (v.length ? mean(v) : null);
 const scoreOf = (c: Candidate): number | null => c.selection && configurationScore(c.selection);
 
-/** Per eval row, 1 where the decision (score > 0 ⇔ positive) is right. */
-/** 1 where score s > 0 (a zero score, a diverged seed's, is negative) agrees with the label. */
+/** Per eval row, 1 where the decision (score > 0 ⇔ positive; a zero score, a diverged seed's, is negative) is right. */
 export const rightOn = (s: ArrayLike<number>, truth: Int8Array): Uint8Array => Uint8Array.from(truth, (t, i) => +(+(s[i] > 0) === t));
 
 /** A regime's configuration with the best selection score (ties: the first); every one must have a score when there are several. */

@@ -8,7 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { basename, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { canonicalJson, contentChecksum, type ContentChecksum } from '@tangent/arrow-io';
 import { fail } from '@tangent/base';
 
@@ -51,11 +51,6 @@ export function checkRecordedInputs(file: string, inputs: Record<string, string>
  */
 export function rawDataDigest(files: ReadonlyArray<{ name: string; path: string | null }>): Record<string, string> {
   return Object.fromEntries(files.map((f) => [f.name, f.path && existsSync(f.path) ? fileSha256(f.path) : 'missing']));
-}
-
-/** The raw files `tracked` holds (outside the artifacts root), by base name → sha256, for a standalone instance's identity. */
-export function trackedRawDigest(tracked: Iterable<string>): Record<string, string> {
-  return Object.fromEntries([...tracked].sort().map((p) => [basename(p), fileSha256(p)]));
 }
 
 /** The content checksum of a JSON artifact's data (everything but its provenance): that of its canonical JSON. */

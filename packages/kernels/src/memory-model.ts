@@ -1,5 +1,5 @@
 import { freemem, totalmem } from 'node:os';
-import { fail, formatBytes as gb } from '@tangent/base';
+import { fail, formatBytes } from '@tangent/base';
 
 const GB = 1024 ** 3;
 /** A budget to type into maxMemoryGb that holds `bytes`: GB rounded up to two decimals. */
@@ -83,10 +83,12 @@ export function maxCentresThatFit(p: MemoryProblem, budget: number): number {
 export function planKernelRegression(p: MemoryProblem): MemoryPlan {
   const budget = memoryBudgetBytes(p.maxMemoryGb);
   const o = kernelRegressionBytes(p);
-  const src = p.maxMemoryGb ? `maxMemoryGb = ${p.maxMemoryGb}` : `this machine (${gb(totalmem())} total, ${gb(freemem())} free)`;
+  const src = p.maxMemoryGb
+    ? `maxMemoryGb = ${p.maxMemoryGb}`
+    : `this machine (${formatBytes(totalmem())} total, ${formatBytes(freemem())} free)`;
   // What to change when nothing fits: the budget the user set, else the machine's free memory.
   const more = (bytes: number) =>
-    p.maxMemoryGb ? `raise maxMemoryGb to ${budgetFor(bytes)}` : `free memory (the plan needs ${gb(bytes)})`;
+    p.maxMemoryGb ? `raise maxMemoryGb to ${budgetFor(bytes)}` : `free memory (the plan needs ${formatBytes(bytes)})`;
   const mFit = () => Math.min(maxCentresThatFit(p, budget), p.n);
   const fits = (b: number) => b <= budget;
   const plan = (solver: 'exact' | 'falkon', cross: 'stored' | 'streamed' | null, bytes: number, reason: string): MemoryPlan => ({
@@ -105,45 +107,52 @@ export function planKernelRegression(p: MemoryProblem): MemoryPlan {
         'falkon',
         'stored',
         o.falkonStored,
-        `${why}; Falkon with K_nM stored (M = ${p.m}) needs ${gb(o.falkonStored)} ≤ budget ${gb(budget)} from ${src}`,
+        `${why}; Falkon with K_nM stored (M = ${p.m}) needs ${formatBytes(o.falkonStored)} ≤ budget ${formatBytes(budget)} from ${src}`,
       );
     if (fits(o.falkonStreamed))
       return plan(
         'falkon',
         'streamed',
         o.falkonStreamed,
-        `${why}; K_nM stored would need ${gb(o.falkonStored)} > budget ${gb(budget)}, so Falkon streams it in blocks (${gb(o.falkonStreamed)})`,
+        `${why}; K_nM stored would need ${formatBytes(o.falkonStored)} > budget ${formatBytes(budget)}, so Falkon streams it in blocks (${formatBytes(o.falkonStreamed)})`,
       );
     return null;
   };
   if (solver === 'exact') {
-    if (fits(o.exact)) return plan('exact', null, o.exact, `exact solver requested: ${what} needs ${gb(o.exact)} ≤ budget ${gb(budget)}`);
+    if (fits(o.exact))
+      return plan('exact', null, o.exact, `exact solver requested: ${what} needs ${formatBytes(o.exact)} ≤ budget ${formatBytes(budget)}`);
     const alt = falkonPlan('exact refused');
     fail(
-      `solver: exact kernel ridge for ${what} needs ${gb(o.exact)} (the N×N kernel ${gb(8 * p.n * p.n)} and its factor), more than the ${gb(budget)} budget from ${src}; ` +
+      `solver: exact kernel ridge for ${what} needs ${formatBytes(o.exact)} (the N×N kernel ${formatBytes(8 * p.n * p.n)} and its factor), more than the ${formatBytes(budget)} budget from ${src}; ` +
         (alt
-          ? `use solver: falkon (M = ${p.m} needs ${gb(alt.bytes)}, ${alt.crossKernel})`
+          ? `use solver: falkon (M = ${p.m} needs ${formatBytes(alt.bytes)}, ${alt.crossKernel})`
           : mFit() >= 1
             ? `use solver: falkon with at most ${mFit()} centres`
             : `use solver: falkon and ${more(o.falkonStreamed)} (M = ${p.m}, K_nM streamed; exact needs ${budgetFor(o.exact)}), or train on fewer rows (data.trainSubset)`),
     );
   }
   if (solver === 'auto' && fits(o.exact))
-    return plan('exact', null, o.exact, `auto: the exact solver fits (${what}: ${gb(o.exact)} ≤ budget ${gb(budget)} from ${src})`);
-  const why = solver === 'falkon' ? 'falkon requested' : `auto: exact would need ${gb(o.exact)} > budget ${gb(budget)} (${what})`;
+    return plan(
+      'exact',
+      null,
+      o.exact,
+      `auto: the exact solver fits (${what}: ${formatBytes(o.exact)} ≤ budget ${formatBytes(budget)} from ${src})`,
+    );
+  const why =
+    solver === 'falkon' ? 'falkon requested' : `auto: exact would need ${formatBytes(o.exact)} > budget ${formatBytes(budget)} (${what})`;
   const f = falkonPlan(why);
   if (f) return f;
   const fit = mFit();
   if (fit >= 1)
     fail(
-      `centres: Falkon with M = ${p.m} needs ${gb(o.falkonStreamed)} even with K_nM streamed, more than the ${gb(budget)} budget from ${src}; use at most ${fit} centres (centres: [${fit}]) or ${more(o.falkonStreamed)}`,
+      `centres: Falkon with M = ${p.m} needs ${formatBytes(o.falkonStreamed)} even with K_nM streamed, more than the ${formatBytes(budget)} budget from ${src}; use at most ${fit} centres (centres: [${fit}]) or ${more(o.falkonStreamed)}`,
     );
   const fixed = kernelRegressionBytes({ ...p, m: 0 }).falkonStreamed;
   const wanted = more(kernelRegressionBytes({ ...p, m: Math.min(p.m, p.n) }).falkonStreamed);
   fail(
-    `${p.maxMemoryGb ? 'maxMemoryGb' : 'memory'}: no number of centres fits the ${gb(budget)} budget from ${src}: ` +
+    `${p.maxMemoryGb ? 'maxMemoryGb' : 'memory'}: no number of centres fits the ${formatBytes(budget)} budget from ${src}: ` +
       (OVERHEAD_BYTES >= budget
-        ? `the runtime alone takes ${gb(OVERHEAD_BYTES)}; ${wanted}`
-        : `the training data and targets (${what}) with the runtime's ${gb(OVERHEAD_BYTES)} already need ${gb(fixed)}; ${wanted}, or train on fewer rows (data.trainSubset)`),
+        ? `the runtime alone takes ${formatBytes(OVERHEAD_BYTES)}; ${wanted}`
+        : `the training data and targets (${what}) with the runtime's ${formatBytes(OVERHEAD_BYTES)} already need ${formatBytes(fixed)}; ${wanted}, or train on fewer rows (data.trainSubset)`),
   );
 }
