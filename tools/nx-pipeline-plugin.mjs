@@ -10,8 +10,9 @@
 // outputs or its environment change; adding a width or a d adds projects and re-keys none of the
 // others (only the gathering analysis/submissions instances). Tags `profile:<name>` select a
 // profile: `nx run-many -t run -p tag:profile:quick` (what `npm start -- -c quick` runs).
-// An instance whose identity differs between profiles gets one project per identity, named
-// `<name>@<profile>` after the first; they share the artifact folder (Nx restores the right one).
+// An instance whose identity differs between profiles gets one project per identity and folder,
+// named `<name>@<profile>` after the first; its folder is the profile's own (`<dir>@<profile>`,
+// see profileDir in contracts), so profiles live side by side.
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { register } from 'tsx/esm/api';
@@ -99,7 +100,7 @@ async function createNodesFor(file, context) {
   } catch {
     return {}; // a malformed manifest fails with one clear line when a stage reads it; keep the graph buildable
   }
-  const projects = new Map(); // identity -> project
+  const projects = new Map(); // identity|folder -> project
   const nameOf = new Map(); // `${profile}|${instanceId}` -> project name
   const taken = new Set();
   for (const profile of c.profileNames(raw)) {
@@ -111,7 +112,8 @@ async function createNodesFor(file, context) {
     }
     for (const inst of c.pipelineInstances(m)) {
       const id = c.instanceId(inst.stage, inst.key);
-      let p = projects.get(inst.graphIdentity);
+      const slot = `${inst.graphIdentity}|${inst.dir}`;
+      let p = projects.get(slot);
       if (!p) {
         let name = c.projectName(inst);
         if (taken.has(name)) name = c.projectName(inst, profile);
@@ -139,7 +141,7 @@ async function createNodesFor(file, context) {
             },
           },
         };
-        projects.set(inst.graphIdentity, p);
+        projects.set(slot, p);
       }
       if (!p.tags.includes(`profile:${profile}`)) p.tags.push(`profile:${profile}`);
       nameOf.set(`${profile}|${id}`, p.name);

@@ -66,13 +66,16 @@ describe('the Nx pipeline plugin', () => {
     expect(run.tags).toEqual(['pipeline', 'stage:mlp', 'profile:default']);
   });
 
-  it('profiles: shared instances are one task tagged with both; a profile that changes an instance gets its own', async () => {
+  it('profiles: shared instances are one task tagged with both; a profile that changes an instance gets its own task and folder', async () => {
     const p = await projectsFor({ grid, profiles: { fast: { mlp: { train: { epochs: 3 } } } } });
     expect(p.get('pca.use-lite-d16')!.tags).toEqual(['pipeline', 'stage:pca', 'profile:default', 'profile:fast']);
     expect(p.get('mlp.use-lite-d16.w8-s0-lr1')!.tags).toEqual(['pipeline', 'stage:mlp', 'profile:default']);
     const fast = p.get('mlp.use-lite-d16.w8-s0-lr1@fast')!;
     expect(fast.tags).toEqual(['pipeline', 'stage:mlp', 'profile:fast']);
-    expect(fast.targets.run.outputs).toEqual(p.get('mlp.use-lite-d16.w8-s0-lr1')!.targets.run.outputs);
+    expect(p.get('mlp.use-lite-d16.w8-s0-lr1')!.targets.run.outputs).toEqual(['{workspaceRoot}/data/mlp/use-lite-d16/w8-s0-lr1']);
+    expect(fast.targets.run.outputs).toEqual(['{workspaceRoot}/data/mlp/use-lite-d16/w8-s0-lr1@fast']);
+    expect(p.get('analysis@fast')!.targets.run.outputs).toEqual(['{workspaceRoot}/data/analysis@fast']);
+    expect(p.get('pca.use-lite-d16')!.targets.run.outputs).toEqual(['{workspaceRoot}/data/pca/use-lite-d16']);
   });
 
   it("a profile's regimes are tasks of their own, with their own folders; the grid's runs stay shared with the default profile", async () => {
@@ -82,7 +85,7 @@ describe('the Nx pipeline plugin', () => {
     });
     const mup = p.get('mlp.use-lite-d16.mup.w64-s0-lr1')!;
     expect(mup.tags).toEqual(['pipeline', 'stage:mlp', 'profile:fl']);
-    expect(mup.targets.run.outputs).toEqual(['{workspaceRoot}/data/mlp/use-lite-d16/mup/w64-s0-lr1']);
+    expect(mup.targets.run.outputs).toEqual(['{workspaceRoot}/data/mlp/use-lite-d16/mup/w64-s0-lr1@fl']);
     expect(mup.targets.run.command).toMatch(/ mlp --profile fl --key use-lite-d16\/mup\/w64-s0-lr1 --expect /);
     expect(mup.implicitDependencies).toEqual(['@tangent/mlp', 'pca.use-lite-d16', 'ntk.use-lite-d16']);
     expect(p.get('mlp.use-lite-d16.w64-s0-lr1')!.tags).toEqual(['pipeline', 'stage:mlp', 'profile:default', 'profile:fl']);

@@ -1,6 +1,7 @@
 // `npm start [-- -c <profile>] [-- <more nx flags>]`: run every stage instance of a manifest profile
 // through Nx (cached, in dependency order): nx run-many -t run -p tag:profile:<profile>.
 import { spawn } from 'node:child_process';
+import { register } from 'tsx/esm/api';
 import { startCacheServer } from './cache-server.mjs';
 
 const args = process.argv.slice(2);
@@ -27,5 +28,12 @@ if (process.env.TANGENT_SHARED_CACHE) {
 }
 const status = await new Promise((ok) => spawn('npx', nx, { stdio: 'inherit', env }).on('exit', (code) => ok(code ?? 1)));
 server?.close();
-if (status === 0) process.stdout.write(`\nprofile ${profile}: done; report in data/analysis/, submissions in data/submissions/\n`);
+if (status === 0) {
+  // the profile's own folders (a profile that differs from the default writes `analysis@<profile>`)
+  register();
+  const c = await import('../packages/contracts/src/index.ts');
+  const inst = c.pipelineInstances(c.loadManifest(undefined, profile));
+  const dir = (stage) => inst.find((i) => i.stage === stage)?.dir ?? stage;
+  process.stdout.write(`\nprofile ${profile}: done; report in data/${dir('analysis')}/, submissions in data/${dir('submissions')}/\n`);
+}
 process.exit(status);

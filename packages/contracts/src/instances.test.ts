@@ -155,7 +155,7 @@ describe('stage instances of a manifest', () => {
       'mlp:use-lite-d16/mup/w64-s2-lr1',
     ]);
     const mup = inst.find((i) => i.key === 'use-lite-d16/mup/w64-s1-lr1')!;
-    expect(mup.dir).toBe('mlp/use-lite-d16/mup/w64-s1-lr1');
+    expect(mup.dir).toBe('mlp/use-lite-d16/mup/w64-s1-lr1@fl'); // no default instance: the profile's own folder
     expect(mup.point).toEqual({ embedder: 'use-lite', d: 16, width: 64, seed: 1, lr: 1, regime: 'mup' });
     expect(mup.config).toEqual({
       train: { epochs: 7 },
@@ -171,6 +171,33 @@ describe('stage instances of a manifest', () => {
     expect(grid.config.train).toEqual({ epochs: 7, validation: 'score' }); // the grid's w8 runs two rates: mlp-submit chooses by fold 0
     expect(cat.identity).not.toBe(grid.identity);
     expect(inst.find((i) => i.stage === 'analysis')!.deps).toContain('mlp:use-lite-d32/mup/w64-s2-lr1');
+  });
+
+  it('two profiles live side by side: a folder is shared with the default only by the same instance', () => {
+    const raw = { ...base, profiles: { small: { mlp: { train: { epochs: 5 } } }, wide: { grid: { widths: [8, 64, 512] } } } };
+    const dirs = (p: string) => new Map(pipelineInstances(resolveManifest(raw, p)).map((i) => [instanceId(i.stage, i.key), i.dir]));
+    const [def, small, wide] = [dirs('default'), dirs('small'), dirs('wide')];
+    // small trains fewer epochs: its runs, their submissions and the gatherers are its own; the inputs are shared
+    expect(small.get('pca:use-lite-d16')).toBe('pca/use-lite-d16');
+    expect(small.get('ntk:use-lite-d16')).toBe('ntk/use-lite-d16');
+    expect(small.get('mlp:use-lite-d16/w8-s0-lr1')).toBe('mlp/use-lite-d16/w8-s0-lr1@small');
+    expect(small.get('mlp-submit:use-lite-d16/submit-w64')).toBe('mlp/use-lite-d16/submit-w64@small');
+    expect(small.get('analysis')).toBe('analysis@small');
+    expect(small.get('submissions')).toBe('submissions@small');
+    // wide adds width 512: the default's runs keep their folders, the gatherers move
+    expect(wide.get('mlp:use-lite-d16/w64-s1-lr1')).toBe('mlp/use-lite-d16/w64-s1-lr1');
+    expect(wide.get('mlp:use-lite-d16/w512-s1-lr1')).toBe('mlp/use-lite-d16/w512-s1-lr1@wide');
+    expect(wide.get('analysis')).toBe('analysis@wide');
+    expect(def.get('analysis')).toBe('analysis');
+    const all = [...def.values(), ...small.values(), ...wide.values()];
+    // one folder, one identity: the profiles' folders collide only where the instance is the same
+    const owner = new Map<string, string>();
+    for (const p of ['default', 'small', 'wide'])
+      for (const i of pipelineInstances(resolveManifest(raw, p))) {
+        expect(owner.get(i.dir) ?? i.identity).toBe(i.identity);
+        owner.set(i.dir, i.identity);
+      }
+    expect(new Set(all).size).toBeGreaterThan(def.size);
   });
 
   it('a regime name that could collide with a run folder, or a bad regime field, is one line', () => {

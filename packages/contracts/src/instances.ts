@@ -51,7 +51,10 @@ export interface Instance {
   graphIdentity: string;
   /** Raw input files (name → sha256 of the bytes, or 'missing'), for a stage that reads raw data. */
   data?: Record<string, string>;
-  /** Artifact folder relative to the artifacts root, e.g. 'pca/use-lite-d128'. */
+  /**
+   * Artifact folder relative to the artifacts root, e.g. 'pca/use-lite-d128': the default
+   * profile's, or 'analysis@features' for another profile's instance that differs from it.
+   */
   dir: string;
 }
 
@@ -110,6 +113,18 @@ export function regimeRunPoints(grid: Grid, regime: Regime): Array<{ width: numb
 }
 
 /**
+ * The folder of a profile's instance. Keys name grid points, not configurations, so two profiles
+ * can give one key different contents (`quick` trains fewer epochs; `features` analyses other
+ * runs): a folder must be as specific as what it holds. A non-default profile's instance shares
+ * the default's folder only where it *is* the default's instance (the same identity); otherwise
+ * its last segment gets `@<profile>`, so that profiles live side by side.
+ */
+export function profileDir(stage: StageName, key: string, profile: string, sameAsDefault: boolean): string {
+  const dir = instanceDir(stage, key);
+  return profile === DEFAULT_PROFILE || sameAsDefault ? dir : `${dir}@${profile}`;
+}
+
+/**
  * Every instance of a manifest profile, in dependency order (each after the ones it reads).
  * The embed section's `models` map defines named embedders; 'use-lite' and 'minilm' need none.
  * The raw tweets are read from `dataDir` (default $TANGENT_DATA_DIR) for the text instance's identity.
@@ -117,6 +132,9 @@ export function regimeRunPoints(grid: Grid, regime: Regime): Array<{ width: numb
 export function pipelineInstances(m: Manifest, opts: { dataDir?: string } = {}): Instance[] {
   const out: Instance[] = [];
   const byId = new Map<string, Instance>();
+  const defaults = m.defaultProfile
+    ? new Map(pipelineInstances(m.defaultProfile, opts).map((i) => [instanceId(i.stage, i.key), i.identity]))
+    : null;
   const add = (
     stage: StageName,
     key: string,
@@ -141,7 +159,7 @@ export function pipelineInstances(m: Manifest, opts: { dataDir?: string } = {}):
       deps,
       identity,
       graphIdentity,
-      dir: instanceDir(stage, key),
+      dir: profileDir(stage, key, m.profile, defaults?.get(id) === identity),
       ...(data ? { data } : {}),
     };
     byId.set(id, inst);

@@ -119,6 +119,11 @@ export interface Manifest {
   regimes: Record<string, Regime>;
   /** Where it was read from (for messages). */
   source: string;
+  /**
+   * The default profile of the same file (absent in the default itself): an instance of another
+   * profile shares the default's folder only where it is the default's instance (instances.ts).
+   */
+  defaultProfile?: Manifest;
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
@@ -166,7 +171,8 @@ export function resolveManifest(raw: unknown, profile = DEFAULT_PROFILE, source 
     if (!parsed.success) zodLine(`${source} (profile ${profile}) regimes.${name}`, parsed.error);
     regimes[name] = parsed.data;
   }
-  return { profile, grid: grid.data, sections, regimes, source };
+  const resolved: Manifest = { profile, grid: grid.data, sections, regimes, source };
+  return profile === DEFAULT_PROFILE ? resolved : { ...resolved, defaultProfile: resolveManifest(raw, DEFAULT_PROFILE, source) };
 }
 
 /** The profiles a manifest file defines, `default` first. */

@@ -20,3 +20,7 @@ export * from './kernel-blocks.ts';
 export * from './large-scale-krr.ts';
 export * from './memory-model.ts';
 export * from './nystrom.ts';
+export * from './activation-registry.ts';
+export * from './dual-activation.ts';
+export * from './erf-dual.ts';
+export * from './relu-dual.ts';
