@@ -20,22 +20,13 @@ import { parse } from 'yaml';
 
 const MANIFEST = 'configs/pipeline.yaml';
 
-/** The stage package whose code an instance runs (its implicit dependency, for `^production`). */
-const PACKAGE = {
-  text: '@tangent/text',
-  embed: '@tangent/embed',
-  pca: '@tangent/pca',
-  ntk: '@tangent/ntk',
-  mlp: '@tangent/mlp',
-  'mlp-submit': '@tangent/mlp',
-  analysis: '@tangent/analysis',
-  submissions: '@tangent/analysis',
-};
-
 /**
- * Stages whose instances come in batches that Nx runs several at a time: one BLAS thread each
- * instead of one per core each. Measured: two concurrent width-1024 runs took 25.9 s with one
- * thread each against 45.9 s with two. A TANGENT_THREADS the user sets wins.
+ * Everything stage-specific comes from the stage's node (contracts' stage registry): the package
+ * whose code an instance runs (its implicit dependency, for `^production`), whether its instances
+ * come in batches that Nx runs several at a time (`batch`: one BLAS thread each instead of one per
+ * core each; measured: two concurrent width-1024 runs took 25.9 s with one thread each against
+ * 45.9 s with two; a TANGENT_THREADS the user sets wins), and the inputs outside the task graph
+ * that it reads (`externalInputs`).
  *
  * nx.json `parallel: 3` on the 2-core development machine: Nx orders tasks of equal rank by its
  * task history, and a machine without one may start the three m = 4096 runs (~210 s each) last;
@@ -43,14 +34,6 @@ const PACKAGE = {
  * share the cores instead: cold `npm start` 725 s with parallel 3 against 801 s with parallel 2
  * for the same task order (and 737–768 s for luckier orders).
  */
-const ONE_THREAD = new Set(['mlp', 'mlp-submit']);
-
-/** Inputs outside the task graph that a stage reads. */
-const EXTRA_INPUTS = {
-  text: [{ env: 'TANGENT_DATA_DIR' }, { runtime: 'node tools/hash-raw.mjs nlp-getting-started' }],
-  embed: [{ env: 'TANGENT_MODELS_DIR' }],
-  analysis: [{ runtime: 'node tools/hash-raw.mjs --artifacts hybrid' }],
-};
 
 /** The workspace packages a package imports, transitively (from package.json dependencies). */
 function packageClosure(root, pkg) {
@@ -112,6 +95,8 @@ async function createNodesFor(file, context) {
     }
     for (const inst of c.pipelineInstances(m)) {
       const id = c.instanceId(inst.stage, inst.key);
+      const node = c.stageNode(inst.stage);
+      const pkg = node.implementation.package;
       const slot = `${inst.graphIdentity}|${inst.dir}`;
       let p = projects.get(slot);
       if (!p) {
@@ -123,19 +108,19 @@ async function createNodesFor(file, context) {
           name,
           root: `.pipeline/${name}`,
           tags: ['pipeline', `stage:${inst.stage}`],
-          implicitDependencies: [PACKAGE[inst.stage], ...deps],
+          implicitDependencies: [pkg, ...deps],
           metadata: { description: `${inst.stage} ${inst.key || ''} -> data/${inst.dir}`.trim() },
           targets: {
             run: {
-              command: `${ONE_THREAD.has(inst.stage) ? 'TANGENT_THREADS=${TANGENT_THREADS:-1} ' : ''}node apps/cli/bin/tangent.mjs ${inst.stage} --profile ${profile}${inst.key ? ` --key ${inst.key}` : ''} --expect ${inst.graphIdentity.slice(0, 16)}`,
+              command: `${node.batch ? 'TANGENT_THREADS=${TANGENT_THREADS:-1} ' : ''}node apps/cli/bin/tangent.mjs ${inst.stage} --profile ${profile}${inst.key ? ` --key ${inst.key}` : ''} --expect ${inst.graphIdentity.slice(0, 16)}`,
               cache: true,
               dependsOn: ['^run'],
               inputs: [
-                ...codeInputs(context.workspaceRoot, PACKAGE[inst.stage]),
+                ...codeInputs(context.workspaceRoot, pkg),
                 { dependentTasksOutputFiles: '**/*.{arrow,json,csv}', transitive: true },
                 { env: 'TANGENT_ARTIFACTS_DIR' },
                 { env: 'TANGENT_BLAS' },
-                ...(EXTRA_INPUTS[inst.stage] ?? []),
+                ...(node.externalInputs ?? []),
               ],
               outputs: [`{workspaceRoot}/data/${inst.dir}`],
             },

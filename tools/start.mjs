@@ -31,7 +31,7 @@ server?.close();
 if (status === 0) {
   // the profile's own folders (a profile that differs from the default writes `analysis@<profile>`)
   register();
-  const c = await import('../packages/contracts/src/index.ts');
+  const c = await import(new URL('../packages/contracts/src/index.ts', import.meta.url).href);
   const inst = c.pipelineInstances(c.loadManifest(undefined, profile));
   const dir = (stage) => inst.find((i) => i.stage === stage)?.dir ?? stage;
   process.stdout.write(`\nprofile ${profile}: done; report in data/${dir('analysis')}/, submissions in data/${dir('submissions')}/\n`);

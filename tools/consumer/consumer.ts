@@ -2,7 +2,8 @@
 import { embedTexts, type Embedder } from '@tangent/embed';
 import { kernelRidgeFit, kernelRidgePredict, ntkGram } from '@tangent/kernels';
 import { mat64, type Mat64 } from '@tangent/linalg';
-import { readArtifact, TangentError } from '@tangent/arrow-io';
+import { readArtifact } from '@tangent/arrow-io';
+import { TangentError } from '@tangent/base';
 import { cleanTweet } from '@tangent/text';
 import { fitPca } from '@tangent/pca';
 

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { readArtifact } from '@tangent/arrow-io';
 import { embeddingColumns, type PipelineMeta } from '@tangent/contracts';
-import { publishToyEmbeddings } from './testing.ts';
+import { publishToyEmbeddings } from '@tangent/contracts/testing';
 
 const root = resolve(import.meta.dirname, '../../..');
 const manifest = { grid: { embedders: ['toy'], d: [3] } };

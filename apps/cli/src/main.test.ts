@@ -7,7 +7,7 @@ import { embeddingSchema, findInstance, pipelineInstances, publishOutputs, resol
 import { rng } from '@tangent/linalg';
 import { runText } from '@tangent/text';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { publishToyEmbeddings } from './testing.ts';
+import { publishToyEmbeddings } from '@tangent/contracts/testing';
 
 const root = resolve(import.meta.dirname, '../../..');
 const TRAIN = 'id,keyword,location,text,target\n1,,,fire in the hills,1\n2,,,a calm day,0\n3,,,flood warning,1\n';
@@ -215,8 +215,11 @@ describe('tangent: the messages that were vague', () => {
     const r = rng(3);
     writeFileSync(wide, `x1,x2,c\n${Array.from({ length: 3000 }, (_, i) => `${r.normal()},${r.normal()},k${i % 10}`).join('\n')}\n`);
     const sgd = { lr: 0.05, epochs: 1_000_000 }; // a guard that fired after SGD would never be reached in 60 s
+    // a krr run reads its pca input by key from a manifest's instances (identity-checked): the one the pca files were made for
     const krr = (name: string, body: Record<string, unknown>) => [
       'krr',
+      '--manifest',
+      twoInputs(),
       '--config',
       config(`${name}.yaml`, { name, lambdas: [0.1], ...body }),
     ];

@@ -13,7 +13,7 @@ import { experimentSchema } from '@tangent/hybrid';
 import { mlpRunConfigSchema } from '@tangent/mlp';
 import { largeScaleKrrConfigSchema, ntkConfigSchema } from '@tangent/ntk';
 import { pcaConfigSchema } from '@tangent/pca';
-import { publishToyEmbeddings } from './testing.ts';
+import { publishToyEmbeddings } from '@tangent/contracts/testing';
 
 const root = resolve(import.meta.dirname, '../../..');
 const manifest = { grid: { embedders: ['toy'], d: [3] }, ntk: { folds: 2, lambdaGrid: { min: 0.01, max: 1, count: 2 }, loo: false } };

@@ -29,7 +29,7 @@ describe('analysis and submissions stages end to end (runStage, tiny synthetic i
     grid: { embedders: ['toy'], d: [D], widths: [8, 32], seeds: [0, 1], lrs: [1], lrSweep: { widths: [], lrs: [] } },
     ntk: { folds: 3, lambdaGrid: { min: 1e-3, max: 1, count: 3 }, compare: ['nngp'] },
     mlp: { train: { epochs: 10 }, tracking: { size: 16, every: 5, dynamics: true } },
-    analysis: { hybrid: [] },
+    analysis: {},
   };
 
   /** Synthetic pca features (60 train rows, 10 test rows) published as the manifest's pca instance. */
@@ -176,7 +176,7 @@ describe('analysis and submissions stages end to end (runStage, tiny synthetic i
       grid: { ...manifest.grid, widths: [8] },
       ntk: { ...manifest.ntk, compare: ['nngp'] },
       mlp: { ...manifest.mlp, train: { epochs: 10, validation: 'score' }, submission: { enabled: false } },
-      analysis: { hybrid: [], featureLearning: { enabled: true, ensembleOf: 'lazy', ks: [1, 2] }, bootstrap: { resamples: 200, seed: 0 } },
+      analysis: { featureLearning: { enabled: true, ensembleOf: 'lazy', ks: [1, 2] }, bootstrap: { resamples: 200, seed: 0 } },
       regimes: {
         catapult: { widths: [8], lrs: [1, 2.5] },
         mup: { widths: [8, 32], mlp: { model: { parameterization: 'mup' } } },

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { checkSubmission, type KrrMetrics, type RunMetrics } from '@tangent/contracts';
 import { loglogSlope } from '@tangent/kernels';
 import { rng } from '@tangent/linalg';
-import { analyse, meanCi95, t975, tTestP } from './analyse.ts';
+import { analyse, meanCi95, perSeedSlopes, t975, tTestP } from './analyse.ts';
 import { renderSvg } from './charts.ts';
 import { summariseRuns, type AnalysisInputs } from './collect.ts';
 import { runId, type EvalCorrectness } from './paired-eval.ts';
@@ -201,28 +201,6 @@ const byClaim = (a: ReturnType<typeof analyse>, s: string) => {
 const three = (mu: number, spread: number) => [mu - 0.1 * spread, mu, mu + 0.1 * spread];
 const EPS = 1e-4;
 
-describe('loglogSlope', () => {
-  it('recovers the exponent of a power law exactly', () => {
-    const x = [2, 8, 32, 128];
-    expect(
-      loglogSlope(
-        x,
-        x.map((v) => 5 * v ** -0.5),
-      ),
-    ).toBeCloseTo(-0.5, 12);
-    expect(
-      loglogSlope(
-        x,
-        x.map((v) => 0.1 * v ** 1.25),
-      ),
-    ).toBeCloseTo(1.25, 12);
-  });
-  it('ignores non-positive points and needs two', () => {
-    expect(loglogSlope([1, 10, 100], [1, 0, 0.01])).toBeCloseTo(-1, 12);
-    expect(loglogSlope([1], [1])).toBeNull();
-  });
-});
-
 describe('t975 and meanCi95', () => {
   it('match the t tables and tend to the normal quantile', () => {
     expect(t975(2)).toBeCloseTo(T2, 3);
@@ -237,6 +215,29 @@ describe('t975 and meanCi95', () => {
     expect(ci.lo).toBeCloseTo(2 - T2 / Math.sqrt(3), 5);
     expect(ci.hi).toBeCloseTo(2 + T2 / Math.sqrt(3), 5);
     expect(meanCi95([1])).toBeNull();
+  });
+});
+
+describe('perSeedSlopes', () => {
+  it('fits each seed on its own points, drops a seed without two usable ones, and takes the t-interval over seeds', () => {
+    const p = (seed: number, x: number, y: number) => ({ seed, x, y });
+    const { perSeed, ci } = perSeedSlopes([
+      p(2, 1, 1),
+      p(0, 1, 2),
+      p(1, 1, 1),
+      p(2, 10, 0.1),
+      p(0, 4, 1),
+      p(1, 10, 0),
+      p(3, 2, 1),
+      p(3, 8, 8),
+    ]);
+    expect(perSeed.map((s) => s.seed)).toEqual([0, 2, 3]); // seed 1's second point has y = 0: no slope
+    expect(perSeed[0].slope).toBeCloseTo(-0.5, 14);
+    expect(perSeed[1].slope).toBeCloseTo(-1, 14);
+    expect(perSeed[2].slope).toBeCloseTo(1.5, 14);
+    expect(ci!.mean).toBeCloseTo(0, 14);
+    expect(ci!.hi).toBeCloseTo((T2 * Math.sqrt(1.75)) / Math.sqrt(3), 5); // sd² = (0.25 + 1 + 2.25)/2
+    expect(perSeedSlopes([p(0, 1, 1), p(0, 2, 2)]).ci).toBeNull(); // one seed: no spread to estimate
   });
 });
 

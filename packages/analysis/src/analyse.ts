@@ -21,6 +21,7 @@ import {
   pairedBySeed,
   pairedDiffs,
   pairedFamily,
+  parseRunId,
   runId,
   type BootstrapSettings,
   type EvalCorrectness,
@@ -143,30 +144,34 @@ export function tTestP(v: readonly number[], mu: number): number {
 }
 
 /**
- * The log-log slope of `pick(run)` against width, fitted separately for each seed over that seed's runs at
- * the main learning rate, then averaged over seeds with a 95 % t-interval. Seeds are independent
- * initialisations, so their slopes are i.i.d. replicates; the widths within one seed are not (they share the
- * data), which is why the interval is over seeds and not over the width points of one regression.
+ * A power law y ∝ x^slope fitted separately for each seed (loglogSlope over that seed's points, in
+ * the order given), then the mean slope over seeds (ascending seed order) with its 95 % t-interval.
+ * Seeds are independent initialisations, so their slopes are i.i.d. replicates; the points within
+ * one seed are not (they share the data), which is why the interval is over seeds and not over the
+ * points of one regression. A seed without two usable points (x, y > 0, finite) has no slope.
  */
-export function seedSlopes(inp: AnalysisInputs, pick: (m: RunMetrics) => number | null): SlopeFit | null {
-  const bySeed = new Map<number, Array<[number, number]>>();
-  for (const r of inp.mlp.runs) {
-    if (r.key.lr !== inp.mlp.mainLr) continue;
-    const v = pick(r.metrics);
-    if (v === null || !Number.isFinite(v)) continue;
-    bySeed.set(r.key.seed, [...(bySeed.get(r.key.seed) ?? []), [r.key.width, v]]);
+export function perSeedSlopes(points: Iterable<{ seed: number; x: number; y: number }>) {
+  const bySeed = new Map<number, { x: number[]; y: number[] }>();
+  for (const p of points) {
+    const s = bySeed.get(p.seed) ?? { x: [], y: [] };
+    s.x.push(p.x);
+    s.y.push(p.y);
+    bySeed.set(p.seed, s);
   }
   const perSeed = [...bySeed.entries()]
     .sort((a, b) => a[0] - b[0])
-    .map(([seed, p]) => ({
-      seed,
-      slope: loglogSlope(
-        p.map((q) => q[0]),
-        p.map((q) => q[1]),
-      ),
-    }))
+    .map(([seed, p]) => ({ seed, slope: loglogSlope(p.x, p.y) }))
     .filter((s): s is { seed: number; slope: number } => s.slope !== null);
-  const ci = meanCi95(perSeed.map((s) => s.slope));
+  return { perSeed, ci: meanCi95(perSeed.map((s) => s.slope)) };
+}
+
+/** perSeedSlopes of `pick(run)` against width over the runs at the main learning rate. */
+export function seedSlopes(inp: AnalysisInputs, pick: (m: RunMetrics) => number | null): SlopeFit | null {
+  const points = inp.mlp.runs
+    .filter((r) => r.key.lr === inp.mlp.mainLr)
+    .map((r) => ({ seed: r.key.seed, x: r.key.width, y: pick(r.metrics) }))
+    .filter((p): p is { seed: number; x: number; y: number } => p.y !== null && Number.isFinite(p.y));
+  const { perSeed, ci } = perSeedSlopes(points);
   return ci && { mean: ci.mean, lo: ci.lo, hi: ci.hi, perSeed };
 }
 
@@ -228,8 +233,6 @@ export function initConstantFit(inp: AnalysisInputs): InitConstantFit | null {
   };
 }
 
-const ID = /^w(\d+)-s(\d+)-lr([\d.e+-]+)$/;
-
 /** The seeds of one (width, lr) configuration, finished (their eval correctness) or diverged (null), by seed. */
 function configSeeds(
   inp: AnalysisInputs,
@@ -245,24 +248,19 @@ function configSeeds(
       out.set(r.key.seed, right);
     }
   for (const id of inp.mlp.diverged) {
-    const m = ID.exec(id);
-    if (m && +m[1] === width && +m[3] === lr) out.set(+m[2], null);
+    const k = parseRunId(id);
+    if (k && k.width === width && k.lr === lr) out.set(k.seed, null);
   }
   return [...out.entries()].sort((a, b) => a[0] - b[0]).map(([seed, right]) => ({ seed, right }));
 }
 
 /** Every (width, lr ≠ main) of the grid's runs, diverged ones included, in width then rate order. */
 function sweepConfigs(inp: AnalysisInputs): Array<{ width: number; lr: number }> {
-  const keys = new Set<string>();
-  for (const r of inp.mlp.runs) if (r.key.lr !== inp.mlp.mainLr) keys.add(`${r.key.width}/${r.key.lr}`);
-  for (const id of inp.mlp.diverged) {
-    const m = ID.exec(id);
-    if (m && +m[3] !== inp.mlp.mainLr) keys.add(`${+m[1]}/${+m[3]}`);
-  }
-  return [...keys]
-    .map((k) => k.split('/').map(Number))
-    .map(([width, lr]) => ({ width, lr }))
-    .sort((a, b) => a.width - b.width || a.lr - b.lr);
+  const keys = [...inp.mlp.runs.map((r) => r.key), ...inp.mlp.diverged.map(parseRunId)];
+  const lrsByWidth = new Map<number, Set<number>>();
+  for (const k of keys)
+    if (k && k.lr !== inp.mlp.mainLr) (lrsByWidth.get(k.width) ?? lrsByWidth.set(k.width, new Set()).get(k.width)!).add(k.lr);
+  return [...lrsByWidth].flatMap(([width, lrs]) => [...lrs].map((lr) => ({ width, lr }))).sort((a, b) => a.width - b.width || a.lr - b.lr);
 }
 
 const asCi = (c: PairedComparison & { pHolm: number }): PairedCi => ({ mean: c.mean, lo: c.lo, hi: c.hi, p: c.p, p_holm: c.pHolm });

@@ -6,7 +6,8 @@
  *   2. Does the task benefit from feature learning (networks that leave the lazy regime)?
  */
 import type { Analysis } from './analyse.ts';
-import { lazyWidthText, type DSweepRow } from './d-sweep.ts';
+import type { DSweepRow } from './d-sweep.ts';
+import { lazyWidthText } from './d-sweep-text.ts';
 import { esc } from './overview-report.ts';
 
 /**

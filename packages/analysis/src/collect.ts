@@ -15,11 +15,9 @@ import {
   type StageContext,
   type SubmissionCheck,
 } from '@tangent/contracts';
-import { loglogSlope, mean, sd } from '@tangent/kernels';
-import { paths, readJsonFile } from '@tangent/arrow-io';
+import { KERNEL_KINDS, loglogSlope, mean, sd, type KernelKind } from '@tangent/kernels';
 import { z } from 'zod';
 import type { AnalysisConfig } from './config.ts';
-import type { SweepInput } from './d-sweep.ts';
 import { submissionName } from './submissions.ts';
 
 export interface CvRow {
@@ -126,6 +124,17 @@ const hybridFileSchema = z.object({
   thesis: z.unknown(),
 });
 
+/** One (embedder, d) input as the d sweep sees it (d-sweep.ts). */
+export interface SweepInput {
+  embedder: string;
+  d: number;
+  /** Share of the train embeddings' variance the d PCA axes keep (the pca artifact's metadata). */
+  explainedVariance: number | null;
+  /** Kernel ridge on the eval rows, per kernel (null when that kernel was not fitted). */
+  krr: Record<KernelKind, { accuracy: number; f1: number } | null>;
+  inp: AnalysisInputs;
+}
+
 /**
  * What the d sweep needs of one input beyond collectInput: its grid point, the PCA explained
  * variance (recorded by the pca stage in its artifact metadata) and kernel ridge per kernel
@@ -140,7 +149,7 @@ export function collectSweepInput(ctx: StageContext<AnalysisConfig>, ntk: Instan
   }
   const primary = inp.krr.metrics.kernel;
   const krr: SweepInput['krr'] = { ntk: null, nngp: null };
-  for (const k of ['ntk', 'nngp'] as const) {
+  for (const k of KERNEL_KINDS) {
     const file = krrFile('metrics', k, primary);
     if (k !== primary && !existsSync(ctx.path(ntk, file))) continue;
     const m = k === primary ? inp.krr.metrics : ctx.readJson(ntk, file, krrMetricsSchema);
@@ -207,13 +216,10 @@ export function collectInput(ctx: StageContext<AnalysisConfig>, ntk: Instance): 
     return { ...check, file: submissionName(dep) }; // its name in data/submissions/
   });
 
-  const hybrid: HybridSummary[] = [];
-  for (const name of ctx.config.hybrid) {
-    const p = paths.artifacts('hybrid', name, 'metrics.json');
-    if (!existsSync(p)) continue;
-    const data = readJsonFile(p, hybridFileSchema, `rerun the experiment: npx tangent experiment --config configs/${name}.yaml`);
-    ctx.track(p);
-    hybrid.push({ name, metric: data.metric, summary: data.summary as HybridSummary['summary'], thesis: data.thesis });
-  }
+  // the manifest's hybrid experiments (hybrid.experiments): graph inputs, read like any other
+  const hybrid: HybridSummary[] = ctx.deps('hybrid').map((dep) => {
+    const data = ctx.readJson(dep, 'metrics.json', hybridFileSchema);
+    return { name: dep.key, metric: data.metric, summary: data.summary as HybridSummary['summary'], thesis: data.thesis };
+  });
   return { input, krr: { metrics, cv }, mlp: { summary, mainLr, runs, diverged }, hybrid, submissions };
 }

@@ -4,8 +4,6 @@ import { z } from 'zod';
 /** The analysis section of the manifest, plus the grid (set by the pipeline) whose runs it compares. */
 export const analysisConfigSchema = z
   .object({
-    /** Hybrid experiments (data/hybrid/<name>/metrics.json) to include when they exist. */
-    hybrid: z.array(z.string().min(1)).default(['wine_quality', 'fashion_mnist']),
     /**
      * The feature-learning table (feature-learning.ts): every regime's best configuration against
      * NTK kernel regression → its section of data/analysis/report.html, summary.json feature_learning

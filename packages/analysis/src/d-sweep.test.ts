@@ -1,23 +1,14 @@
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import type { KrrMetrics, RunMetrics } from '@tangent/contracts';
 import { renderSvg } from './charts.ts';
-import { summariseRuns, type AnalysisInputs, type RunRecord } from './collect.ts';
+import { summariseRuns, type AnalysisInputs, type RunRecord, type SweepInput } from './collect.ts';
 import { researchAnswers } from './answers.ts';
-import {
-  dExponent,
-  dSweepRows,
-  dSweepSection,
-  dynamicsRows,
-  dynamicsSection,
-  dynamicsTests,
-  lrBoundSection,
-  widthAtLevel,
-  type SweepInput,
-} from './d-sweep.ts';
+import { dExponent, dSweepRows, dynamicsRows, dynamicsTests, widthAtLevel } from './d-sweep.ts';
+import { dSweepSection, dynamicsSection, lrBoundSection } from './d-sweep-report.ts';
 import { renderOverview } from './overview-report.ts';
 
 const WIDTHS = [16, 64, 256, 1024, 4096];
@@ -265,6 +256,64 @@ describe('d sweep', () => {
     expect(many).toContain('This profile runs d ∈ {16, 64, 256}');
     expect(many).toContain('at every input (Holm over 3)');
     expect(many).toContain('Feature learning does not help.');
+  });
+});
+
+/**
+ * The sections and the summary rows of a fixed sweep, against golden files captured from the code
+ * before it was split into statistics, prose, charts and HTML (d-sweep*.ts): the split must not
+ * change a byte of report.html (the figures' SVG is a function of their specs) or summary.json.
+ * The input takes most branches of the text: two embedders, a failed constant test, an input
+ * name to escape, and lr-bound cells that diverge below, at and above c = 2 or never.
+ * Regenerate only for an intended change: GOLDEN_WRITE=1 npx vitest run packages/analysis/src/d-sweep.test.ts
+ */
+describe('golden output of the d-sweep, dynamics and lr-bound sections', () => {
+  const golden = (name: string, text: string) => {
+    const file = join(import.meta.dirname, 'test-fixtures', 'd-sweep', name);
+    if (process.env.GOLDEN_WRITE) writeFileSync(file, text);
+    expect(text).toBe(readFileSync(file, 'utf8'));
+  };
+  const lrRun = (width: number, lr: number): RunRecord => {
+    const r = sweepInput(16).inp.mlp.runs.find((q) => q.key.width === width)!;
+    return { ...r, key: { width, seed: 0, lr } };
+  };
+  const sweep = (): SweepInput[] => [
+    sweepInput(16, {
+      input: 'use-lite-d16 <b>&"</b>',
+      runs: [lrRun(16, 1.9), lrRun(16, 2.5), lrRun(256, 2.5), lrRun(256, 3)],
+      diverged: ['w16-s0-lr4', 'w64-s0-lr1.5', 'w64-s1-lr2.5', 'w1024-s2-lr2.5'],
+    }),
+    sweepInput(64, { dtSeed: (s) => [0.8, 1, 1.25][s] }),
+    sweepInput(256, { dtScale: 20 }),
+    {
+      ...sweepInput(64, { predicted: 1.2 * B, input: 'minilm-d64', devNngp: (m, s) => (0.5 / m) * (1 + 0.1 * s) * 0.9 }),
+      embedder: 'minilm',
+    },
+  ];
+
+  it('report.html and summary.json are byte-identical to the captured ones', () => {
+    const cases: Array<[string, SweepInput[]]> = [
+      ['sweep', sweep()],
+      ['single', [sweepInput(128)]],
+    ];
+    for (const [name, xs] of cases) {
+      const rows = dSweepRows(xs, BOOT),
+        dynRows = dynamicsRows(xs),
+        dynTests = dynamicsTests(xs);
+      const sections = [dSweepSection(xs, rows), dynamicsSection(xs, dynRows, dynTests), lrBoundSection(xs)].filter((s) => s !== null);
+      const answers = researchAnswers({ rows, analyses: [], featureVerdicts: null });
+      const svgs = Object.fromEntries(sections.flatMap((s) => s.figures.map((f) => [f.name, `<svg>${f.name}</svg>`])));
+      golden(
+        `${name}.report.html.txt`,
+        renderOverview(sections, svgs, { inputs: xs.map((x) => x.inp.input), createdAt: 'fixed', answers }),
+      );
+      const specs = sections.flatMap((s) => s.figures.map((f) => ({ name: f.name, spec: f.spec })));
+      const sectionsMeta = sections.map((s) => ({ id: s.id, title: s.title, intervals: s.intervals, holm: s.holm }));
+      golden(
+        `${name}.summary.json.txt`,
+        `${JSON.stringify({ d_sweep: rows, dynamics: dynRows, dynamics_tests: dynTests, sections: sectionsMeta, specs }, null, 2)}\n`,
+      );
+    }
   });
 });
 

@@ -154,19 +154,24 @@ interface RunGroup {
   runs: Array<{ run: Instance; metrics: RunMetrics | null }>;
 }
 
-/** The mlp runs of one input, grouped by configuration (width, lr ascending within a regime). */
+/** The configurations of one input by regime (in the order the manifest lists them, as the runs arrive), width and lr. */
+type RunGroups = Map<string, Map<number, Map<number, RunGroup>>>;
+
+function groupOf(groups: RunGroups, regime: string, width: number, lr: number): RunGroup {
+  const byWidth = groups.get(regime) ?? groups.set(regime, new Map()).get(regime)!;
+  const byLr = byWidth.get(width) ?? byWidth.set(width, new Map()).get(width)!;
+  return byLr.get(lr) ?? byLr.set(lr, { regime, width, lr, runs: [] }).get(lr)!;
+}
+
+/** The mlp runs of one input, grouped by configuration (width, lr ascending within a regime), seeds ascending. */
 function groupRuns(ctx: StageContext<AnalysisConfig>, input: string): RunGroup[] {
-  const groups = new Map<string, RunGroup>();
-  const regimes: string[] = []; // in the order the manifest lists them
+  const groups: RunGroups = new Map();
   for (const run of ctx.deps('mlp').filter((i) => i.key.startsWith(`${input}/`))) {
     const { width, lr, regime = LAZY } = run.point as { width: number; lr: number; regime?: string };
-    if (!regimes.includes(regime)) regimes.push(regime);
-    const id = JSON.stringify([regime, width, lr]);
-    const g = groups.get(id) ?? groups.set(id, { regime, width, lr, runs: [] }).get(id)!;
-    g.runs.push({ run, metrics: readRunOutcome(ctx, run) });
+    groupOf(groups, regime, width, lr).runs.push({ run, metrics: readRunOutcome(ctx, run) });
   }
-  const rank = (g: RunGroup) => regimes.indexOf(g.regime);
-  const out = [...groups.values()].sort((a, b) => rank(a) - rank(b) || a.width - b.width || a.lr - b.lr);
+  const byConfig = (a: RunGroup, b: RunGroup) => a.width - b.width || a.lr - b.lr;
+  const out = [...groups.values()].flatMap((byWidth) => [...byWidth.values()].flatMap((byLr) => [...byLr.values()]).sort(byConfig));
   for (const g of out) g.runs.sort((a, b) => a.run.point.seed! - b.run.point.seed!);
   return out;
 }

@@ -11,10 +11,11 @@
  * centring), Lewkowycz et al. 2020 (catapult), Yang & Hu 2021 (μP), Fort et al. 2020 (after kernel).
  */
 import { fail } from '@tangent/base';
+import { RESERVED_REGIMES } from '@tangent/contracts';
 import { SELECTION_FOLD, SELECTION_RULE, binaryMetrics, chooseBest, configurationScore, mean } from '@tangent/kernels';
 import type { TopLevelSpec } from 'vega-lite';
 import { meanCi95 } from './analyse.ts';
-import { LAZY, type Candidate, type FeatureLearningData, type InnerChoice, type SeedScores } from './feature-learning-inputs.ts';
+import { type Candidate, type FeatureLearningData, type InnerChoice, type SeedScores } from './feature-learning-inputs.ts';
 import { esc, type ReportSection } from './overview-report.ts';
 import { pairedDiffs, pairedFamily } from './paired-eval.ts';
 
@@ -218,8 +219,12 @@ export function featureLearning(data: FeatureLearningData, o: FeatureLearningOpt
   };
 }
 
-/** The regimes whose networks can leave the lazy regime (the verdict's candidates). */
-export const FEATURE_REGIMES_EXCLUDE = new Set([LAZY, 'ensemble', 'init-kernel', 'ntk-krr', 'nngp-krr']);
+/**
+ * The rows that cannot show feature learning, so never the verdict's candidates: every row name the
+ * analysis reserves (contracts' RESERVED_REGIMES) except 'after-kernel', kernel ridge with the
+ * trained network's own Θ̂_T, the kernel that did the learning.
+ */
+export const FEATURE_REGIMES_EXCLUDE = new Set(RESERVED_REGIMES.filter((r) => r !== 'after-kernel'));
 
 /**
  * A sentence computed from the table: the feature-learning regime with the best selection score,

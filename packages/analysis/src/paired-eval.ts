@@ -30,6 +30,12 @@ export interface EvalCorrectness {
 /** The run id of the grid's run (width, seed, lr), as the mlp stage names its folder. */
 export const runId = (width: number, seed: number, lr: number): string => `w${width}-s${seed}-lr${lr}`;
 
+/** The (width, seed, lr) of a grid run id (`w16-s0-lr2.5`, as runId writes it); null for any other name. */
+export function parseRunId(id: string): { width: number; seed: number; lr: number } | null {
+  const m = /^w(\d+)-s(\d+)-lr([\d.e+-]+)$/.exec(id);
+  return m && { width: +m[1], seed: +m[2], lr: +m[3] };
+}
+
 /**
  * A diverged seed is a failure, not a dropped sample (the selection protocol's rule, @tangent/kernels
  * selection-protocol.ts): it counts as a network that predicts every row negative — right exactly
@@ -77,7 +83,7 @@ export function collectEvalCorrectness(ctx: StageContext<AnalysisConfig>, ntk: I
   return { truth: Int8Array.from(truth), krr: Uint8Array.from(krr), runs };
 }
 
-/** Per seed, d[s][i] = right_a,s[i] − right_b[i] (a diverged seed of a counts as divergedCorrectness). */
+/** Per seed s, the differences Δ_s[i] = right_a,s[i] − right_b[i] (a diverged seed of a counts as divergedCorrectness). */
 export function pairedDiffs(a: Array<Uint8Array | null>, b: Uint8Array, truth: Int8Array): Float64Array[] {
   const failed = divergedCorrectness(truth);
   return a.map((r) => {
@@ -87,7 +93,7 @@ export function pairedDiffs(a: Array<Uint8Array | null>, b: Uint8Array, truth: I
   });
 }
 
-/** Per seed, d[s][i] = right_a,s[i] − right_b,s[i]: two configurations paired by seed (the same initialisation) and row. */
+/** Per seed s, Δ_s[i] = right_a,s[i] − right_b,s[i]: two configurations paired by seed (the same initialisation) and row. */
 export function pairedBySeed(a: Array<Uint8Array | null>, b: Array<Uint8Array | null>, truth: Int8Array): Float64Array[] {
   if (a.length !== b.length) fail(`paired comparison: ${a.length} and ${b.length} seeds`);
   const failed = divergedCorrectness(truth);
@@ -105,7 +111,7 @@ export interface BootstrapSettings {
 
 /** A family of paired comparisons: each one's hierarchical bootstrap and its Holm-adjusted p (Holm 1979) within the family. */
 export function pairedFamily(diffs: Float64Array[][], boot: BootstrapSettings): Array<PairedComparison & { pHolm: number }> {
-  const each = diffs.map((d) => hierarchicalPairedBootstrap(d, boot));
+  const each = diffs.map((bySeed) => hierarchicalPairedBootstrap(bySeed, boot));
   const adjusted = each.length ? holm(each.map((c) => c.p)) : [];
   return each.map((c, i) => ({ ...c, pHolm: adjusted[i] }));
 }

@@ -200,7 +200,7 @@ const instance = (stage: 'ntk' | 'mlp', key: string, point: Instance['point'], c
  * The analysis' view of the fixture: a StageContext over an in-memory store (every file also
  * exists, empty, on disk, since a run's outcome is told by which files exist).
  */
-function context(truth: Int8Array): { ctx: StageContext<AnalysisConfig>; ntk: Instance } {
+function context(truth: Int8Array, order: (runs: RunSpec[]) => RunSpec[] = (r) => r): { ctx: StageContext<AnalysisConfig>; ntk: Instance } {
   const store: Store = new Map();
   for (const k of ['ntk', 'nngp'] as const) ntkFiles(store, k, truth);
   for (const r of RUNS) runFiles(store, r, truth);
@@ -210,7 +210,7 @@ function context(truth: Int8Array): { ctx: StageContext<AnalysisConfig>; ntk: In
     writeFileSync(join(root, f), '');
   }
   const ntk = instance('ntk', INPUT, { embedder: 'toy', d: 4 }, { kernel: 'ntk', compare: ['nngp'] });
-  const runs = RUNS.map((r) =>
+  const runs = order(RUNS).map((r) =>
     instance('mlp', `${INPUT}/${runName(r)}`, { embedder: 'toy', d: 4, width: r.width, seed: r.seed, lr: r.lr, regime: r.regime }),
   );
   const get = (dep: Instance, file: string) => {
@@ -243,6 +243,36 @@ function outcome(truth: Int8Array) {
     eval: res.rows.map((r) => [r.accuracy_mean, r.f1_mean, r.delta_vs_ntk_krr]),
   };
 }
+
+describe('the candidates of one input', () => {
+  it('come per configuration in the regimes’ manifest order, width then lr ascending, seeds ascending, whatever order the runs arrive in', () => {
+    const candidates = (order?: (runs: RunSpec[]) => RunSpec[]) => {
+      const { ctx, ntk } = context(BASE_TRUTH, order);
+      return collectFeatureLearning(ctx, ntk).candidates;
+    };
+    const base = candidates();
+    expect(base.map((c) => `${c.regime} ${c.config}`)).toEqual([
+      'lazy w8-lr1',
+      'lazy w32-lr1',
+      'catapult w8-lr1',
+      'catapult w8-lr2.5',
+      'sgd w16-lr0.25',
+      'sgd w16-lr0.5',
+      'lazy-kernels w8-lr1',
+      'after-kernel lazy-kernels/w8-lr1',
+      'init-kernel lazy-kernels/w8-lr1',
+      'ntk-krr λ=1.00',
+      'nngp-krr λ=0.0100',
+    ]);
+    // each regime's runs backwards (widths, rates and seeds descending), the regimes still first met in manifest order
+    const regimes = [...new Set(RUNS.map((r) => r.regime))];
+    const reversed = (runs: RunSpec[]) =>
+      [...runs].sort(
+        (a, b) => regimes.indexOf(a.regime) - regimes.indexOf(b.regime) || b.width - a.width || b.lr - a.lr || b.seed - a.seed,
+      );
+    expect(candidates(reversed)).toEqual(base);
+  });
+});
 
 describe('selection invariance: the eval rows’ labels never reach a choice', () => {
   const base = outcome(BASE_TRUTH);

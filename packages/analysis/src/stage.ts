@@ -1,6 +1,6 @@
 import { Field, Float64, Int32, Utf8 } from 'apache-arrow';
 import { buildTable, defineSchema } from '@tangent/arrow-io';
-import { checkSubmission, defineStage, submissionCsv, type OutputFile } from '@tangent/contracts';
+import { checkSubmission, defineStage, submissionCsv, type OutputFile, analysisNode } from '@tangent/contracts';
 import { analyse } from './analyse.ts';
 import { renderSvg } from './charts.ts';
 import { collectInput } from './collect.ts';
@@ -12,9 +12,10 @@ import {
   type FeatureLearningResult,
 } from './feature-learning.ts';
 import { analysisConfigSchema } from './config.ts';
-import { collectSweepInput } from './collect.ts';
+import { collectSweepInput, type SweepInput } from './collect.ts';
 import { researchAnswers } from './answers.ts';
-import { dSweepRows, dSweepSection, dynamicsRows, dynamicsSection, dynamicsTests, lrBoundSection, type SweepInput } from './d-sweep.ts';
+import { dSweepRows, dynamicsRows, dynamicsTests } from './d-sweep.ts';
+import { dSweepSection, dynamicsSection, lrBoundSection } from './d-sweep-report.ts';
 import { collectEvalCorrectness } from './paired-eval.ts';
 import { renderOverview, type ReportSection } from './overview-report.ts';
 import { renderReport } from './report.ts';
@@ -39,21 +40,9 @@ export const comparisonSchema = defineSchema('analysis-comparison', [
  * comparison table, the theory checks, figures and an HTML report in data/analysis/<input>/, and
  * data/analysis/summary.json across inputs — all published in one commit.
  */
-export const analysisStage = defineStage({
-  name: 'analysis',
+export const analysisStage = defineStage(analysisNode, {
   version: STAGE_VERSION,
-  description: 'compare kernel regression with the finite-width MLPs: figures, HTML report, summaries -> data/analysis/',
   configSchema: analysisConfigSchema,
-  inputs: ['pca', 'ntk', 'mlp', 'mlp-submit'],
-  outputs: [
-    'summary.json',
-    'report.html',
-    '*/report.html',
-    '*/comparison.arrow',
-    '*/summary.json',
-    '*/figures/*.svg',
-    'feature-learning/*.csv',
-  ],
   async run(ctx) {
     const files: OutputFile[] = [];
     const perInput: Array<Record<string, unknown>> = [];

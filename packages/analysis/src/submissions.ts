@@ -7,7 +7,7 @@
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { fail } from '@tangent/base';
-import { checkSubmission, defineStage, predictionsSchema, type Instance, type StageContext } from '@tangent/contracts';
+import { checkSubmission, defineStage, predictionsSchema, type Instance, type StageContext, submissionsNode } from '@tangent/contracts';
 import { z } from 'zod';
 
 /** The published name of an instance's submission. */
@@ -25,13 +25,9 @@ function testIds(ctx: StageContext<unknown>, ntk: Instance): number[] {
   return out;
 }
 
-export const submissionsStage = defineStage({
-  name: 'submissions',
+export const submissionsStage = defineStage(submissionsNode, {
   version: '1',
-  description: 'check every Kaggle submission of the profile and publish them together -> data/submissions/',
   configSchema: z.object({ featureLearning: z.boolean().default(false) }).strict(),
-  inputs: ['ntk', 'mlp-submit', 'analysis'],
-  outputs: ['*.csv', 'index.json'],
   async run(ctx) {
     const files = [];
     const index = [];

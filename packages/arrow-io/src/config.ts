@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import type { z } from 'zod';
-import { fail } from '@tangent/base';
+import { fail, schemaIssueLine } from '@tangent/base';
 
 /**
  * Load a YAML (or JSON) config file and validate it against a zod schema. Any problem becomes
@@ -35,11 +35,6 @@ export function readConfigFile(path: string | undefined, defaultPath: string): {
 
 export function validateConfig<S extends z.ZodType>(raw: unknown, schema: S, source: string): z.infer<S> {
   const r = schema.safeParse(raw);
-  if (!r.success) {
-    const issue = r.error.issues[0];
-    const where = issue.path.length ? issue.path.join('.') : '(top level)';
-    const more = r.error.issues.length > 1 ? ` (+${r.error.issues.length - 1} more)` : '';
-    fail(`${source}: field '${where}': ${issue.message}${more}`);
-  }
+  if (!r.success) fail(`${source}: ${schemaIssueLine(r.error)}`);
   return r.data;
 }

@@ -1,5 +1,3 @@
-// Errors, logging and progress live in @tangent/base (the math packages use them too).
-export * from '@tangent/base';
 export * from './artifact.ts';
 export * from './atomic.ts';
 export * from './checksum.ts';

@@ -1,6 +1,6 @@
 import { readFileSync, statSync } from 'node:fs';
 import type { z } from 'zod';
-import { fail } from '@tangent/base';
+import { fail, schemaIssueLine } from '@tangent/base';
 
 /**
  * Read a JSON artifact (metrics.json, summary.json, ...) and validate it against a zod schema.
@@ -27,10 +27,6 @@ export function readJsonFile<S extends z.ZodType>(path: string, schema: S, hint 
     fail(`${path}: ${what} (truncated or corrupt); delete it and rerun the stage that writes it`);
   }
   const r = schema.safeParse(raw);
-  if (!r.success) {
-    const issue = r.error.issues[0];
-    const where = issue.path.length ? issue.path.join('.') : '(top level)';
-    fail(`${path}: field '${where}': ${issue.message}; rerun the stage that writes it${how}`);
-  }
+  if (!r.success) fail(`${path}: ${schemaIssueLine(r.error)}; rerun the stage that writes it${how}`);
   return r.data;
 }

@@ -1,11 +1,24 @@
 import { closeSync, existsSync, openSync, writeSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { TangentError, fail, withPath } from './errors.ts';
+import { TangentError, fail, schemaIssueLine, withPath } from './errors.ts';
 
 describe('errors', () => {
   it('fail throws a TangentError with the message', () => {
     expect(() => fail('x.csv: empty; add rows')).toThrow(TangentError);
     expect(() => fail('x.csv: empty; add rows')).toThrow('x.csv: empty; add rows');
+  });
+
+  it('schemaIssueLine names the first issue’s field (dotted, or the top level) and counts the rest', () => {
+    const issue = (path: PropertyKey[], message: string) => ({ path, message });
+    expect(schemaIssueLine({ issues: [issue(['ntk', 'folds'], 'Too small: expected number to be >=2')] })).toBe(
+      "field 'ntk.folds': Too small: expected number to be >=2",
+    );
+    expect(schemaIssueLine({ issues: [issue(['widths', 1], 'Expected number'), issue(['d'], 'x'), issue([], 'y')] })).toBe(
+      "field 'widths.1': Expected number (+2 more)",
+    );
+    expect(schemaIssueLine({ issues: [issue([], 'Expected object, received string')] })).toBe(
+      "field '(top level)': Expected object, received string",
+    );
   });
 
   it.skipIf(!existsSync('/dev/full'))('withPath names the file of a write error that has none (ENOSPC from /dev/full)', () => {

@@ -13,6 +13,24 @@ export function fail(message: string): never {
   throw new TangentError(message);
 }
 
+/** What a schema library reports (zod's `error.issues`): where each problem is and what it is. */
+export interface SchemaIssues {
+  issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }>;
+}
+
+/**
+ * A failed schema validation as the middle of a one-line error, "field 'ntk.folds': <message>"
+ * ('(top level)' for the root), naming the first issue and counting the others: callers prefix
+ * the file and append the fix, `fail(\`${file}: ${schemaIssueLine(r.error)}; <fix>\`)`.
+ */
+export function schemaIssueLine(error: SchemaIssues): string {
+  const [first] = error.issues;
+  if (!first) return 'does not match its schema';
+  const where = first.path.length ? first.path.map(String).join('.') : '(top level)';
+  const more = error.issues.length > 1 ? ` (+${error.issues.length - 1} more)` : '';
+  return `field '${where}': ${first.message}${more}`;
+}
+
 /**
  * Name the file in a filesystem error that has none. Node gives the path for open, mkdir or
  * rename, but not for a failed write to an open file (ENOSPC, EDQUOT, EIO, EFBIG): the error

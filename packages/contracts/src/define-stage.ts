@@ -26,10 +26,11 @@ import {
   type ArtifactMeta,
   type ArtifactSchema,
 } from '@tangent/arrow-io';
-import { fail, withPath } from '@tangent/base';
+import { fail, schemaIssueLine, withPath } from '@tangent/base';
 import { checkRecordedInputs, fileSha256, jsonChecksum } from './input-freshness.ts';
 import { instanceId, type Instance, type StageName } from './instances.ts';
 import type { Manifest } from './manifest.ts';
+import type { InputDescriptor, StageNode } from './stage-node.ts';
 
 /** Provenance of a pipeline artifact: arrow-io's block plus the instance it belongs to. */
 export interface PipelineMeta extends ArtifactMeta {
@@ -96,17 +97,28 @@ export interface StageContext<C> {
   track(path: string): void;
 }
 
-export interface StageDefinition<C = unknown> {
-  name: StageName;
+/** What a stage's package adds to its node (stage-node.ts): the computation. */
+export interface StageImplementation<C> {
   /** Bump when the stage's output changes for the same inputs and config. */
   version: string;
-  description: string;
   configSchema: z.ZodType<C>;
-  /** Upstream stages whose artifacts an instance reads. */
-  inputs: readonly StageName[];
+  run(ctx: StageContext<C>): Promise<StageOutput>;
+}
+
+/** A stage: its node (name, edges, outputs, instances) bound to its implementation. */
+export interface StageDefinition<C = unknown> extends StageImplementation<C> {
+  node: StageNode;
+  name: StageName;
+  description: string;
+  /** The upstream artifacts an instance reads: the only reads its context allows. */
+  inputs: readonly InputDescriptor[];
   /** File names (or `dir/*.ext` patterns) an instance publishes. */
   outputs: readonly string[];
-  run(ctx: StageContext<C>): Promise<StageOutput>;
+}
+
+/** Bind a stage's implementation to its node: `export const pcaStage = defineStage(pcaNode, { version, configSchema, run })`. */
+export function defineStage<C>(node: StageNode, impl: StageImplementation<C>): StageDefinition<C> {
+  return Object.freeze({ ...impl, node, name: node.name, description: node.description, inputs: node.inputs, outputs: node.outputs });
 }
 
 /** camelCase keys → snake_case, deeply: the one key casing of the pipeline's JSON files. */
@@ -119,12 +131,24 @@ export function snakeKeys(v: unknown): unknown {
   return v;
 }
 
-export function defineStage<C>(def: StageDefinition<C>): StageDefinition<C> {
-  return Object.freeze({ ...def });
-}
-
 const matches = (pattern: string, name: string): boolean =>
   new RegExp(`^${pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*')}$`).test(name);
+
+/** A stage reads only what its node declares (its edges are real): anything else is a programming error. */
+function declaredStage(def: Pick<StageDefinition<unknown>, 'name' | 'inputs'>, stage: string): true {
+  if (!def.inputs.some((i) => i.stage === stage))
+    fail(
+      `internal: stage '${def.name}' uses its '${stage}' inputs but does not declare that stage among its inputs (its node in contracts/src/nodes)`,
+    );
+  return true;
+}
+
+function declaredRead(def: Pick<StageDefinition<unknown>, 'name' | 'inputs'>, dep: Instance, file: string): void {
+  if (!def.inputs.some((i) => i.stage === dep.stage && i.files.some((p) => matches(p, file))))
+    fail(
+      `internal: stage '${def.name}' read '${file}' of ${instanceId(dep.stage, dep.key)}, not among its declared inputs (its node in contracts/src/nodes)`,
+    );
+}
 
 function describeStale(path: string, what: string, fix: string): never {
   fail(`${path}: ${what}; ${fix}`);
@@ -149,12 +173,8 @@ export function checkProvenance(path: string, meta: Partial<PipelineMeta>, dep: 
 function validate<C>(def: StageDefinition<C>, inst: Instance, m: Manifest): C {
   const r = def.configSchema.safeParse(inst.config);
   if (!r.success) {
-    const issue = r.error.issues[0];
     const section = def.name === 'mlp-submit' ? 'mlp' : def.name;
-    const where = issue.path.length ? issue.path.join('.') : '(top level)';
-    fail(
-      `${m.source}: section '${section}'${m.profile === 'default' ? '' : ` (profile ${m.profile})`}, field '${where}': ${issue.message}`,
-    );
+    fail(`${m.source}: section '${section}'${m.profile === 'default' ? '' : ` (profile ${m.profile})`}, ${schemaIssueLine(r.error)}`);
   }
   return r.data;
 }
@@ -222,14 +242,16 @@ export async function runInstance<C>(def: StageDefinition<C>, m: Manifest, insta
     manifest: m,
     instances,
     outDir,
-    deps: (stage) => (stage ? depList.filter((d) => d.stage === stage) : depList),
+    deps: (stage) => (stage ? depList.filter((d) => declaredStage(def, stage) && d.stage === stage) : depList),
     dep(stage) {
+      declaredStage(def, stage);
       const ds = depList.filter((d) => d.stage === stage);
       if (ds.length !== 1) fail(`internal: ${def.name} instance ${inst.key} has ${ds.length} '${stage}' inputs`);
       return ds[0];
     },
     path: (dep, file) => paths.artifacts(dep.dir, file),
     readArrow(dep, file, schema) {
+      declaredRead(def, dep, file);
       const path = paths.artifacts(dep.dir, file);
       if (!existsSync(path)) fail(`${path}: not found; ${rerunHint(dep)}`);
       const { table, meta, bytes } = readArtifact(path, schema, { hint: rerunHint(dep), stage: dep.stage, key: dep.key });
@@ -240,6 +262,7 @@ export async function runInstance<C>(def: StageDefinition<C>, m: Manifest, insta
       return { table, meta: meta as PipelineMeta, path };
     },
     readJson(dep, file, schema) {
+      declaredRead(def, dep, file);
       const path = paths.artifacts(dep.dir, file);
       const raw = readJsonFile(path, z.record(z.string(), z.unknown()), rerunHint(dep)) as { provenance?: Partial<PipelineMeta> };
       checkProvenance(path, raw.provenance ?? {}, dep);
@@ -247,10 +270,11 @@ export async function runInstance<C>(def: StageDefinition<C>, m: Manifest, insta
       checkRecordedInputs(path, raw.provenance?.inputs, rerunHint(dep));
       tracked.add(path);
       const r = schema.safeParse(raw);
-      if (!r.success) fail(`${path}: field '${r.error.issues[0].path.join('.')}': ${r.error.issues[0].message}; ${rerunHint(dep)}`);
+      if (!r.success) fail(`${path}: ${schemaIssueLine(r.error)}; ${rerunHint(dep)}`);
       return r.data;
     },
     readText(dep, file) {
+      declaredRead(def, dep, file);
       const path = paths.artifacts(dep.dir, file);
       if (!existsSync(path)) fail(`${path}: not found; ${rerunHint(dep)}`);
       const bytes = readFileSync(path);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { instanceDir, instanceId, pipelineInstances, projectName, runPoints, type Instance } from './instances.ts';
+import { runPoints } from './grid.ts';
+import { instanceDir, instanceId, pipelineInstances, projectName, type Instance } from './instances.ts';
 import { resolveManifest } from './manifest.ts';
 
 const ids = (xs: Instance[]) => new Map(xs.map((i) => [`${i.stage}:${i.key}`, i.identity]));

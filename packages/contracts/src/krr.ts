@@ -5,6 +5,7 @@
  */
 import { Field, Float64, Int32, Int8, Utf8 } from 'apache-arrow';
 import { defineSchema, embeddingType64, type ArtifactSchema } from '@tangent/arrow-io';
+import { KERNEL_KINDS } from '@tangent/kernels';
 import { z } from 'zod';
 
 export const predictionsSchema = defineSchema('ntk predictions', [
@@ -34,12 +35,15 @@ export function cvSchema(folds: number): ArtifactSchema {
   ]);
 }
 
+/** A kernel's name in a config or an artifact (@tangent/kernels KERNEL_KINDS). */
+export const kernelKindSchema = z.enum(KERNEL_KINDS);
+
 const meanSd = z.object({ mean: z.number(), sd: z.number() });
 
 /** data/ntk/<input>/metrics.json. */
 export const krrMetricsSchema = z.object({
   input: z.string(),
-  kernel: z.enum(['ntk', 'nngp']),
+  kernel: kernelKindSchema,
   depth: z.number().int(),
   sigma_w: z.number(),
   sigma_b: z.number(),

@@ -8,8 +8,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { z } from 'zod';
-import { fail } from '@tangent/base';
+import { fail, schemaIssueLine } from '@tangent/base';
+import { deepMerge, isPlainObject } from './deep-merge.ts';
 import { assertPathSegment, pathSegment } from './path-segment.ts';
+import { SECTION_NAMES } from './stage-registry.ts';
 
 /** The default manifest path, relative to the workspace root (the working directory of every Nx task). */
 export const MANIFEST_PATH = 'configs/pipeline.yaml';
@@ -84,12 +86,9 @@ const regimeName = z
     `is a row of the feature-learning table; use another name than ${RESERVED_REGIMES.join(', ')}`,
   );
 
-/** The stage sections a manifest may carry (each validated later by its stage). */
-export const SECTION_NAMES = ['text', 'embed', 'pca', 'ntk', 'mlp', 'analysis'] as const;
-export type SectionName = (typeof SECTION_NAMES)[number];
-
+// The stage sections a manifest may carry: the stages' (stage-registry.ts), each validated later by its stage.
 const section = z.record(z.string(), z.unknown()).default({});
-const sectionsShape = Object.fromEntries(SECTION_NAMES.map((s) => [s, section])) as Record<SectionName, typeof section>;
+const sectionsShape = Object.fromEntries(SECTION_NAMES.map((s) => [s, section]));
 
 const profileSchema = z
   .object({
@@ -114,7 +113,8 @@ export const manifestFileSchema = z
 export interface Manifest {
   profile: string;
   grid: Grid;
-  sections: Record<SectionName, Record<string, unknown>>;
+  /** The raw stage sections, by name (stage-registry.ts SECTION_NAMES; {} where the file has none). */
+  sections: Record<string, Record<string, unknown>>;
   /** The regimes (mlp variants) to run, by name, in manifest order. */
   regimes: Record<string, Regime>;
   /** Where it was read from (for messages). */
@@ -126,28 +126,10 @@ export interface Manifest {
   defaultProfile?: Manifest;
 }
 
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-/** `base` with `over` merged in: objects merge key by key, anything else (lists too) replaces. */
-export function deepMerge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = { ...base };
-  for (const [k, v] of Object.entries(over))
-    out[k] = isPlainObject(v) && isPlainObject(out[k]) ? deepMerge(out[k] as Record<string, unknown>, v) : v;
-  return out;
-}
-
-function zodLine(source: string, error: z.ZodError): never {
-  const issue = error.issues[0];
-  const where = issue.path.length ? issue.path.join('.') : '(top level)';
-  fail(`${source}: field '${where}': ${issue.message}`);
-}
-
 /** Resolve one profile of a parsed manifest file (`raw` as read from YAML). */
 export function resolveManifest(raw: unknown, profile = DEFAULT_PROFILE, source = MANIFEST_PATH): Manifest {
   const file = manifestFileSchema.safeParse(raw ?? {});
-  if (!file.success) zodLine(source, file.error);
+  if (!file.success) fail(`${source}: ${schemaIssueLine(file.error)}`);
   const m = file.data;
   for (const name of Object.keys(m.profiles)) assertPathSegment(name, `profile name 'profiles.${name}'`, source);
   if (profile !== DEFAULT_PROFILE && !(profile in m.profiles))
@@ -155,8 +137,9 @@ export function resolveManifest(raw: unknown, profile = DEFAULT_PROFILE, source 
   const over = profile === DEFAULT_PROFILE ? {} : (m.profiles[profile] as Record<string, Record<string, unknown> | undefined>);
   const gridRaw = deepMerge(m.grid, over.grid ?? {});
   const grid = gridSchema.safeParse(gridRaw);
-  if (!grid.success) zodLine(`${source} (profile ${profile}) grid`, grid.error);
-  const sections = Object.fromEntries(SECTION_NAMES.map((s) => [s, deepMerge(m[s], over[s] ?? {})])) as Manifest['sections'];
+  if (!grid.success) fail(`${source} (profile ${profile}) grid: ${schemaIssueLine(grid.error)}`);
+  const fileSections = m as unknown as Record<string, Record<string, unknown>>;
+  const sections: Manifest['sections'] = Object.fromEntries(SECTION_NAMES.map((s) => [s, deepMerge(fileSections[s], over[s] ?? {})]));
   const models = sections.embed.models;
   if (models !== undefined && !isPlainObject(models))
     fail(`${source} (profile ${profile}): field 'embed.models' should map names to embedders`);
@@ -168,7 +151,7 @@ export function resolveManifest(raw: unknown, profile = DEFAULT_PROFILE, source 
     const n = regimeName.safeParse(name);
     if (!n.success) fail(`${source} (profile ${profile}): regime '${name}': ${n.error.issues[0].message}`);
     const parsed = regimeSchema.safeParse(r ?? {});
-    if (!parsed.success) zodLine(`${source} (profile ${profile}) regimes.${name}`, parsed.error);
+    if (!parsed.success) fail(`${source} (profile ${profile}) regimes.${name}: ${schemaIssueLine(parsed.error)}`);
     regimes[name] = parsed.data;
   }
   const resolved: Manifest = { profile, grid: grid.data, sections, regimes, source };

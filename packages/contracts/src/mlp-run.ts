@@ -123,7 +123,8 @@ export const runMetricsSchema = z.object({
   dynamics_max_rel_dev_nngp: nnum.default(null),
   /**
    * C = √(E[m·kernel_init_error²]) predicted from the tracked rows alone (@tangent/kernels
-   * ntk-relu2-variance.ts, eq. V2); null where there is no analytical NTK (bias, other parameterisations).
+   * ntk-relu2-variance.ts, eq. V2); null where there is no analytical NTK (bias, other parameterisations) and for an
+   * activation other than ReLU (its variance needs fourth moments with no closed form for erf).
    */
   kernel_init_error_sqrt_m_predicted: nnum.default(null),
 });

@@ -1,4 +1,4 @@
-import { progress } from '@tangent/arrow-io';
+import { progress } from '@tangent/base';
 import type { MiniLmConfig, ModelKind } from './config.ts';
 import { embedBatched, type EmbedOptions, type Embedder } from './batching.ts';
 

@@ -1,6 +1,8 @@
 import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { fail, paths } from '@tangent/arrow-io';
+import { paths } from '@tangent/arrow-io';
+import { fail } from '@tangent/base';
 import { AutoModel, AutoTokenizer, env, Tensor, type PreTrainedModel, type PreTrainedTokenizer } from '@huggingface/transformers';
 import { l2NormalizeRows, type Embedder } from './embedder.ts';
 
@@ -12,7 +14,7 @@ export interface MiniLmOptions {
   dtype?: MiniLmDtype;
   /** Local model root (transformers.js layout); default $TANGENT_MODELS_DIR; unset = Hub. */
   modelsDir?: string;
-  /** onnxruntime intra-op threads; default all cores (onnxruntime's own default). */
+  /** onnxruntime intra-op threads; 0 or unset = one per core this process may use. */
   threads?: number;
   /** sentence-transformers' max_seq_length for all-MiniLM-L6-v2. */
   maxTokens?: number;
@@ -29,6 +31,23 @@ export function miniLmFiles(dtype: MiniLmDtype): string[] {
 /** Absolute path of the ONNX file a local MiniLM would load (for the plain-onnxruntime comparison). */
 export function miniLmOnnxPath(modelsDir: string, modelId: string, dtype: MiniLmDtype): string {
   return join(modelsDir, modelId, ONNX_FILE[dtype]);
+}
+
+/**
+ * The onnxruntime session options for MiniLM: those of a plain, well-configured session (issue 26's
+ * peer). The thread count is always explicit: onnxruntime's own default (0) is one thread per
+ * *physical* core, pinned, and on a 2-vCPU VM whose vCPUs are SMT siblings of one core (the AMD
+ * EPYC hosts) that is a single thread, which made tangent 0.55x a 2-thread session there. Results
+ * do not depend on the count (onnxruntime splits GEMMs over rows and columns, never the sum).
+ * Sequential mode: BERT has no parallel branches for an inter-op pool to run.
+ */
+export function miniLmSessionOptions(threads = 0): {
+  intraOpNumThreads: number;
+  executionMode: 'sequential';
+  graphOptimizationLevel: 'all';
+} {
+  if (!Number.isInteger(threads) || threads < 0) fail(`minilm.threads: expected a whole number >= 0 (0 = one per core), got ${threads}`);
+  return { intraOpNumThreads: threads || availableParallelism(), executionMode: 'sequential', graphOptimizationLevel: 'all' };
 }
 
 /**
@@ -80,14 +99,7 @@ export class MiniLmEmbedder implements Embedder {
     } else {
       env.allowRemoteModels = true;
     }
-    const threads = opts.threads ?? 0;
-    // 0 lets onnxruntime use one thread per physical core; sequential mode: BERT has no parallel branches.
-    const sessionOptions = {
-      intraOpNumThreads: threads,
-      interOpNumThreads: 1,
-      executionMode: 'sequential' as const,
-      graphOptimizationLevel: 'all' as const,
-    };
+    const sessionOptions = miniLmSessionOptions(opts.threads ?? 0);
     let tokenizer: PreTrainedTokenizer;
     let model: PreTrainedModel;
     try {
@@ -106,8 +118,7 @@ export class MiniLmEmbedder implements Embedder {
       modelId,
       dtype,
       source: modelsDir ?? 'huggingface hub',
-      intraOpNumThreads: threads || 'onnxruntime default (one per core)',
-      interOpNumThreads: 1,
+      ...sessionOptions,
       maxTokens,
     });
   }

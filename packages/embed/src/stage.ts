@@ -3,7 +3,7 @@ import { basename } from 'node:path';
 import type { Table } from 'apache-arrow';
 import { buildTable, fixedSizeListVector, provenance, writeArtifact, type ArtifactMeta } from '@tangent/arrow-io';
 import { fail, log } from '@tangent/base';
-import { defineStage, embeddingSchema, SPLITS, textSchema, type Split } from '@tangent/contracts';
+import { defineStage, embeddingSchema, SPLITS, textSchema, type Split, embedNode } from '@tangent/contracts';
 import { parse } from 'csv-parse/sync';
 import { embedConfigSchema, type EmbedConfig, type ModelKind } from './config.ts';
 import { embedTexts, type Embedder } from './embedder.ts';
@@ -15,13 +15,9 @@ export const STAGE_VERSION = '1';
  * Stage 2: data/text/{train,test}.arrow (cleaned `text`) -> data/embed/<embedder>/{train,test}.arrow.
  * Both splits are embedded before anything is published, in one commit.
  */
-export const embedStage = defineStage({
-  name: 'embed',
+export const embedStage = defineStage(embedNode, {
   version: STAGE_VERSION,
-  description: 'sentence embeddings of the cleaned tweets (USE-lite offline, or MiniLM) -> data/embed/<embedder>/',
   configSchema: embedConfigSchema,
-  inputs: ['text'],
-  outputs: ['train.arrow', 'test.arrow'],
   async run(ctx) {
     const text = ctx.dep('text');
     const tables = Object.fromEntries(SPLITS.map((s) => [s, ctx.readArrow(text, `${s}.arrow`, textSchema).table])) as Record<Split, Table>;

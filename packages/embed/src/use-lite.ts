@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { fail, TangentError } from '@tangent/arrow-io';
+import { fail, TangentError } from '@tangent/base';
 import { SentencePieceTokenizer } from './sentencepiece.ts';
 import { initUseLiteBackend, UseLiteEncoder, UseLiteGraph, useLiteShardPaths, type UseLiteModelJson } from './use-lite-graph.ts';
 

@@ -1,5 +1,6 @@
 /**
- * Hybrid benchmarks. `hybrid_wine_ntk3_switch`: the NTK-3 phase on the wine config (seed 0):
+ * Hybrid benchmarks. `hybrid_wine_ntk3_switch`: the integrated-flow phase (the thesis' NTK 3) on
+ * the wine config (seed 0):
  * kernel Θ0 at the switch point (1279×1279, float64), ONE eigendecomposition, the integrated-flow
  * solve and the parameter update. SGD to the switch point is untimed setup.
  */

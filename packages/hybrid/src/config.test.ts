@@ -12,7 +12,7 @@ describe('experiment config', () => {
     const c = parseExperiment(base);
     expect(c.seeds).toEqual([0]);
     expect(c.model.hidden).toEqual([100, 100]);
-    expect(c.ntk.methods).toEqual(['ntk1', 'ntk2', 'ntk3']);
+    expect(c.ntk.methods).toEqual(['linearised-descent', 'functional-evolution', 'integrated-flow']);
     expect(c.switch.paramNorm.enabled).toBe(true);
     expect(c.data).toMatchObject({ kind: 'wine', variant: 'red', testFraction: 0.2 });
   });
@@ -39,9 +39,9 @@ describe('experiment config', () => {
     [withPatch({ sgd: { lr: 0.1, epochs: 5, loss: 'cross_entropy' } }), /field 'sgd.loss': cross_entropy needs a classification task/],
     [
       withPatch({ data: { kind: 'fashion_mnist' }, sgd: { lr: 0.1, epochs: 5, loss: 'cross_entropy' } }),
-      /field 'ntk.methods': ntk2, ntk3 are closed-form .* need sgd.loss: mse/,
+      /field 'ntk.methods': functional-evolution, integrated-flow are closed-form .* need sgd.loss: mse/,
     ],
-    [withPatch({ ntk: { methods: ['ntk4'] } }), /field 'ntk.methods.0'/],
+    [withPatch({ ntk: { methods: ['ntk1'] } }), /field 'ntk.methods.0'/], // the old numbered names are gone
     [withPatch({ seeds: [1, 1] }), /field 'seeds': duplicate/],
   ])('rejects bad input with one line naming the field (%#)', (raw, msg) => {
     expect(() => parseExperiment(raw, 'cfg.yaml')).toThrowError(msg);

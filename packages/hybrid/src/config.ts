@@ -5,7 +5,9 @@
  */
 import { z } from 'zod';
 import { pathSegment } from '@tangent/contracts';
-import { loadConfig, validateConfig, fail } from '@tangent/arrow-io';
+import { loadConfig, validateConfig } from '@tangent/arrow-io';
+import { fail } from '@tangent/base';
+import { isSpectral, NTK_METHODS } from './methods.ts';
 
 const posInt = z.number().int().positive();
 const frac = z.number().gt(0, { message: 'must be in (0, 1)' }).lt(1, { message: 'must be in (0, 1)' });
@@ -110,14 +112,15 @@ export const switchSchema = z
 
 export const ntkSchema = z
   .object({
+    /** Which solvers of the linearised model run after the switch (methods.ts). */
     methods: z
-      .array(z.enum(['ntk1', 'ntk2', 'ntk3']))
+      .array(z.enum(NTK_METHODS))
       .min(1)
-      .default(['ntk1', 'ntk2', 'ntk3']),
+      .default([...NTK_METHODS]),
     /** Learning rate η of the linearised phase (null = sgd.lr). */
     lr: z.number().positive().nullable().default(null),
     /**
-     * Steps (NTK 1, NTK 2) and time t (NTK 3) of the linearised phase, in units of η-steps.
+     * Steps (linearised-descent, functional-evolution) and time t (integrated-flow) of the linearised phase, in units of η-steps.
      * null = the SGD budget left after the switch: (epochs − switchEpoch) · ceil(N / batchSize).
      */
     steps: posInt.nullable().default(null),
@@ -128,14 +131,15 @@ export const ntkSchema = z
     /** Test samples on which the linearisation error is also measured (J_test Δθ); 0 = skip. */
     linErrTestSize: z.number().int().nonnegative().default(256),
     /**
-     * false (default): Θ0 is formed on `subset` rows (dense eigendecomposition for NTK 2/3).
+     * false (default): Θ0 is formed on `subset` rows (dense eigendecomposition for the spectral methods).
      * true: no Θ0 and no J0 — every product is J0 (J0ᵀ v) from two network passes on all
-     * `subset` rows (null = the whole training set): NTK 1 is SGD on the linearised model with
-     * the SGD phase's batches (cost per step ≈ an SGD step), NTK 2/3 use the top `topK`
-     * eigenpairs of Θ0 (Lanczos) plus the exact flow on their complement (Krylov).
+     * `subset` rows (null = the whole training set): linearised-descent is SGD on the linearised
+     * model with the SGD phase's batches (cost per step ≈ an SGD step), functional-evolution and
+     * integrated-flow use the top `topK` eigenpairs of Θ0 (Lanczos) plus the exact flow on their
+     * complement (Krylov).
      */
     matrixFree: z.boolean().default(false),
-    /** Matrix-free NTK 2/3: eigenpairs of Θ0 computed by Lanczos. */
+    /** Matrix-free spectral methods: eigenpairs of Θ0 computed by Lanczos. */
     topK: posInt.default(64),
     /** Lanczos steps for them (null = 2·topK + 20); each is one Θ0 product on all rows. */
     lanczosSteps: posInt.nullable().default(null),
@@ -168,7 +172,7 @@ export const experimentSchema = z
       fixedEpoch: { enabled: false, epoch: 5 },
     }),
     ntk: ntkSchema.default({
-      methods: ['ntk1', 'ntk2', 'ntk3'],
+      methods: [...NTK_METHODS],
       lr: null,
       steps: null,
       subset: null,
@@ -213,10 +217,10 @@ export function checkExperiment(cfg: ExperimentConfig, source: string): Experime
   if (!classification && cfg.sgd.loss === 'cross_entropy')
     fail(`${source}: field 'sgd.loss': cross_entropy needs a classification task; use mse for regression`);
   if (cfg.sgd.loss === 'cross_entropy') {
-    const bad = cfg.ntk.methods.filter((m) => m !== 'ntk1');
+    const bad = cfg.ntk.methods.filter(isSpectral);
     if (bad.length)
       fail(
-        `${source}: field 'ntk.methods': ${bad.join(', ')} are closed-form solutions of the linearised MSE flow and need sgd.loss: mse; drop them or switch the loss to mse (NTK 1 works with either loss)`,
+        `${source}: field 'ntk.methods': ${bad.join(', ')} are closed-form solutions of the linearised MSE flow and need sgd.loss: mse; drop them or switch the loss to mse (linearised-descent works with either loss)`,
       );
   }
   if (new Set(cfg.seeds).size !== cfg.seeds.length) fail(`${source}: field 'seeds': duplicate seeds ${JSON.stringify(cfg.seeds)}`);

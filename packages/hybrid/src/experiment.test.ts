@@ -6,7 +6,7 @@ import { readArtifact } from '@tangent/arrow-io';
 import { rng, type Mat32 } from '@tangent/linalg';
 import { backward, empiricalNtkMlp, forward, initMlp, jacobian } from '@tangent/nn';
 import { parseExperiment } from './config.ts';
-import { historySchema, resultsSchema, runExperiment, traceSchema } from './stage.ts';
+import { hybridHistorySchema, hybridResultsSchema, runExperiment, hybridTraceSchema } from './stage.ts';
 
 // Every test publishes into its own artifacts root: $TANGENT_ARTIFACTS_DIR/hybrid/<experiment>/.
 let artifacts = '';
@@ -60,7 +60,7 @@ function toyCsv(): { dir: string; file: string } {
   return { dir, file: join(dir, 'toy.csv') };
 }
 
-describe('linearisation error (NTK 1, one step)', () => {
+describe('linearisation error (linearised descent, one step)', () => {
   // One NTK-1 step moves θ by δ = −(η/n) J0ᵀ g(f0), and f(θ0 + δ) − f_lin = f(θ0 + δ) − f0 − J0 δ = ½ δᵀ∇²f δ + O(δ³):
   // linErrTrain is second order in η, the linear model's movement RMS(f_lin − f0) first order, so doubling η multiplies
   // linErrTrain by 4 and linErrRel by 2. A wrong sign of θ update, or an error measured against f0 instead of f_lin,
@@ -75,12 +75,12 @@ describe('linearisation error (NTK 1, one step)', () => {
         model: { hidden: [32, 32], activation: 'tanh' },
         sgd: { lr: 0.05, batchSize: 16, epochs: 4 },
         switch: { fixedEpoch: { enabled: true, epoch: 2 }, paramNorm: { enabled: false }, ntkStability: { enabled: false } },
-        ntk: { methods: ['ntk1'], lr, steps: 1, linErrTestSize: 10 },
+        ntk: { methods: ['linearised-descent'], lr, steps: 1, linErrTestSize: 10 },
       });
       const out = await runExperiment(cfg, { quiet: true });
       expect(out.dir).toBe(join(artifacts, 'hybrid', `lin-${lr}`));
-      const loss0 = out.runs[0].ntkTraces.find((t) => t.method === 'ntk1' && t.step === 0)!.loss;
-      return { ...out.runs[0].results.find((x) => x.method === 'ntk1')!, loss0 };
+      const loss0 = out.runs[0].ntkTraces.find((t) => t.method === 'linearised-descent' && t.step === 0)!.loss;
+      return { ...out.runs[0].results.find((x) => x.method === 'linearised-descent')!, loss0 };
     };
     const a = await run(0.2),
       b = await run(0.4);
@@ -102,19 +102,12 @@ describe('linearisation error (NTK 1, one step)', () => {
 });
 
 describe('runExperiment end to end (tiny CSV regression)', () => {
-  it('switches, runs SGD and NTK 1/2/3, writes Arrow + metrics.json with provenance', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'hybrid-'));
-    const r = rng(1);
-    const lines = ['x1,x2,x3,y'];
-    for (let i = 0; i < 80; i++) {
-      const x = [r.normal(), r.normal(), r.normal()];
-      lines.push(`${x.join(',')},${Math.sin(x[0]) + 0.5 * x[1] * x[2] + 0.05 * r.normal()}`);
-    }
-    writeFileSync(join(dir, 'toy.csv'), `${lines.join('\n')}\n`);
+  it('switches, runs SGD and the three linearised-model methods, writes Arrow + metrics.json with provenance', async () => {
+    const { file } = toyCsv();
     const cfg = parseExperiment({
       experiment: 'toy',
       seeds: [0, 1],
-      data: { kind: 'csv', path: join(dir, 'toy.csv'), target: 'y', task: 'regression' },
+      data: { kind: 'csv', path: file, target: 'y', task: 'regression' },
       model: { hidden: [32, 32] },
       sgd: { lr: 0.05, batchSize: 16, epochs: 6 },
       switch: {
@@ -130,33 +123,34 @@ describe('runExperiment end to end (tiny CSV regression)', () => {
     expect(readdirSync(outDir).sort()).toEqual(['history.arrow', 'metrics.json', 'ntk_trace.arrow', 'results.arrow']);
     expect(out.runs.map((x) => x.decision.heuristic)).toEqual(['fixed_epoch', 'fixed_epoch']);
     const res = out.runs[0].results;
-    expect(res.map((x) => x.method)).toEqual(['sgd', 'ntk1', 'ntk2', 'ntk3']);
+    expect(res.map((x) => x.method)).toEqual(['sgd', 'linearised-descent', 'functional-evolution', 'integrated-flow']);
     // Budget: 3 remaining epochs × ceil(64/16) steps.
     for (const x of res) expect(x.steps).toBe(12);
-    // NTK 2 and NTK 3 are the same flow (sum vs integral) at a small step: close, and close to NTK 1.
+    // functional evolution and integrated flow are one flow (sum vs integral) at a small step: close,
+    // and close to linearised descent.
     const byM = Object.fromEntries(res.map((x) => [x.method, x]));
-    expect(Math.abs(byM.ntk2.trainMetric - byM.ntk3.trainMetric)).toBeLessThan(0.01);
-    expect(Math.abs(byM.ntk1.trainMetric - byM.ntk2.trainMetric)).toBeLessThan(0.01);
-    for (const m of ['ntk1', 'ntk2', 'ntk3']) {
+    expect(Math.abs(byM['functional-evolution'].trainMetric - byM['integrated-flow'].trainMetric)).toBeLessThan(0.01);
+    expect(Math.abs(byM['linearised-descent'].trainMetric - byM['functional-evolution'].trainMetric)).toBeLessThan(0.01);
+    for (const m of ['linearised-descent', 'functional-evolution', 'integrated-flow']) {
       expect(byM[m].linErrRel!).toBeLessThan(0.5); // the network stays close to its linearisation
       expect(byM[m].linearLoss!).toBeLessThan(out.runs[0].history[3].trainLoss);
     }
-    const h = readArtifact(join(outDir, 'history.arrow'), historySchema);
+    const h = readArtifact(join(outDir, 'history.arrow'), hybridHistorySchema);
     expect(h.table.numRows).toBe(2 * 7);
     expect(h.meta.config).toMatchObject({ experiment: 'toy' });
     expect(h.meta.dtype).toContain('float64');
-    expect(readArtifact(join(outDir, 'results.arrow'), resultsSchema).table.numRows).toBe(8);
-    expect(readArtifact(join(outDir, 'ntk_trace.arrow'), traceSchema).table.numRows).toBeGreaterThan(6);
+    expect(readArtifact(join(outDir, 'results.arrow'), hybridResultsSchema).table.numRows).toBe(8);
+    expect(readArtifact(join(outDir, 'ntk_trace.arrow'), hybridTraceSchema).table.numRows).toBeGreaterThan(6);
     const metrics = JSON.parse(readFileSync(join(outDir, 'metrics.json'), 'utf8'));
     // snake_case keys throughout (the pipeline's one JSON casing), provenance of the hybrid instance.
-    expect(metrics.summary.ntk3.test_metric.n).toBe(2);
-    expect(metrics.summary.ntk3.testMetric).toBeUndefined();
+    expect(metrics.summary['integrated-flow'].test_metric.n).toBe(2);
+    expect(metrics.summary['integrated-flow'].testMetric).toBeUndefined();
     expect(metrics.switches[0]).toMatchObject({ seed: 0, epoch: 3, heuristic: 'fixed_epoch' });
     expect(Object.keys(metrics.switches[0])).toEqual(['seed', 'epoch', 'heuristic', 'fired', 'param_signal', 'ntk_signal', 'would_fire']);
     expect(metrics.results[0]).toMatchObject({ method: 'sgd', switch_epoch: 3 });
     expect(metrics.metric_definition).toMatch(/^NRMSE = RMSE/);
     expect(metrics.provenance).toMatchObject({ stage: 'hybrid', key: 'toy', kind: 'metrics' });
     expect(metrics.provenance.config).toMatchObject({ experiment: 'toy' });
-    expect(out.table).toMatch(/NTK 3 \(integrated flow\)/);
+    expect(out.table).toMatch(/integrated flow \(NTK 3\)/);
   });
 });

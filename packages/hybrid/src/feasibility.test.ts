@@ -95,7 +95,7 @@ describe('kernels and eigendecompositions, before any training', () => {
       experiment: 'e',
       data: { kind: 'csv', path: 'my.csv', target: 'y', task: 'classification' },
       sgd: { lr: 0.1, epochs: 5 },
-      ntk: { methods: ['ntk1'], linErrTestSize: 0 },
+      ntk: { methods: ['linearised-descent'], linErrTestSize: 0 },
     });
     expect(errorOf(() => checkKernels(cfg, dataset(largest + 1, 10, K)))).toMatch(/^ntk\.subset: /);
     expect(errorOf(() => checkKernels(cfg, dataset(9000, 10, K)))).toBe(
@@ -118,13 +118,13 @@ describe('kernels and eigendecompositions, before any training', () => {
     ).toMatch(
       /^switch\.ntkStability\.monitorSize: the monitor kernel Θ_t \(30000 rows × 1 outputs\) is 30000×30000, 6\.71 GiB .*; lower it to at most 23170$/,
     );
-    const tall = { ...cfg, ntk: { ...cfg.ntk, methods: ['ntk1' as const], subset: 20000, linErrTestSize: 30000 } };
+    const tall = { ...cfg, ntk: { ...cfg.ntk, methods: ['linearised-descent' as const], subset: 20000, linErrTestSize: 30000 } };
     expect(errorOf(() => checkKernels(tall, dataset(20000, 30000)))).toMatch(
       /^ntk\.linErrTestSize: the test-side kernel .* is 30000×20000, 4\.47 GiB/,
     );
   });
 
-  it('without LAPACK, NTK 2/3 on more than 2048 kernel rows are refused with the subset that fits; NTK 1 alone is not', () => {
+  it('without LAPACK, the spectral methods on more than 2048 kernel rows are refused with the subset that fits; linearised descent alone is not', () => {
     setBackend('ts');
     try {
       const cfg = parseExperiment({
@@ -134,13 +134,13 @@ describe('kernels and eigendecompositions, before any training', () => {
         switch: { ntkStability: { enabled: false } },
       });
       expect(errorOf(() => checkKernels(cfg, dataset(700, 10, 3)))).toBe(
-        'ntk.methods: ntk2, ntk3 diagonalise Θ0 (2100×2100: 700 rows × 3 outputs) and this machine has no LAPACK (the TypeScript eigensolver stops at 2048); set ntk.subset to at most 682, use ntk.matrixFree: true, or install OpenBLAS (apt-get install libopenblas0-pthread)',
+        'ntk.methods: functional-evolution, integrated-flow diagonalise Θ0 (2100×2100: 700 rows × 3 outputs) and this machine has no LAPACK (the TypeScript eigensolver stops at 2048); set ntk.subset to at most 682, use ntk.matrixFree: true, or install OpenBLAS (apt-get install libopenblas0-pthread)',
       );
       expect(() => checkKernels(cfg, dataset(682, 10, 3))).not.toThrow();
-      expect(() => checkKernels({ ...cfg, ntk: { ...cfg.ntk, methods: ['ntk1'] } }, dataset(700, 10, 3))).not.toThrow();
+      expect(() => checkKernels({ ...cfg, ntk: { ...cfg.ntk, methods: ['linearised-descent'] } }, dataset(700, 10, 3))).not.toThrow();
       const mf = { ...cfg, ntk: { ...cfg.ntk, matrixFree: true, lanczosSteps: 3000 } };
       expect(errorOf(() => checkKernels(mf, dataset(700, 10, 3)))).toMatch(
-        /^ntk\.lanczosSteps: ntk2, ntk3 diagonalise the 3000×3000 Lanczos matrix/,
+        /^ntk\.lanczosSteps: functional-evolution, integrated-flow diagonalise the 3000×3000 Lanczos matrix/,
       );
     } finally {
       setBackend('auto');

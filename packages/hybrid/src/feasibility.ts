@@ -5,7 +5,7 @@
  *    of a classification seen MIN_CLASS_TRAIN_ROWS times in training;
  *  - the dense kernels the run builds (the NTK-stability monitor's Θ_t, Θ0 on the `ntk.subset`
  *    rows, its cross-kernel with the test monitor rows) within the empirical-NTK size limit;
- *  - the eigendecomposition NTK 2/3 take of Θ0 (or of the Lanczos matrix, matrix-free) within
+ *  - the eigendecomposition the spectral methods take of Θ0 (or of the Lanczos matrix, matrix-free) within
  *    the eigensolver this machine has: LAPACK, or the TypeScript one up to TS_EIGH_MAX_N.
  */
 import { fail, formatBytes } from '@tangent/base';
@@ -13,6 +13,7 @@ import { hasEigh, TS_EIGH_MAX_N } from '@tangent/linalg';
 import { ENTK_MAX_BYTES, kernelBytes } from '@tangent/nn';
 import type { DataConfig, ExperimentConfig } from './config.ts';
 import type { Dataset } from './data/dataset.ts';
+import { isSpectral } from './methods.ts';
 
 /**
  * Below these a run executes but cannot compare its methods: a test metric over fewer than 10
@@ -81,7 +82,7 @@ export function checkKernels(cfg: ExperimentConfig, d: Dataset): void {
     );
   }
   const n = cfg.ntk.subset === null ? d.nTrain : Math.min(d.nTrain, cfg.ntk.subset);
-  const spectral = cfg.ntk.methods.filter((m) => m !== 'ntk1');
+  const spectral = cfg.ntk.methods.filter(isSpectral);
   if (cfg.ntk.matrixFree) {
     const steps = cfg.ntk.lanczosSteps ?? 2 * cfg.ntk.topK + 20;
     if (spectral.length && !hasEigh() && steps > TS_EIGH_MAX_N)

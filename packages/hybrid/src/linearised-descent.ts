@@ -1,5 +1,5 @@
 /**
- * NTK 1 — discrete linearised descent: gradient descent on the linearised model,
+ * 'linearised-descent' (the thesis' NTK 1): gradient descent on the linearised model,
  *   θ_{k+1} = θ_k − (η/n) J0ᵀ g(f_lin(θ_k)),   f_lin(θ) = f0 + J0(θ − θ0),
  * run in function space, which is the same iteration multiplied through by J0:
  *   f_{k+1} = f_k − (η/n) Θ0 g(f_k),   w_{k+1} = w_k + (η/n) g(f_k),   θ_k = θ0 − J0ᵀ w_k.
@@ -16,15 +16,15 @@ import {
   type LinearisedProblem,
   type LinearSolution,
 } from './linearised-model.ts';
-import { fail } from '@tangent/arrow-io';
+import { fail } from '@tangent/base';
 
 export function linearisedDescent(
   p: LinearisedProblem,
   opts: { eta: number; steps: number; loss?: LinearLoss; traceCount?: number; onStep?: (k: number) => void },
 ): LinearSolution {
   const M = checkProblem(p);
-  if (!(opts.eta > 0)) fail(`NTK 1: learning rate must be positive, got ${opts.eta}`);
-  if (!Number.isInteger(opts.steps) || opts.steps < 0) fail(`NTK 1: steps must be a non-negative integer, got ${opts.steps}`);
+  if (!(opts.eta > 0)) fail(`linearised descent: learning rate must be positive, got ${opts.eta}`);
+  if (!Number.isInteger(opts.steps) || opts.steps < 0) fail(`linearised descent: steps must be a non-negative integer, got ${opts.steps}`);
   const loss = opts.loss ?? 'mse';
   const h = opts.eta / p.n;
   const f = Float64Array.from(p.f0);

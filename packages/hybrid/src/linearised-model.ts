@@ -11,8 +11,8 @@
  *   θ − θ0 = −J0ᵀ w,   f_lin(θ) on the training rows = f0 − Θ0 w,
  * so J0 itself is never needed: J0ᵀ w is one backward pass with output gradient w.
  */
-import { fail } from '@tangent/arrow-io';
-import { eigh, type Mat64 } from '@tangent/linalg';
+import { fail } from '@tangent/base';
+import { eigh, matVec, type Mat64 } from '@tangent/linalg';
 
 export type LinearLoss = 'mse' | 'cross_entropy';
 
@@ -55,7 +55,7 @@ export function checkProblem(p: LinearisedProblem): number {
   return M;
 }
 
-/** ONE eigendecomposition Θ0 = V Λ Vᵀ shared by NTK 2 and NTK 3. */
+/** ONE eigendecomposition Θ0 = V Λ Vᵀ shared by functional evolution and integrated flow. */
 export function spectrum(kernel: Mat64): Spectrum {
   const t0 = performance.now();
   const { values, vectors } = eigh(kernel);
@@ -64,31 +64,46 @@ export function spectrum(kernel: Mat64): Spectrum {
 }
 
 /** c = Vᵀ x. */
-export function toEigenbasis(sp: Spectrum, x: Float64Array): Float64Array {
-  const M = sp.values.length,
-    V = sp.vectors.data,
-    c = new Float64Array(M);
-  for (let i = 0; i < M; i++) {
-    const xi = x[i];
-    if (xi === 0) continue;
-    const row = i * M;
-    for (let j = 0; j < M; j++) c[j] += V[row + j] * xi;
-  }
-  return c;
-}
+export const toEigenbasis = (sp: Spectrum, x: Float64Array): Float64Array => matVec(sp.vectors, x, true);
 
 /** x = V c. */
-export function fromEigenbasis(sp: Spectrum, c: Float64Array): Float64Array {
-  const M = sp.values.length,
-    V = sp.vectors.data,
-    x = new Float64Array(M);
-  for (let i = 0; i < M; i++) {
-    let s = 0;
-    const row = i * M;
-    for (let j = 0; j < M; j++) s += V[row + j] * c[j];
-    x[i] = s;
-  }
-  return x;
+export const fromEigenbasis = (sp: Spectrum, c: Float64Array): Float64Array => matVec(sp.vectors, c);
+
+/**
+ * A closed form of the MSE flow in Θ0's eigenbasis (functional evolution, integrated flow): with
+ * h = η/n, r0 = f0 − y and c = Vᵀ r0, the coefficients w = V (φ(h, λ) ⊙ c) and the linear model's
+ * outputs and loss at step or time k from its residual V (ρ(h, λ, k) ⊙ c). Eigenvalues at or
+ * below rcond·λ_max are Θ0's null space (J0ᵀ v = 0): φ drops them rather than amplifying rounding,
+ * and the residual keeps them unchanged. `method` names the solver in its input errors.
+ */
+export function spectralFlow(
+  method: string,
+  p: LinearisedProblem,
+  sp: Spectrum,
+  o: {
+    eta: number;
+    rcond?: number;
+    phi: (h: number, lambda: number) => number;
+    rho: (h: number, lambda: number, k: number) => number;
+  },
+): { w: Float64Array; fAt: (k: number) => Float64Array; lossAt: (k: number) => number } {
+  const M = checkProblem(p);
+  if (sp.values.length !== M) fail(`${method}: spectrum has ${sp.values.length} eigenvalues, Θ0 is ${M}×${M}`);
+  if (!(o.eta > 0)) fail(`${method}: learning rate must be positive, got ${o.eta}`);
+  const h = o.eta / p.n;
+  const cut = (o.rcond ?? 1e-10) * sp.values[M - 1];
+  const r0 = new Float64Array(M);
+  for (let i = 0; i < M; i++) r0[i] = p.f0[i] - p.y[i];
+  const c = toEigenbasis(sp, r0);
+  const live = (j: number) => sp.values[j] > cut;
+  const coef = new Float64Array(M);
+  for (let j = 0; j < M; j++) coef[j] = live(j) ? o.phi(h, sp.values[j]) * c[j] : 0;
+  const fAt = (k: number) => {
+    const e = new Float64Array(M);
+    for (let j = 0; j < M; j++) e[j] = live(j) ? o.rho(h, sp.values[j], k) * c[j] : c[j];
+    return fromEigenbasis(sp, e).map((v, i) => v + p.y[i]); // f = y + r
+  };
+  return { w: fromEigenbasis(sp, coef), fAt, lossAt: (k) => linearLoss('mse', fAt(k), p.y, p.outDim) };
 }
 
 /** Gradient of the loss w.r.t. the outputs, times n: MSE g = f − y; cross-entropy g_i = softmax(f_i) − y_i. */

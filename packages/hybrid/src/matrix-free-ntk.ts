@@ -7,17 +7,26 @@
  * The network runs in float32 (the training dtype); vectors in function space, Lanczos and the
  * spectral coefficients are float64.
  *
- *  - NTK 1, `linearisedSgd`: SGD on f_lin(θ) = f0 + J0 (θ − θ0) with the SGD phase's batch size
+ *  - linearised descent, `linearisedSgd`: SGD on f_lin(θ) = f0 + J0 (θ − θ0) with the SGD phase's batch size
  *    and step η, δθ ← δθ − (η/B) J0,Bᵀ g(f0,B + J0,B δθ): per step one forward, one JVP and one
  *    backward on the batch — the cost of an SGD step (plus a tangent pass).
- *  - NTK 2/3, `lowRankFlow`: w = φ(Θ0) r0 for the scalar flow function φ of NTK 2 (geometric sum)
- *    or NTK 3 (integrated flow), r0 = f0 − y. The top-k eigenpairs (Lanczos on Θ0 u) carry φ
+ *  - functional evolution and integrated flow, `lowRankFlow`: w = φ(Θ0) r0 for the scalar flow
+ *    function φ of the first (geometric sum) or the second (integrated flow), r0 = f0 − y. The top-k eigenpairs (Lanczos on Θ0 u) carry φ
  *    exactly on span(V_k); the complement flow φ(P⊥Θ0P⊥) P⊥ r0 is a Krylov (Lanczos) matrix
  *    function on the deflated operator: no eigenvalue of the complement is dropped or frozen.
  */
-import { type Mat32, type Rng } from '@tangent/linalg';
-import { backward, forward, gatherRows, jvp, type ForwardCache, type Mlp } from '@tangent/nn';
-import { krylovFunction, topEigenpairs, type Eigenpairs } from './lanczos.ts';
+import {
+  axpy,
+  dot,
+  gatherRows,
+  krylovFunction,
+  topEigenpairs,
+  type Eigenpairs,
+  type Mat32,
+  type Rng,
+  type SymmetricOperator,
+} from '@tangent/linalg';
+import { backward, forward, jvp, type ForwardCache, type Mlp } from '@tangent/nn';
 import { outputResidual, type LinearLoss } from './linearised-model.ts';
 
 export interface MatrixFreeNtk {
@@ -67,7 +76,7 @@ export function matrixFreeNtk(net0: Mlp, X: Mat32, block = 4096): MatrixFreeNtk 
 }
 
 /**
- * NTK 1 on all training rows: mini-batch SGD on the linearised model (same batches, η and step
+ * Linearised descent on all training rows: mini-batch SGD on the linearised model (same batches, η and step
  * count as the SGD phase). Returns δθ = θ − θ0 and the mean batch loss per epoch.
  */
 export function linearisedSgd(
@@ -113,9 +122,15 @@ export function linearisedSgd(
   return { delta, trace };
 }
 
+/** u ↦ Θ0 u as the in-place operator Lanczos takes. */
+const theta0 =
+  (mf: MatrixFreeNtk): SymmetricOperator =>
+  (u, out) =>
+    out.set(mf.times(u));
+
 /** Top-k eigenpairs of Θ0 by Lanczos on the matrix-free product. */
 export function ntkEigenpairs(mf: MatrixFreeNtk, k: number, opts: { steps?: number; seed?: number } = {}): Eigenpairs {
-  return topEigenpairs(mf.times, mf.n * mf.K, k, opts);
+  return topEigenpairs(theta0(mf), mf.n * mf.K, k, opts);
 }
 
 /**
@@ -134,23 +149,15 @@ export function lowRankFlow(
   const rPerp = Float64Array.from(r0);
   const cut = (opts.rcond ?? 1e-10) * (eig.values[0] ?? 0);
   eig.vectors.forEach((v, j) => {
-    let c = 0;
-    for (let i = 0; i < M; i++) c += v[i] * r0[i];
-    const coef = eig.values[j] > cut ? phi(eig.values[j]) * c : 0;
-    for (let i = 0; i < M; i++) {
-      w[i] += coef * v[i];
-      rPerp[i] -= c * v[i];
-    }
+    const c = dot(v, r0);
+    axpy(eig.values[j] > cut ? phi(eig.values[j]) * c : 0, v, w);
+    axpy(-c, v, rPerp);
   });
   const project = (x: Float64Array) => {
-    for (const v of eig.vectors) {
-      let c = 0;
-      for (let i = 0; i < M; i++) c += v[i] * x[i];
-      for (let i = 0; i < M; i++) x[i] -= c * v[i];
-    }
+    for (const v of eig.vectors) axpy(-dot(v, x), v, x);
   };
   if (opts.complementSteps > 0) {
-    const wc = krylovFunction(mf.times, rPerp, opts.complementSteps, phi, { project });
+    const wc = krylovFunction(theta0(mf), rPerp, opts.complementSteps, phi, { project });
     for (let i = 0; i < M; i++) w[i] += wc[i];
   }
   return w;

@@ -2,9 +2,9 @@
  * Phase 1 (and the baseline): mini-batch SGD on the mean loss, θ ← θ − η ∇θ L_B(θ), one seeded
  * reshuffle per epoch, on the nn engine's forward/backward.
  */
-import { fail } from '@tangent/arrow-io';
-import { type Mat32, type Rng } from '@tangent/linalg';
-import { backward, forward, gatherRows, gdStep, mse, softmaxCrossEntropy, type Mlp } from '@tangent/nn';
+import { fail } from '@tangent/base';
+import { gatherRows, type Mat32, type Rng } from '@tangent/linalg';
+import { backward, forward, gdStep, mse, softmaxCrossEntropy, type Mlp } from '@tangent/nn';
 
 export type TrainLoss = 'mse' | 'cross_entropy';
 

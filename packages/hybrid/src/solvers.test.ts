@@ -86,7 +86,7 @@ function expm(A: Float64Array, M: number): Float64Array {
   return E;
 }
 
-describe('NTK 1: discrete linearised descent', () => {
+describe('linearised descent (NTK 1)', () => {
   it('equals an explicit parameter-space gradient-descent loop on the linear model (MSE)', () => {
     const t = tiny(5, 2, 30, 1);
     const sol = linearisedDescent(t.problem, { eta: 0.05, steps: 40 });
@@ -109,7 +109,7 @@ describe('NTK 1: discrete linearised descent', () => {
   });
 });
 
-describe('NTK 2: functional evolution', () => {
+describe('functional evolution (NTK 2)', () => {
   it('equals the explicit loop θ_{k+1} = θ_k − (η/n) J0ᵀ exp(−ηΘ0k/n) r0 with an independent matrix exponential', () => {
     const t = tiny(4, 2, 20, 3);
     const eta = 0.05,
@@ -133,7 +133,7 @@ describe('NTK 2: functional evolution', () => {
     expect(maxDiff(deltaFromW(t.J, M, t.P, sol.w), d)).toBeLessThan(1e-9 * (1 + maxAbs(d)));
   });
 
-  it('matches k steps of NTK 1 as η → 0 at fixed ηk (error shrinks like η)', () => {
+  it('matches k steps of linearised descent as η → 0 at fixed ηk (error shrinks like η)', () => {
     const t = tiny(4, 1, 12, 4);
     const sp = spectrum(t.problem.kernel);
     const T = 2; // η·k
@@ -160,16 +160,21 @@ describe('NTK 2: functional evolution', () => {
   });
 });
 
-describe('NTK 3: integrated flow', () => {
+/** θ∞ − θ0 = −J0⁺ r0, the minimum-norm least-squares fit, from ml-matrix's pseudo-inverse (an independent implementation). */
+function minNormDelta(t: ReturnType<typeof tiny>): number[] {
+  const pinv = pseudoInverse(new MlMatrix(Array.from({ length: t.M }, (_, i) => Array.from(t.J.subarray(i * t.P, (i + 1) * t.P)))));
+  const r0 = Array.from(t.f0, (v, i) => v - t.y[i]);
+  return pinv
+    .mmul(MlMatrix.columnVector(r0))
+    .to1DArray()
+    .map((v) => -v);
+}
+
+describe('integrated flow (NTK 3)', () => {
   it('at large t equals the minimum-norm least-squares fit θ0 − J0⁺ r0 (full row rank, M < P)', () => {
     const t = tiny(6, 2, 40, 5);
     const sol = integratedFlow(t.problem, spectrum(t.problem.kernel), { eta: 1, t: 1e9 });
-    const pinv = pseudoInverse(new MlMatrix(Array.from({ length: t.M }, (_, i) => Array.from(t.J.subarray(i * t.P, (i + 1) * t.P)))));
-    const r0 = Array.from(t.f0, (v, i) => v - t.y[i]);
-    const ref = pinv
-      .mmul(MlMatrix.columnVector(r0))
-      .to1DArray()
-      .map((v) => -v);
+    const ref = minNormDelta(t);
     expect(maxDiff(deltaFromW(t.J, t.M, t.P, sol.w), ref)).toBeLessThan(1e-7 * (1 + maxAbs(ref)));
     expect(maxDiff(sol.fLin, t.y)).toBeLessThan(1e-7); // interpolates the training targets
   });
@@ -177,16 +182,11 @@ describe('NTK 3: integrated flow', () => {
   it('at large t equals the pseudo-inverse solution when Θ0 is singular (M > P)', () => {
     const t = tiny(10, 2, 8, 6); // 20 rows, 8 parameters: rank 8
     const sol = integratedFlow(t.problem, spectrum(t.problem.kernel), { eta: 1, t: 1e12 });
-    const pinv = pseudoInverse(new MlMatrix(Array.from({ length: t.M }, (_, i) => Array.from(t.J.subarray(i * t.P, (i + 1) * t.P)))));
-    const r0 = Array.from(t.f0, (v, i) => v - t.y[i]);
-    const ref = pinv
-      .mmul(MlMatrix.columnVector(r0))
-      .to1DArray()
-      .map((v) => -v);
+    const ref = minNormDelta(t);
     expect(maxDiff(deltaFromW(t.J, t.M, t.P, sol.w), ref)).toBeLessThan(1e-7 * (1 + maxAbs(ref)));
   });
 
-  it('at finite t agrees with NTK 1 at small step (the flow it integrates)', () => {
+  it('at finite t agrees with linearised descent at small step (the flow it integrates)', () => {
     const t = tiny(5, 1, 15, 7);
     const eta = 0.001,
       steps = 3000;

@@ -6,19 +6,20 @@
 import { Field, Float64, Int32, Utf8 } from 'apache-arrow';
 import { buildTable, defineSchema } from '@tangent/arrow-io';
 import { log } from '@tangent/base';
-import { defineStage, runStandalone, type StageContext, type StageOutput } from '@tangent/contracts';
+import { defineStage, runStandalone, type StageContext, type StageOutput, hybridNode } from '@tangent/contracts';
 import { backendInfo } from '@tangent/linalg';
 import { experimentSchema, type ExperimentConfig } from './config.ts';
 import { loadDataset } from './data/index.ts';
 import type { Dataset } from './data/dataset.ts';
-import { evaluator, runSeed, type Method, type MethodResult, type SeedRun } from './experiment.ts';
+import { evaluator, runSeed, type SeedRun } from './experiment.ts';
 import { checkKernels, checkRows } from './feasibility.ts';
+import { METHOD_LABEL, type Method, type MethodResult } from './methods.ts';
 import { meanSd } from './metrics.ts';
 
 export const STAGE_VERSION = '1';
 
 const f64 = (name: string, nullable = false) => new Field(name, new Float64(), nullable);
-export const historySchema = defineSchema('hybrid-history', [
+export const hybridHistorySchema = defineSchema('hybrid-history', [
   new Field('seed', new Int32(), false),
   new Field('epoch', new Int32(), false),
   f64('train_loss'),
@@ -29,7 +30,7 @@ export const historySchema = defineSchema('hybrid-history', [
   f64('ntk_dist', true),
   f64('sgd_seconds'),
 ]);
-export const resultsSchema = defineSchema('hybrid-results', [
+export const hybridResultsSchema = defineSchema('hybrid-results', [
   new Field('seed', new Int32(), false),
   new Field('method', new Utf8(), false),
   new Field('switch_epoch', new Int32(), false),
@@ -48,7 +49,7 @@ export const resultsSchema = defineSchema('hybrid-results', [
   f64('lin_err_rel', true),
   f64('linear_loss', true),
 ]);
-export const traceSchema = defineSchema('hybrid-ntk-trace', [
+export const hybridTraceSchema = defineSchema('hybrid-ntk-trace', [
   new Field('seed', new Int32(), false),
   new Field('method', new Utf8(), false),
   f64('step'),
@@ -57,8 +58,8 @@ export const traceSchema = defineSchema('hybrid-ntk-trace', [
 
 /** The thesis' figures (Sarvanau 2025, 10 seeds) that the printed table is compared with. */
 export const THESIS_REFERENCE: Record<string, Partial<Record<Method, string>>> = {
-  wine: { sgd: 'test NRMSE 14.3 % (full SGD, 20 epochs)', ntk3: 'test NRMSE 12.0 % (NTK 3 after the switch)' },
-  fashion_mnist: { ntk1: 'test accuracy 82.8 % (NTK 1)' },
+  wine: { sgd: 'test NRMSE 14.3 % (full SGD, 20 epochs)', 'integrated-flow': 'test NRMSE 12.0 % (NTK 3 after the switch)' },
+  fashion_mnist: { 'linearised-descent': 'test accuracy 82.8 % (NTK 1)' },
 };
 
 export interface ExperimentOutput {
@@ -67,13 +68,6 @@ export interface ExperimentOutput {
   summary: Record<string, Record<string, { mean: number; sd: number; n: number } | null>>;
   table: string;
 }
-
-const METHOD_LABEL: Record<Method, string> = {
-  sgd: 'SGD (full budget)',
-  ntk1: 'NTK 1 (linearised descent)',
-  ntk2: 'NTK 2 (functional evolution)',
-  ntk3: 'NTK 3 (integrated flow)',
-};
 
 export function summarise(results: MethodResult[]): ExperimentOutput['summary'] {
   const out: ExperimentOutput['summary'] = {};
@@ -146,13 +140,9 @@ export function formatTable(summary: ExperimentOutput['summary'], metricName: st
  * ntk_trace}.arrow and metrics.json, published together. Its config is its own YAML file
  * (`tangent experiment --config configs/wine_quality.yaml`), not the pipeline manifest.
  */
-export const hybridStage = defineStage({
-  name: 'hybrid',
+export const hybridStage = defineStage(hybridNode, {
   version: STAGE_VERSION,
-  description: 'hybrid SGD → NTK training: SGD until a lazy-regime heuristic fires, then NTK 1/2/3 vs continued SGD',
   configSchema: experimentSchema,
-  inputs: [],
-  outputs: ['history.arrow', 'results.arrow', 'ntk_trace.arrow', 'metrics.json'],
   run: (ctx) => runExperimentStage(ctx),
 });
 
@@ -214,9 +204,9 @@ async function runExperimentStage(ctx: StageContext<ExperimentConfig>): Promise<
   const history = runs.flatMap((r) => r.history);
   const historyFile = {
     name: 'history.arrow',
-    schema: historySchema,
+    schema: hybridHistorySchema,
     ...meta,
-    table: buildTable(historySchema, {
+    table: buildTable(hybridHistorySchema, {
       seed: Int32Array.from(history, (h) => h.seed),
       epoch: Int32Array.from(history, (h) => h.epoch),
       train_loss: Float64Array.from(history, (h) => h.trainLoss),
@@ -230,9 +220,9 @@ async function runExperimentStage(ctx: StageContext<ExperimentConfig>): Promise<
   };
   const resultsFile = {
     name: 'results.arrow',
-    schema: resultsSchema,
+    schema: hybridResultsSchema,
     ...meta,
-    table: buildTable(resultsSchema, {
+    table: buildTable(hybridResultsSchema, {
       seed: Int32Array.from(results, (r) => r.seed),
       method: results.map((r) => r.method),
       switch_epoch: Int32Array.from(results, (r) => r.switchEpoch),
@@ -255,9 +245,9 @@ async function runExperimentStage(ctx: StageContext<ExperimentConfig>): Promise<
   const traces = runs.flatMap((r) => r.ntkTraces);
   const traceFile = {
     name: 'ntk_trace.arrow',
-    schema: traceSchema,
+    schema: hybridTraceSchema,
     ...meta,
-    table: buildTable(traceSchema, {
+    table: buildTable(hybridTraceSchema, {
       seed: Int32Array.from(traces, (t) => t.seed),
       method: traces.map((t) => t.method),
       step: Float64Array.from(traces, (t) => t.step),

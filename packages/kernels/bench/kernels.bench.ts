@@ -6,7 +6,7 @@ import { backendInfo, hasEigh, mat64, rng, type Mat64 } from '@tangent/linalg';
 import type { Benchmark } from '../../../tools/bench.ts';
 import { encodeLabels } from '../src/classification-metrics.ts';
 import { crossValidateRidge, foldSummary, logGrid, type RidgeSolver } from '../src/cross-validate-ridge.ts';
-import { ntkGramAsync } from '../src/ntk-gram.ts';
+import { ntkGramAsync, ntkNngpGramAsync } from '../src/ntk-gram.ts';
 import { stratifiedSplit } from '../src/stratified-split.ts';
 
 const N = 7613,
@@ -70,6 +70,39 @@ export const benchmarks: Benchmark[] = [
     },
     peer: { name: 'numpy', script: 'packages/linalg/bench/peer-numpy.py', args: ['ntk_gram', String(N), String(D)] },
     extra: (s) => ({ entries_per_second: Math.round((N * N) / s), backend: backendInfo().name, threads: backendInfo().threads }),
+  },
+  {
+    // Θ and Σ from one pass (ntkNngpGramAsync, the ntk stage with compare: [nngp]) against two
+    // ntkGramAsync passes, alternating in the same run; "seconds" is both variants together.
+    name: 'ntk_nngp_gram_7613_d128',
+    n: N,
+    setup: () => ({ X: unitRows(N, D, 1), one: [] as number[], two: [] as number[] }),
+    run: async (state) => {
+      const s = state as { X: Mat64; one: number[]; two: number[] };
+      const time = async (f: () => Promise<unknown>) => {
+        const t0 = performance.now();
+        await f();
+        return (performance.now() - t0) / 1000;
+      };
+      const one = () => ntkNngpGramAsync(s.X, undefined, { depth: 2 });
+      const two = async () => [
+        await ntkGramAsync(s.X, undefined, { depth: 2 }),
+        await ntkGramAsync(s.X, undefined, { depth: 2, kind: 'nngp' }),
+      ];
+      if (s.one.length % 2) (s.two.push(await time(two)), s.one.push(await time(one)));
+      else (s.one.push(await time(one)), s.two.push(await time(two)));
+    },
+    extra: (_s, state) => {
+      const { one, two } = state as { one: number[]; two: number[] };
+      const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+      return {
+        one_pass_seconds: +med(one).toFixed(3),
+        two_passes_seconds: +med(two).toFixed(3),
+        ratio: +med(one.map((o, i) => o / two[i])).toFixed(3),
+        backend: backendInfo().name,
+        threads: backendInfo().threads,
+      };
+    },
   },
   cvBench('krr_cv_7613_d128_5x20', 'auto'),
   cvBench('krr_cv_7613_d128_5x20_cholesky', 'cholesky'),

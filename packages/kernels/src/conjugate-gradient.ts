@@ -41,7 +41,12 @@ function colDots(A: Mat64, B: Mat64): Float64Array {
   return out;
 }
 
-export function conjugateGradient(apply: (P: Mat64) => Mat64, B: Mat64, opts: CgOptions = {}): CgResult {
+/**
+ * The recurrence as a generator: it yields each P whose product A·P it needs and is resumed with
+ * that product, so one body serves a synchronous operator (conjugateGradient) and one that
+ * awaits (conjugateGradientAsync: a kernel streamed by worker threads).
+ */
+function* cgSteps(B: Mat64, opts: CgOptions): Generator<Mat64, CgResult, Mat64> {
   const n = B.rows,
     k = B.cols;
   const maxIter = opts.maxIter ?? 100,
@@ -50,7 +55,7 @@ export function conjugateGradient(apply: (P: Mat64) => Mat64, B: Mat64, opts: Cg
   const X = opts.x0 ? mat64(n, k, opts.x0.data.slice()) : mat64(n, k);
   const R = mat64(n, k, B.data.slice());
   if (opts.x0) {
-    const AX = apply(X);
+    const AX = yield X;
     for (let i = 0; i < R.data.length; i++) R.data[i] -= AX.data[i];
   }
   const bNorm = colSqNorms(B).map(Math.sqrt);
@@ -70,7 +75,7 @@ export function conjugateGradient(apply: (P: Mat64) => Mat64, B: Mat64, opts: Cg
   const history: number[] = [];
   let it = 0;
   while (it < maxIter && res > tol) {
-    const AP = apply(P);
+    const AP = yield P;
     const pAp = colDots(P, AP);
     const alpha = new Float64Array(k);
     for (let j = 0; j < k; j++) {
@@ -98,4 +103,21 @@ export function conjugateGradient(apply: (P: Mat64) => Mat64, B: Mat64, opts: Cg
     opts.onIter?.(it, res);
   }
   return { X, iterations: it, relResidual: res, history, converged: res <= tol };
+}
+
+export function conjugateGradient(apply: (P: Mat64) => Mat64, B: Mat64, opts: CgOptions = {}): CgResult {
+  const steps = cgSteps(B, opts);
+  for (let s = steps.next(); ;) {
+    if (s.done) return s.value;
+    s = steps.next(apply(s.value));
+  }
+}
+
+/** conjugateGradient with an operator that returns a promise (the same recurrence, see cgSteps). */
+export async function conjugateGradientAsync(apply: (P: Mat64) => Promise<Mat64>, B: Mat64, opts: CgOptions = {}): Promise<CgResult> {
+  const steps = cgSteps(B, opts);
+  for (let s = steps.next(); ;) {
+    if (s.done) return s.value;
+    s = steps.next(await apply(s.value));
+  }
 }

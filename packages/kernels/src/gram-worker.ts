@@ -7,7 +7,7 @@
  */
 import { mirrorLower } from '@tangent/linalg';
 import { simdRows, type SimdPass } from './relu-gram-passes.ts';
-import { reluKernelRow, type ReluNetSpec } from './relu-kernel-recursion.ts';
+import { reluKernelRow, reluKernelRowPair, type ReluNetSpec } from './relu-kernel-recursion.ts';
 
 export interface MapPass {
   pass: 'map';
@@ -20,6 +20,8 @@ export interface MapPass {
   d: number;
   spec: ReluNetSpec;
   ntk: boolean;
+  /** Both kernels from one pass: K becomes Θ and S (same shape) gets Σ; `ntk` is then ignored. */
+  S?: Float64Array;
 }
 
 export interface MirrorPass {
@@ -38,7 +40,10 @@ export function runRows(t: RowPass, rows: [number, number]): void {
   const sx = new Float64Array(t.spec.depth - 1);
   for (let i = rows[0]; i < rows[1]; i++) {
     for (let l = 0; l < sx.length; l++) sx[l] = t.sA[l][i];
-    reluKernelRow(t.K.subarray(i * t.m, (i + 1) * t.m), 0, t.symmetric ? i + 1 : t.m, sx, t.sB, t.d, t.spec, t.ntk);
+    const k = t.K.subarray(i * t.m, (i + 1) * t.m),
+      len = t.symmetric ? i + 1 : t.m;
+    if (t.S) reluKernelRowPair(k, t.S.subarray(i * t.m, (i + 1) * t.m), 0, len, sx, t.sB, t.d, t.spec);
+    else reluKernelRow(k, 0, len, sx, t.sB, t.d, t.spec, t.ntk);
   }
 }
 

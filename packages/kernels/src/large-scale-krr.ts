@@ -1,8 +1,20 @@
 import { fail, log } from '@tangent/base';
-import { NotPositiveDefiniteError, cholesky, choleskySolve, gemm, mat64, rng, type Mat64, type Matrix } from '@tangent/linalg';
-import { forEachKernelBlock, type CrossKernel, type KernelBlockOptions } from './kernel-blocks.ts';
-import { crossKernelFor, falkonPredict, falkonSolve, selectCentres, type FalkonModel } from './falkon.ts';
-import { planKernelRegression, type MemoryPlan, type SolverChoice } from './memory-model.ts';
+import { NotPositiveDefiniteError, cholesky, choleskySolve, gemm, mat64, rng, rowsView, type Mat64, type Matrix } from '@tangent/linalg';
+import { kernelTimes, type CrossKernelDtype, type KernelBlockOptions } from './kernel-blocks.ts';
+import {
+  centreFactors,
+  crossKernelFor,
+  crossKernelProblem,
+  falkonPredict,
+  falkonSolveProblem,
+  gramProblem,
+  kernelOnly,
+  selectCentreSets,
+  type FalkonModel,
+  type FalkonProblem,
+} from './falkon.ts';
+import { planKernelRegression, type CrossKernelMode, type MemoryPlan, type SolverChoice } from './memory-model.ts';
+import { nystromGram, sumSegments } from './nystrom-gram.ts';
 import { ntkGram, ntkGramAsync } from './ntk-gram.ts';
 import { gatherRows } from './nystrom.ts';
 
@@ -27,8 +39,12 @@ export interface LargeScaleKrrOptions extends KernelBlockOptions {
   tol?: number;
   jitter?: number;
   maxMemoryGb?: number | null;
-  /** Force the cross-kernel mode instead of the memory model's choice. */
-  crossKernel?: 'auto' | 'stored' | 'streamed';
+  /** Force the cross-kernel mode instead of the memory model's choice (memory-model.ts's CrossKernelMode). */
+  crossKernel?: 'auto' | CrossKernelMode;
+  /** Precision of a stored K_nM (default float32: half the memory and half the bytes per CG iteration). */
+  dtype?: CrossKernelDtype;
+  /** Start each CG at the previous solve's α (the next λ, the refit); default true. */
+  warmStart?: boolean;
 }
 
 export interface ValidationRow {
@@ -49,9 +65,11 @@ export interface LargeScaleKrrResult {
   iterations: number | null;
   residual: number | null;
   /** Predictions (rows × K) for new inputs. */
-  predict: (X: Matrix) => Mat64;
+  predict: (X: Matrix) => Promise<Mat64>;
   /** The Falkon model (centres, α), or null for exact. */
   model: FalkonModel | null;
+  /** Falkon's wall seconds: K_nM (and K_MM), the validation solves, the refit; null for exact. */
+  timings: { crossKernel: number; validation: number; refit: number } | null;
 }
 
 /** Accuracy of scores (n × K) against integer labels: argmax, or sign > 0 ↔ label 1 when K = 1. */
@@ -105,6 +123,10 @@ export async function fitLargeScaleKrr(
     k: Y.cols,
     m: centresList.at(-1)!,
     blockRows: o.blockRows,
+    dtype: o.dtype,
+    crossKernel: o.crossKernel,
+    validationRows: vf > 0 ? Math.round(vf * n) : 0,
+    solves: (o.lambdas.length > 1 || centresList.length > 1) && vf > 0 ? o.lambdas.length * centresList.length + 1 : 1,
     solver: o.solver,
     maxMemoryGb: o.maxMemoryGb,
   });
@@ -160,13 +182,8 @@ async function exactPath(
     iterations: null,
     residual: null,
     model: null,
-    predict: (Xt) => {
-      const out = mat64(Xt.rows, alpha.cols);
-      forEachKernelBlock(Xt, X, kernel, (r0, r1, Kb) =>
-        gemm(Kb, alpha, { out: { rows: r1 - r0, cols: out.cols, data: out.data.subarray(r0 * out.cols, r1 * out.cols) } }),
-      );
-      return out;
-    },
+    timings: null,
+    predict: (Xt) => kernelTimes(Xt, X, alpha, kernel),
   };
 }
 
@@ -194,10 +211,73 @@ function subMatrix(K: Mat64, rows: number[], cols: number[]): Mat64 {
   return out;
 }
 
-function kernelOnly(o: KernelBlockOptions): KernelBlockOptions {
-  return { depth: o.depth, sigmaW: o.sigmaW, sigmaB: o.sigmaB, kind: o.kind, blockRows: o.blockRows };
+/** Seed of the centre draw, apart from the validation split's stream (rng(seed)) so that the two are independent. */
+export function centreSeed(seed: number): number {
+  return Math.imul(seed + 1, 0x85ebca6b) >>> 0;
 }
 
+/**
+ * What the search and the refit need of one centre set: the problems on the fit rows and on all
+ * rows (falkon.ts's FalkonProblem), and the validation rows' scores K_val α.
+ */
+interface CentreSetData {
+  fit(): Promise<FalkonProblem>;
+  all(): Promise<FalkonProblem>;
+  validationScores(alpha: Mat64): Promise<Mat64>;
+}
+
+/** The largest centre set's data, in the planned mode, and its restriction to nested sets (positions `pos`). */
+async function centreData(
+  X: Matrix,
+  C: Mat64,
+  Yo: Mat64,
+  nFit: number,
+  mode: CrossKernelMode,
+  o: LargeScaleKrrOptions,
+  order: Int32Array | undefined,
+): Promise<(pos: Int32Array | null) => CentreSetData> {
+  const n = Yo.rows;
+  const kernel = { ...kernelOnly(o), order };
+  if (mode === 'gram') {
+    const segs = await nystromGram(X, C, Yo, { ...kernel, cuts: nFit < n ? [0, nFit, n] : [0, n], keep: nFit < n ? [1] : [] });
+    let total: ReturnType<typeof sumSegments> | null = null;
+    return (pos) => ({
+      fit: async () => gramProblem(sub(segs[0].gram, pos, pos), sub(segs[0].rhs, pos, null), nFit),
+      all: async () => {
+        total ??= sumSegments(segs);
+        return gramProblem(sub(total.gram, pos, pos), sub(total.rhs, pos, null), n);
+      },
+      validationScores: async (alpha) => gemm(sub(segs[1].rows!, null, pos), alpha),
+    });
+  }
+  const Knm = await crossKernelFor(X, C, { ...kernel, crossKernel: mode, dtype: o.dtype });
+  return (pos) => {
+    const K = pos ? Knm.columns(pos) : Knm;
+    return {
+      fit: () => crossKernelProblem(K.rows(0, nFit), rowsView(Yo, 0, nFit)),
+      all: () => crossKernelProblem(K, Yo),
+      validationScores: (alpha) => K.rows(nFit, n).times(alpha),
+    };
+  };
+}
+
+/** Rows `rows` and columns `cols` of A (null: all). */
+function sub(A: Mat64, rows: Int32Array | null, cols: Int32Array | null): Mat64 {
+  if (!rows && !cols) return A;
+  const r = rows ?? Int32Array.from({ length: A.rows }, (_, i) => i);
+  const c = cols ?? Int32Array.from({ length: A.cols }, (_, j) => j);
+  return subMatrix(A, Array.from(r), Array.from(c));
+}
+
+/**
+ * Falkon with one pass over K_nM for the whole λ (and M) search and the refit. The kernel's rows
+ * are the fit rows first, then the validation rows (`order`), so the validation fit is Falkon on
+ * the row prefix (the same entries, no mask) and its scores are the suffix's K α. The centres
+ * are drawn among the fit rows (as a fit on those rows alone would draw them) and nested across M
+ * (the largest set's K_nM holds the others' columns). L and (1/M)LᵀL are shared by every λ; λ
+ * goes from the largest down, each solve warm-started at the previous one's α, and the refit at
+ * the chosen λ's validation α — CG's stopping rule |r| ≤ tol·|b| is unchanged.
+ */
 async function falkonPath(
   X: Matrix,
   Y: Mat64,
@@ -208,60 +288,86 @@ async function falkonPath(
   valRows: number[],
   centresList: number[],
 ): Promise<LargeScaleKrrResult> {
-  const crossKernel = o.crossKernel && o.crossKernel !== 'auto' ? o.crossKernel : plan.crossKernel!;
-  const validation: ValidationRow[] = [];
-  const valLabels = valRows.map((i) => labels[i]);
-  let best = { m: centresList.at(-1)!, lambda: o.lambdas[0], acc: -1 };
-  let current: { m: number; idx: Int32Array; C: Mat64; Kmm: Mat64; Knm: CrossKernel } | null = null;
-  const build = async (m: number) => {
-    const idx = selectCentres(X, { ...o, crossKernel, lambda: best.lambda, centres: m });
-    const C = gatherRows(X, idx);
-    const Kmm = ntkGram(C, undefined, kernelOnly(o));
-    current = null; // drop the previous K_nM before allocating the next
-    const Knm = await crossKernelFor(X, C, { ...kernelOnly(o), crossKernel });
-    return { m, idx, C, Kmm, Knm };
+  const n = X.rows;
+  const mode = plan.crossKernel!;
+  const fitRows = mask ? Int32Array.from({ length: n }, (_, i) => i).filter((i) => mask[i]) : null;
+  const nFit = fitRows ? fitRows.length : n;
+  const order = fitRows ? Int32Array.from([...fitRows, ...valRows]) : undefined;
+  const Yo = order ? gatherRows(Y, order) : Y;
+  const mMax = centresList.at(-1)!;
+  const warm = o.warmStart ?? true;
+  const t0 = performance.now();
+  const sets = selectCentreSets(
+    X,
+    { ...kernelOnly(o), sampling: o.sampling, lambda: o.lambdas[0], centres: mMax, seed: centreSeed(o.seed ?? 0) },
+    centresList,
+    fitRows ?? undefined,
+  );
+  const idxMax = sets.at(-1)!;
+  const KmmMax = ntkGram(gatherRows(X, idxMax), undefined, kernelOnly(o));
+  const dataOf = await centreData(X, gatherRows(X, idxMax), Yo, nFit, mode, o, order);
+  const t1 = performance.now();
+  log(`  K_nM (${n} × ${mMax}, ${mode}${mode === 'stored' ? `, ${o.dtype ?? 'float32'}` : ''}): ${((t1 - t0) / 1000).toFixed(1)} s`);
+  /** Centre set of M: its indices, its data and the λ-free factors. */
+  const centreSet = (m: number) => {
+    const idx = sets[centresList.indexOf(m)];
+    const pos = m === mMax ? null : positionsIn(idxMax, idx);
+    return { m, idx, data: dataOf(pos), factors: centreFactors(pos ? sub(KmmMax, pos, pos) : KmmMax, o.jitter) };
   };
+  const validation: ValidationRow[] = [];
+  let best = { m: mMax, lambda: o.lambdas[0], acc: -1, alpha: null as Mat64 | null };
+  let chosen: ReturnType<typeof centreSet> | null = null;
   if (mask && (o.lambdas.length > 1 || centresList.length > 1)) {
+    const valLabels = valRows.map((i) => labels[i]);
     for (const m of centresList) {
-      current = await build(m);
-      for (const lambda of o.lambdas) {
-        const t0 = performance.now();
-        const sol = falkonSolve(current.Knm, current.Kmm, Y, lambda, {
+      const set = centreSet(m);
+      const fit = await set.data.fit();
+      let prev: Mat64 | undefined;
+      for (const lambda of [...o.lambdas].sort((a, b) => b - a)) {
+        const t = performance.now();
+        const sol = await falkonSolveProblem(fit, set.factors, lambda, {
           ...o,
-          rowMask: mask,
+          alpha0: warm ? prev : undefined,
           label: `falkon CG validate M=${m} λ=${lambda.toPrecision(3)}`,
         });
-        const F = current.Knm.times(sol.alpha);
-        const acc = scoreAccuracy(F, labels, valRows);
+        prev = sol.alpha;
+        const acc = scoreAccuracy(await set.data.validationScores(sol.alpha), valLabels);
         validation.push({
           centres: m,
           lambda,
           accuracy: acc,
           iterations: sol.cg.iterations,
           residual: sol.cg.relResidual,
-          seconds: (performance.now() - t0) / 1000,
+          seconds: (performance.now() - t) / 1000,
         });
         log(
           `  validation M = ${m}, λ = ${lambda.toPrecision(3)}: accuracy ${(100 * acc).toFixed(2)} % (${sol.cg.iterations} CG iterations)`,
         );
-        if (acc > best.acc) best = { m, lambda, acc };
+        // Ties keep the smaller M (tried first) and, within one M, the λ listed first.
+        if (acc > best.acc || (acc === best.acc && m === best.m && o.lambdas.indexOf(lambda) < o.lambdas.indexOf(best.lambda)))
+          ((best = { m, lambda, acc, alpha: sol.alpha }), (chosen = set));
       }
     }
-    void valLabels;
   }
-  const cur: { m: number; idx: Int32Array; C: Mat64; Kmm: Mat64; Knm: CrossKernel } =
-    current && (current as { m: number }).m === best.m ? current : await build(best.m);
-  const sol = falkonSolve(cur.Knm, cur.Kmm, Y, best.lambda, { ...o, label: `falkon CG M=${best.m} λ=${best.lambda.toPrecision(3)}` });
+  const t2 = performance.now();
+  const cur = chosen ?? centreSet(best.m);
+  const sol = await falkonSolveProblem(await cur.data.all(), cur.factors, best.lambda, {
+    ...o,
+    alpha0: warm && best.alpha ? best.alpha : undefined,
+    label: `falkon CG M=${best.m} λ=${best.lambda.toPrecision(3)}`,
+  });
   const model: FalkonModel = {
-    centres: cur.C,
+    centres: gatherRows(X, cur.idx),
     centreIndex: cur.idx,
     alpha: sol.alpha,
     kernel: kernelOnly(o),
     lambda: best.lambda,
     cg: sol.cg,
   };
+  const t3 = performance.now();
   return {
-    plan: { ...plan, crossKernel },
+    plan,
+    timings: { crossKernel: (t1 - t0) / 1000, validation: (t2 - t1) / 1000, refit: (t3 - t2) / 1000 },
     lambda: best.lambda,
     centres: best.m,
     validation,
@@ -270,4 +376,15 @@ async function falkonPath(
     model,
     predict: (Xt) => falkonPredict(model, Xt),
   };
+}
+
+/** Position of each of `sub`'s indices in `all` (both sorted; sub ⊂ all). */
+function positionsIn(all: Int32Array, sub: Int32Array): Int32Array {
+  const out = new Int32Array(sub.length);
+  for (let a = 0, b = 0; b < sub.length; b++) {
+    while (a < all.length && all[a] < sub[b]) a++;
+    if (all[a] !== sub[b]) fail(`centres: the M = ${sub.length} set is not nested in the M = ${all.length} set`);
+    out[b] = a;
+  }
+  return out;
 }

@@ -1,5 +1,7 @@
 import { freemem, totalmem } from 'node:os';
 import { fail, formatBytes } from '@tangent/base';
+import { BUILD_BLOCK_ENTRIES } from './kernel-blocks.ts';
+import { GRAM_BLOCK_ENTRIES } from './nystrom-gram.ts';
 
 const GB = 1024 ** 3;
 /** A budget to type into maxMemoryGb that holds `bytes`: GB rounded up to two decimals. */
@@ -7,11 +9,17 @@ const budgetFor = (bytes: number) => Math.ceil((bytes / GB) * 100) / 100;
 
 /**
  * Memory model of kernel ridge regression at scale: which solver fits in RAM, and why.
- * Bytes counted (float64 throughout):
+ * Bytes counted (in float64 words, 8 bytes, except K_nM kept as float32):
  *   exact:               2·N² (kernel + the working copy the λ grid factorises) + N·d + 2·N·K
  *                        + B·N (streamed test kernel block of B rows)
- *   falkon, stored:      N·M (K_nM kept) + 4·M² (K_MM, L, L_A, scratch) + N·d + 4·N·K
- *   falkon, streamed:    2·B·M (kernel block + GEMM scratch) + 4·M² + N·d + 4·N·K
+ *   falkon, stored:      N·M at the storage's width (K_nM kept: 4 bytes float32, 8 float64)
+ *                        + min(N·M, BUILD_BLOCK_ENTRIES) (the float64 block a float32 K_nM is built from)
+ *                        + 4·M² (K_MM, L, (1/M)LᵀL, L_A) + N·d + 4·N·K
+ *   falkon, streamed:    3·B·M (kernel block, the dropped ones awaiting collection — see
+ *                        kernel-blocks.ts's dropKernelBlock — and GEMM scratch) + 4·M² + N·d + 4·N·K
+ *   falkon, gram:        4·M² (the segments' K_nMᵀK_nM, their sum, the SYRK scratch)
+ *                        + 2²⁵ (the kernel block) + V·M (the kept validation rows)
+ *                        + 4·M² + N·d + 4·N·K
  * plus a fixed OVERHEAD for the runtime and the raw dataset.
  */
 export const OVERHEAD_BYTES = 0.75 * GB;
@@ -29,20 +37,35 @@ export interface MemoryProblem {
   m: number;
   /** Rows per streamed kernel block (default 2048). */
   blockRows?: number;
+  /** Precision of a stored K_nM (default float32). */
+  dtype?: 'float32' | 'float64';
+  /** Validation rows (their K rows are kept by the gram mode); default 0. */
+  validationRows?: number;
+  /** Falkon solves the fit will run (λ × M candidates + the refit); default 1. */
+  solves?: number;
+  /** A forced cross-kernel mode ('auto' or absent: the cheapest that fits). */
+  crossKernel?: 'auto' | CrossKernelMode;
   /** 'auto' picks exact when it fits (it is the oracle), else Falkon stored, else streamed. */
   solver?: SolverChoice;
   /** Budget in GB; null = the machine's: min(0.85·free, 0.75·total). */
   maxMemoryGb?: number | null;
 }
 
+/**
+ * How Falkon gets K_nMᵀ(K_nM Z): 'stored' keeps K_nM and multiplies it twice an iteration;
+ * 'gram' makes K_nMᵀK_nM in one pass (nystrom-gram.ts) and multiplies that; 'streamed'
+ * recomputes K_nM every iteration (the least memory, the most time).
+ */
+export type CrossKernelMode = 'stored' | 'streamed' | 'gram';
+
 export interface MemoryPlan {
   solver: 'exact' | 'falkon';
-  crossKernel: 'stored' | 'streamed' | null;
+  crossKernel: CrossKernelMode | null;
   /** Predicted peak bytes of the chosen plan. */
   bytes: number;
   budgetBytes: number;
   /** Predicted bytes of every option, for the report. */
-  options: { exact: number; falkonStored: number; falkonStreamed: number };
+  options: { exact: number; falkonStored: number; falkonStreamed: number; falkonGram: number };
   /** One sentence: what was picked and why. */
   reason: string;
 }
@@ -57,21 +80,34 @@ export function kernelRegressionBytes(p: MemoryProblem) {
   const common = 8 * (n * d) + OVERHEAD_BYTES;
   return {
     exact: 8 * (2 * n * n + 2 * n * k + B * n) + common,
-    falkonStored: 8 * (n * m + 4 * m * m + 4 * n * k) + common,
-    falkonStreamed: 8 * (2 * B * m + 4 * m * m + 4 * n * k) + common,
+    falkonStored:
+      (p.dtype === 'float64' ? 8 * n * m : 4 * n * m + 8 * Math.min(n * m, BUILD_BLOCK_ENTRIES)) + 8 * (4 * m * m + 4 * n * k) + common,
+    falkonStreamed: 8 * (3 * B * m + 4 * m * m + 4 * n * k) + common,
+    falkonGram: 8 * (8 * m * m + GRAM_BLOCK_ENTRIES + (p.validationRows ?? 0) * m + 4 * n * k) + common,
   };
+}
+
+/**
+ * Whether one Gram pass (n·M² flops, float64 SYRK near peak) costs less than the stored K_nM's
+ * products over the solves (~I·4·n·M·k flops each, I ≈ 30 CG iterations, at a quarter of the
+ * SYRK's speed: measured 75 vs 20 GFLOP per CPU-second on this 2-core AVX-512 machine, k = 10):
+ * M < 4 · 4·I·k · solves. Fashion-MNIST (k = 10, 3 solves, M = 5000): the Gram; the tweets
+ * (k = 1, 4 solves, M = 2000): the stored K_nM.
+ */
+export function gramIsCheaper(m: number, k: number, solves: number): boolean {
+  return m < 4 * 4 * 30 * k * Math.max(1, solves);
 }
 
 /**
  * The most Nyström centres whose streamed Falkon plan fits `budget` bytes, 0 when not even one
  * does (the data, targets and runtime overhead alone exceed it): the positive root of
- * 32·M² + 16·B·M = budget − (bytes of everything that does not grow with M).
+ * 32·M² + 24·B·M = budget − (bytes of everything that does not grow with M).
  */
 export function maxCentresThatFit(p: MemoryProblem, budget: number): number {
   const B = Math.min(p.n, p.blockRows ?? 2048);
   const room = budget - kernelRegressionBytes({ ...p, m: 0 }).falkonStreamed;
   if (room <= 0) return 0;
-  let m = Math.floor((-16 * B + Math.sqrt(256 * B * B + 128 * room)) / 64);
+  let m = Math.floor((-24 * B + Math.sqrt(576 * B * B + 128 * room)) / 64);
   while (m > 0 && kernelRegressionBytes({ ...p, m }).falkonStreamed > budget) m--; // float rounding of the root
   return m;
 }
@@ -91,7 +127,7 @@ export function planKernelRegression(p: MemoryProblem): MemoryPlan {
     p.maxMemoryGb ? `raise maxMemoryGb to ${budgetFor(bytes)}` : `free memory (the plan needs ${formatBytes(bytes)})`;
   const mFit = () => Math.min(maxCentresThatFit(p, budget), p.n);
   const fits = (b: number) => b <= budget;
-  const plan = (solver: 'exact' | 'falkon', cross: 'stored' | 'streamed' | null, bytes: number, reason: string): MemoryPlan => ({
+  const plan = (solver: 'exact' | 'falkon', cross: CrossKernelMode | null, bytes: number, reason: string): MemoryPlan => ({
     solver,
     crossKernel: cross,
     bytes,
@@ -101,22 +137,29 @@ export function planKernelRegression(p: MemoryProblem): MemoryPlan {
   });
   const what = `N = ${p.n}, d = ${p.d}, K = ${p.k}`;
   const solver = p.solver ?? 'auto';
+  const bytesOf = { stored: o.falkonStored, gram: o.falkonGram, streamed: o.falkonStreamed };
+  const describe = {
+    stored: `K_nM stored (${p.dtype ?? 'float32'})`,
+    gram: 'K_nMᵀK_nM made in one pass',
+    streamed: 'K_nM streamed in blocks every iteration',
+  };
   const falkonPlan = (why: string): MemoryPlan | null => {
-    if (fits(o.falkonStored))
-      return plan(
-        'falkon',
-        'stored',
-        o.falkonStored,
-        `${why}; Falkon with K_nM stored (M = ${p.m}) needs ${formatBytes(o.falkonStored)} ≤ budget ${formatBytes(budget)} from ${src}`,
-      );
-    if (fits(o.falkonStreamed))
-      return plan(
-        'falkon',
-        'streamed',
-        o.falkonStreamed,
-        `${why}; K_nM stored would need ${formatBytes(o.falkonStored)} > budget ${formatBytes(budget)}, so Falkon streams it in blocks (${formatBytes(o.falkonStreamed)})`,
-      );
-    return null;
+    const forced = p.crossKernel && p.crossKernel !== 'auto' ? p.crossKernel : null;
+    const preference: CrossKernelMode[] = forced
+      ? [forced]
+      : gramIsCheaper(p.m, p.k, p.solves ?? 1)
+        ? ['gram', 'stored', 'streamed']
+        : ['stored', 'gram', 'streamed'];
+    const pick = preference.find((mode) => fits(bytesOf[mode]));
+    if (!pick) return null;
+    const skipped = preference.slice(0, preference.indexOf(pick));
+    return plan(
+      'falkon',
+      pick,
+      bytesOf[pick],
+      `${why}; Falkon with ${describe[pick]} (M = ${p.m}${forced ? ', as configured' : ''}) needs ${formatBytes(bytesOf[pick])} ≤ budget ${formatBytes(budget)} from ${src}` +
+        (skipped.length ? `; ${skipped.map((mode) => `${describe[mode]} would need ${formatBytes(bytesOf[mode])}`).join(', ')}` : ''),
+    );
   };
   if (solver === 'exact') {
     if (fits(o.exact))

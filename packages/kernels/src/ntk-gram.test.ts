@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { mat32, mat64, rng } from '@tangent/linalg';
 import { kernelRidgeFit } from './kernel-ridge-fit.ts';
-import { ntkGram, ntkGramAsync } from './ntk-gram.ts';
+import { ntkGram, ntkGramAsync, ntkNngpGram, ntkNngpGramAsync } from './ntk-gram.ts';
 import { ntkRelu2 } from './ntk-relu2.ts';
 import { reluNetKernel } from './relu-kernel-recursion.ts';
 
@@ -132,5 +132,39 @@ describe('ntkGram', () => {
     expect(sameBits(cross.data, ntkGram(big, other, { depth: 3, sigmaB: 0.1, kind: 'nngp' }).data)).toBe(true);
     const y = Float64Array.from({ length: 2100 }, (_, i) => (i % 3 ? 1 : -1));
     expect(sameBits(kernelRidgeFit(par, y, 1e-3, { overwrite: true }), kernelRidgeFit(serial, y, 1e-3))).toBe(true);
+  });
+
+  it('one pass gives Θ and Σ with the bits of the two separate Grams (SIMD and JavaScript, serial and threaded)', async () => {
+    const A = randomMat(203, 5, 12),
+      B = randomMat(61, 5, 13);
+    for (const spec of [{ depth: 2 }, { depth: 2, sigmaW: 1.3, sigmaB: 0.4 }, { depth: 3, sigmaB: 0.2 }])
+      for (const Z of [undefined, B])
+        for (const simd of [true, false]) {
+          const both = ntkNngpGram(A, Z, { ...spec, simd });
+          expect(sameBits(both.ntk.data, ntkGram(A, Z, { ...spec, kind: 'ntk', simd }).data)).toBe(true);
+          expect(sameBits(both.nngp.data, ntkGram(A, Z, { ...spec, kind: 'nngp', simd }).data)).toBe(true);
+          expect([both.nngp.rows, both.nngp.cols]).toEqual([A.rows, (Z ?? A).rows]);
+        }
+    // An independent oracle: the scalar recursion, pair by pair (depth 3 with bias, cross kernel).
+    const spec = { depth: 3, sigmaW: 0.9, sigmaB: 0.2 };
+    const both = ntkNngpGram(A, B, spec);
+    let worst = 0;
+    for (let i = 0; i < A.rows; i++)
+      for (let j = 0; j < B.rows; j++) {
+        const s = reluNetKernel(dot(row(A, i), row(A, i)), dot(row(B, j), row(B, j)), dot(row(A, i), row(B, j)), 5, spec);
+        worst = Math.max(worst, Math.abs(both.ntk.data[i * B.rows + j] / s.ntk - 1), Math.abs(both.nngp.data[i * B.rows + j] / s.nngp - 1));
+      }
+    expect(worst).toBeLessThan(1e-12);
+    // Threaded (workers on both outputs, WebAssembly and JavaScript passes): the serial bits.
+    const big = randomMat(2101, 4, 14);
+    const serial = { ntk: ntkGram(big, undefined, { depth: 2 }), nngp: ntkGram(big, undefined, { depth: 2, kind: 'nngp' }) };
+    for (const opts of [{ threads: 2 }, { threads: 3, simd: false }]) {
+      const par = await ntkNngpGramAsync(big, undefined, { depth: 2, ...opts });
+      expect(sameBits(par.ntk.data, serial.ntk.data)).toBe(true);
+      expect(sameBits(par.nngp.data, serial.nngp.data)).toBe(true);
+    }
+    expect(() => ntkNngpGram(mat64(40_000, 1), undefined, { depth: 2, maxMemoryGb: 20 })).toThrow(
+      /40000×40000 NTK and NNGP kernel pair needs 23\.8 GiB .*more than the maxMemoryGb limit of 20 GB/,
+    );
   });
 });

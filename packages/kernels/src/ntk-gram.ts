@@ -6,7 +6,13 @@ import { assertFitsInMemory, f64Bytes } from './memory-guard.ts';
 import { simdGram, simdMapPass, simdMirrorPass, type SimdGram } from './relu-gram-passes.ts';
 import { reluLayerScales, type ReluNetSpec } from './relu-kernel-recursion.ts';
 
-export type KernelKind = 'ntk' | 'nngp';
+import type { KernelKind } from './kernel-kind.ts';
+
+/** Θ and Σ of the same network and inputs, from one Gram pass (ntkNngpGram). */
+export interface ReluGrams {
+  ntk: Mat64;
+  nngp: Mat64;
+}
 
 export interface GramOptions extends ReluNetSpec {
   /** Threads for the row passes in ntkGramAsync (default: the linalg thread count). */
@@ -46,17 +52,18 @@ interface Prepared {
   m: number;
   d: number;
   spec: ReluNetSpec;
-  kind: KernelKind;
+  /** 'both': Θ and Σ from one pass (two outputs). */
+  kind: KernelKind | 'both';
   sA: Float64Array[];
   sB: Float64Array[];
 }
 
-function prepare(X: Matrix, Z: Matrix | undefined, opts: GramOptions): Prepared {
+function prepare(X: Matrix, Z: Matrix | undefined, opts: GramOptions, both = false): Prepared {
   const spec: ReluNetSpec = { depth: opts.depth ?? 2, sigmaW: opts.sigmaW ?? 1, sigmaB: opts.sigmaB ?? 0 };
   if (!Number.isInteger(spec.depth) || spec.depth < 2) fail(`ntkGram: depth must be an integer ≥ 2 (weight layers), got ${spec.depth}`);
   if (!(spec.sigmaW! > 0) || !(spec.sigmaB! >= 0)) fail(`ntkGram: sigmaW must be > 0 and sigmaB ≥ 0, got ${spec.sigmaW}, ${spec.sigmaB}`);
-  const kind = opts.kind ?? 'ntk';
-  if (kind !== 'ntk' && kind !== 'nngp') fail(`ntkGram: kind must be 'ntk' or 'nngp', got '${kind}'`);
+  const kind = both ? 'both' : (opts.kind ?? 'ntk');
+  if (kind !== 'ntk' && kind !== 'nngp' && kind !== 'both') fail(`ntkGram: kind must be 'ntk' or 'nngp', got '${kind}'`);
   const A = toMat64(X, 'X');
   const symmetric = Z === undefined || Z === X;
   const B = symmetric ? A : toMat64(Z!, 'Z');
@@ -68,7 +75,8 @@ function prepare(X: Matrix, Z: Matrix | undefined, opts: GramOptions): Prepared 
       if (!Number.isFinite(M.data[i])) fail(`ntkGram: non-finite input at row ${Math.floor(i / d)}, column ${i % d}`);
   const n = A.rows,
     m = B.rows;
-  assertFitsInMemory(f64Bytes(n, m), `the ${n}×${m} ${kind.toUpperCase()} kernel`, opts.maxMemoryGb);
+  const what = both ? `the ${n}×${m} NTK and NNGP kernel pair` : `the ${n}×${m} ${kind.toUpperCase()} kernel`;
+  assertFitsInMemory((both ? 2 : 1) * f64Bytes(n, m), what, opts.maxMemoryGb);
   const sA = reluLayerScales(sqRowNorms(A), d, spec);
   const sB = symmetric ? sA : reluLayerScales(sqRowNorms(B), d, spec);
   return { A, B, symmetric, n, m, d, spec, kind, sA, sB };
@@ -86,22 +94,45 @@ function prepare(X: Matrix, Z: Matrix | undefined, opts: GramOptions): Prepared 
  * ones.
  */
 export function ntkGram(X: Matrix, Z?: Matrix, opts: GramOptions = { depth: 2 }): Mat64 {
-  return gramSerial(prepare(X, Z, opts), opts);
+  return gramSerial(prepare(X, Z, opts), opts).K;
+}
+
+/**
+ * Θ and Σ of the same network from ONE pass: one BLAS call for the inner products and one
+ * arc-cosine per entry, since the NTK recursion computes the NNGP on the way (reluKernelRowPair);
+ * each output has the bits ntkGram gives it with kind 'ntk' and 'nngp'. `opts.kind` is ignored.
+ * Memory: both n×m outputs (the budget check counts both).
+ */
+export function ntkNngpGram(X: Matrix, Z?: Matrix, opts: GramOptions = { depth: 2 }): ReluGrams {
+  const { K, S } = gramSerial(prepare(X, Z, opts, true), opts);
+  return { ntk: K, nngp: S! };
+}
+
+/** ntkNngpGram with the row passes shared by threads, as ntkGramAsync. */
+export async function ntkNngpGramAsync(X: Matrix, Z?: Matrix, opts: GramOptions = { depth: 2 }): Promise<ReluGrams> {
+  const { K, S } = await gramParallel(prepare(X, Z, opts, true), opts);
+  return { ntk: K, nngp: S! };
+}
+
+/** The output(s): K (Θ or Σ; Θ for 'both') and, for 'both', S = Σ. */
+interface GramOut {
+  K: Mat64;
+  S?: Mat64;
 }
 
 /** ntkGram on prepared inputs, all on the calling thread. */
-function gramSerial(p: Prepared, opts: GramOptions): Mat64 {
-  if (p.n === 0 || p.m === 0) return mat64(p.n, p.m);
-  const { K, simd } = allocate(p, opts, false);
-  innerProducts(p, K);
+function gramSerial(p: Prepared, opts: GramOptions): GramOut {
+  if (p.n === 0 || p.m === 0) return { K: mat64(p.n, p.m), S: p.kind === 'both' ? mat64(p.n, p.m) : undefined };
+  const { out, simd } = allocate(p, opts, false);
+  innerProducts(p, out.K);
   const bar = gramProgress(p, opts);
-  for (const task of rowPasses(p, K, simd)) {
+  for (const task of rowPasses(p, out, simd)) {
     const job = chunked(p, task, 1, new Int32Array(2));
     drain(job, () => bar.update(job.counter));
     bar.update(job.counter, true);
   }
   bar.stop();
-  return K;
+  return out;
 }
 
 /** x_i·z_j into K: the lower triangle only (SYRK) for the symmetric Gram, else all of it (GEMM). */
@@ -111,24 +142,28 @@ function innerProducts(p: Prepared, K: Mat64): void {
 }
 
 /**
- * The output: in a shared WebAssembly memory where the SIMD passes apply (depth 2, ≤ 4 GiB),
- * else a plain array, or a SharedArrayBuffer one for the workers.
+ * The output(s): in a shared WebAssembly memory where the SIMD passes apply (depth 2, ≤ 4 GiB),
+ * else plain arrays, or SharedArrayBuffer ones for the workers.
  */
-function allocate(p: Prepared, opts: GramOptions, shared: boolean): { K: Mat64; simd?: SimdGram } {
-  const wasm = p.spec.depth === 2 && opts.simd !== false ? simdGram(p.n, p.m, p.sA[0], p.sB[0]) : null;
-  if (wasm) return { K: { rows: p.n, cols: p.m, data: wasm.K }, simd: wasm.gram };
-  const data = shared ? new Float64Array(new SharedArrayBuffer(8 * p.n * p.m)) : new Float64Array(p.n * p.m);
-  return { K: { rows: p.n, cols: p.m, data } };
+function allocate(p: Prepared, opts: GramOptions, shared: boolean): { out: GramOut; simd?: SimdGram } {
+  const both = p.kind === 'both';
+  const mat = (data: Float64Array): Mat64 => ({ rows: p.n, cols: p.m, data });
+  const wasm = p.spec.depth === 2 && opts.simd !== false ? simdGram(p.n, p.m, p.sA[0], p.sB[0], both) : null;
+  if (wasm) return { out: { K: mat(wasm.K), S: wasm.S && mat(wasm.S) }, simd: wasm.gram };
+  const data = () => (shared ? new Float64Array(new SharedArrayBuffer(8 * p.n * p.m)) : new Float64Array(p.n * p.m));
+  return { out: { K: mat(data()), S: both ? mat(data()) : undefined } };
 }
 
-/** The map, then (symmetric) the mirror: the row passes after the inner products. */
-function rowPasses(p: Prepared, K: Mat64, simd?: SimdGram): RowPass[] {
-  const ntk = p.kind === 'ntk';
+/** The map, then (symmetric) the mirror of each output: the row passes after the inner products. */
+function rowPasses(p: Prepared, out: GramOut, simd?: SimdGram): RowPass[] {
+  const ntk = p.kind !== 'nngp';
   const map: RowPass = simd
-    ? simdMapPass(simd, p.m, p.symmetric, p.d, p.spec.sigmaW! ** 2, p.spec.sigmaB! ** 2, ntk)
-    : { pass: 'map', K: K.data, m: p.m, symmetric: p.symmetric, sA: p.sA, sB: p.sB, d: p.d, spec: p.spec, ntk };
-  const mirror: RowPass = simd ? simdMirrorPass(simd, p.n) : { pass: 'mirror', K: K.data, n: p.n };
-  return p.symmetric ? [map, mirror] : [map];
+    ? simdMapPass(simd, p.m, p.symmetric, p.d, p.spec.sigmaW! ** 2, p.spec.sigmaB! ** 2, p.kind)
+    : { pass: 'map', K: out.K.data, m: p.m, symmetric: p.symmetric, sA: p.sA, sB: p.sB, d: p.d, spec: p.spec, ntk, S: out.S?.data };
+  if (!p.symmetric) return [map];
+  const mirrors: RowPass[] = simd ? [simdMirrorPass(simd, p.n, 'K')] : [{ pass: 'mirror', K: out.K.data, n: p.n }];
+  if (out.S) mirrors.push(simd ? simdMirrorPass(simd, p.n, 'S') : { pass: 'mirror', K: out.S.data, n: p.n });
+  return [map, ...mirrors];
 }
 
 /**
@@ -144,10 +179,10 @@ function chunked(p: Prepared, task: RowPass, threads: number, counter: Int32Arra
   return { task, chunks: balancedRows(p.n, parts, weight), counter };
 }
 
-/** A bar over both row passes, moved by the rows done so far (whichever thread did them). */
+/** A bar over all row passes, moved by the rows done so far (whichever thread did them). */
 function gramProgress(p: Prepared, opts: GramOptions) {
-  const passes = p.symmetric ? 2 : 1;
-  const bar = progress(opts.label ?? `${p.kind} gram ${p.n}×${p.m}`, passes * p.n, 'row passes');
+  const passes = p.symmetric ? (p.kind === 'both' ? 3 : 2) : 1;
+  const bar = progress(opts.label ?? `${p.kind === 'both' ? 'ntk+nngp' : p.kind} gram ${p.n}×${p.m}`, passes * p.n, 'row passes');
   let shown = 0,
     before = 0;
   return {
@@ -197,21 +232,25 @@ const waitAsync = (
  * chunks a worker has taken.
  */
 export async function ntkGramAsync(X: Matrix, Z?: Matrix, opts: GramOptions = { depth: 2 }): Promise<Mat64> {
-  const p = prepare(X, Z, opts);
+  return (await gramParallel(prepare(X, Z, opts), opts)).K;
+}
+
+/** The threaded passes of ntkGramAsync and ntkNngpGramAsync on prepared inputs. */
+async function gramParallel(p: Prepared, opts: GramOptions): Promise<GramOut> {
   const threads = Math.max(1, Math.floor(opts.threads ?? backendInfo().threads));
   // Below a few million entries a worker's start-up (~0.1 s; ~0.4 s where the JavaScript passes
   // load TypeScript) costs more than it saves.
   if (threads === 1 || p.n * p.m < 4_000_000) return gramSerial(p, opts);
-  const { K, simd } = allocate(p, opts, true);
+  const { out, simd } = allocate(p, opts, true);
   const workers = Array.from({ length: threads - 1 }, () => new Worker(bootUrl, { execArgv: [] }));
   let failed!: (e: unknown) => void;
   const failure = new Promise<never>((_, reject) => (failed = reject));
   for (const w of workers) w.once('error', (e) => failed(e));
   failure.catch(() => undefined); // a worker failing after its chunks were done changes nothing
   try {
-    innerProducts(p, K);
+    innerProducts(p, out.K);
     const bar = gramProgress(p, opts);
-    for (const task of rowPasses(p, K, simd)) {
+    for (const task of rowPasses(p, out, simd)) {
       const job = chunked(p, task, threads, new Int32Array(new SharedArrayBuffer(8)));
       for (const w of workers) w.postMessage(job);
       drain(job, () => bar.update(job.counter));
@@ -225,5 +264,5 @@ export async function ntkGramAsync(X: Matrix, Z?: Matrix, opts: GramOptions = { 
   } finally {
     await Promise.all(workers.map((w) => w.terminate()));
   }
-  return K;
+  return out;
 }

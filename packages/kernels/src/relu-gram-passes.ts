@@ -11,12 +11,15 @@
 import { WASM_MAX_PAGES, WASM_PAGE, simdModule, wasmApi } from '@tangent/base';
 import wasmBase64 from './relu-gram-passes-wasm.ts';
 
-/** An n×m kernel in a shared WebAssembly memory, with the row and column scales √q after it. */
+/**
+ * An n×m kernel (or two: Θ in K and Σ in S, from one pass) in a shared WebAssembly memory, with
+ * the row and column scales √q after it.
+ */
 export interface SimdGram {
   module: object;
   memory: object;
-  /** Byte offsets of K, of √q(x_i) and of √q(z_j). */
-  at: { K: number; sA: number; sB: number };
+  /** Byte offsets of K, of S (= K when there is one kernel), of √q(x_i) and of √q(z_j). */
+  at: { K: number; S: number; sA: number; sB: number };
 }
 
 /**
@@ -31,12 +34,19 @@ export interface SimdPass {
   tail: number[];
 }
 
-/** The kernel's memory, or null where the JavaScript passes run (see above). */
-export function simdGram(n: number, m: number, sA: Float64Array, sB: Float64Array): { gram: SimdGram; K: Float64Array } | null {
+/** The kernel's memory (two kernels' with `pair`), or null where the JavaScript passes run (see above). */
+export function simdGram(
+  n: number,
+  m: number,
+  sA: Float64Array,
+  sB: Float64Array,
+  pair = false,
+): { gram: SimdGram; K: Float64Array; S?: Float64Array } | null {
   const module = simdModule(wasmBase64);
   if (!module) return null;
   // 16 spare bytes after K and after each scale vector: a row's odd last entry is read as a pair.
-  const at = { K: 0, sA: 8 * n * m + 16, sB: 0 };
+  const at = { K: 0, S: pair ? 8 * n * m + 16 : 0, sA: 0, sB: 0 };
+  at.sA = pair ? at.S + 8 * n * m + 16 : 8 * n * m + 16;
   at.sB = sA === sB ? at.sA : at.sA + 8 * n + 16;
   const bytes = at.sB + 8 * m + 16;
   const pages = Math.ceil(bytes / WASM_PAGE);
@@ -49,24 +59,37 @@ export function simdGram(n: number, m: number, sA: Float64Array, sB: Float64Arra
   }
   new Float64Array(memory.buffer, at.sA, n).set(sA);
   new Float64Array(memory.buffer, at.sB, m).set(sB);
-  return { gram: { module, memory, at }, K: new Float64Array(memory.buffer, 0, n * m) };
+  const S = pair ? new Float64Array(memory.buffer, at.S, n * m) : undefined;
+  return { gram: { module, memory, at }, K: new Float64Array(memory.buffer, 0, n * m), S };
 }
 
-/** The depth-2 map in place (the arguments of reluKernelRow's unrolled case), rows of length m. */
-export function simdMapPass(gram: SimdGram, m: number, symmetric: boolean, d: number, w2: number, b2: number, ntk: boolean): SimdPass {
-  const { K, sA, sB } = gram.at;
+/**
+ * The depth-2 map in place (the arguments of reluKernelRow's unrolled case), rows of length m:
+ * K becomes Θ ('ntk') or Σ ('nngp'), or Θ with Σ written to S ('both').
+ */
+export function simdMapPass(
+  gram: SimdGram,
+  m: number,
+  symmetric: boolean,
+  d: number,
+  w2: number,
+  b2: number,
+  out: 'ntk' | 'nngp' | 'both',
+): SimdPass {
+  const { K, S, sA, sB } = gram.at;
+  const mode = out === 'nngp' ? 0 : out === 'ntk' ? 1 : 2;
   return {
     pass: 'simd',
     gram,
     fn: 'mapRows',
-    head: [K, m],
-    tail: [symmetric ? 1 : 0, sA, sB, w2 / d, b2, w2 / 2, 1 / Math.PI, ntk ? 1 : 0],
+    head: [K, S, m],
+    tail: [symmetric ? 1 : 0, sA, sB, w2 / d, b2, w2 / 2, 1 / Math.PI, mode],
   };
 }
 
-/** linalg's mirrorLower over upper rows of the n×n kernel. */
-export function simdMirrorPass(gram: SimdGram, n: number): SimdPass {
-  return { pass: 'simd', gram, fn: 'mirrorRows', head: [gram.at.K, n], tail: [] };
+/** linalg's mirrorLower over upper rows of the n×n kernel K (or of S). */
+export function simdMirrorPass(gram: SimdGram, n: number, which: 'K' | 'S' = 'K'): SimdPass {
+  return { pass: 'simd', gram, fn: 'mirrorRows', head: [gram.at[which], n], tail: [] };
 }
 
 // One instance per memory and thread.

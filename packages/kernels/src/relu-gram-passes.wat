@@ -76,16 +76,18 @@
 
   ;; Rows [r0, r1) of K (row stride m) mapped in place: columns j < i + 1 when $sym (the lower
   ;; triangle SYRK wrote), else all m. $sa[i] = √q(x_i), $sb[j] = √q(z_j). From the inner products
-  ;; k = x·z and the scales r = √q(x) √q(z), Θ (or Σ) of the depth-2 network (the unrolled L = 2
+  ;; k = x·z and the scales r = √q(x) √q(z), Θ and Σ of the depth-2 network (the unrolled L = 2
   ;; case of relu-kernel-recursion.ts):
   ;;   σ = (σ_w²/d) k + σ_b²,  c = clamp(σ / r, −1, 1) (0 when r = 0),  t = π − acos c
   ;;   Σ = (σ_w²/2) r (√(1 − c²) + t c)/π + σ_b²,   Θ = Σ + (σ_w²/2) t/π σ
-  ;; Two entries at a time; a row's odd last entry is computed in a pair whose second lane reads the
-  ;; next 8 bytes (the caller leaves 16 spare bytes after K and after $sb) and stores only lane 0.
+  ;; $mode 0: Σ into K; 1: Θ into K; 2: Θ into K and Σ into S at $sp (K's shape and stride), both
+  ;; from one arc-cosine. Two entries at a time; a row's odd last entry is computed in a pair whose
+  ;; second lane reads the next 8 bytes (the caller leaves 16 spare bytes after K and after $sb)
+  ;; and stores only lane 0.
   (func (export "mapRows")
-    (param $kp i32) (param $m i32) (param $r0 i32) (param $r1 i32) (param $sym i32) (param $sa i32)
-    (param $sb i32) (param $wd f64) (param $b2 f64) (param $half f64) (param $invPi f64) (param $ntk i32)
-    (local $i i32) (local $j i32) (local $len i32) (local $row i32) (local $p i32)
+    (param $kp i32) (param $sp i32) (param $m i32) (param $r0 i32) (param $r1 i32) (param $sym i32) (param $sa i32)
+    (param $sb i32) (param $wd f64) (param $b2 f64) (param $half f64) (param $invPi f64) (param $mode i32)
+    (local $i i32) (local $j i32) (local $len i32) (local $row i32) (local $p i32) (local $q i32) (local $pair i32)
     (local $sx v128) (local $vwd v128) (local $vb2 v128) (local $vhalf v128) (local $vpi v128)
     (local $r v128) (local $sig v128) (local $c v128) (local $t v128) (local $out v128)
     (local.set $vwd (f64x2.splat (local.get $wd)))
@@ -123,12 +125,19 @@
                       (f64x2.mul (local.get $t) (local.get $c))))
                   (local.get $vpi))
                 (local.get $vb2)))
-            (if (local.get $ntk)
+            (local.set $pair (i32.le_u (i32.add (local.get $j) (i32.const 2)) (local.get $len)))
+            (if (i32.eq (local.get $mode) (i32.const 2))
+              (then
+                (local.set $q (i32.add (local.get $sp) (i32.sub (local.get $p) (local.get $kp))))
+                (if (local.get $pair)
+                  (then (v128.store (local.get $q) (local.get $out)))
+                  (else (f64.store (local.get $q) (f64x2.extract_lane 0 (local.get $out)))))))
+            (if (local.get $mode)
               (then
                 (local.set $out
                   (f64x2.add (local.get $out)
                     (f64x2.mul (f64x2.mul (f64x2.mul (local.get $vhalf) (local.get $t)) (local.get $vpi)) (local.get $sig))))))
-            (if (i32.le_u (i32.add (local.get $j) (i32.const 2)) (local.get $len))
+            (if (local.get $pair)
               (then (v128.store (local.get $p) (local.get $out)))
               (else (f64.store (local.get $p) (f64x2.extract_lane 0 (local.get $out)))))
             (local.set $j (i32.add (local.get $j) (i32.const 2)))

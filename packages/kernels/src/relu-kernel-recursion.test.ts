@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { rng } from '@tangent/linalg';
 import { ntkRelu2, nngpRelu2 } from './ntk-relu2.ts';
 import { reluNetKernel } from './relu-kernel-recursion.ts';
+import { loglogSlope } from './statistics.ts';
 
 /** Random points with varied norms, so the |x||z| factor is exercised, not just angles. */
 function points(n: number, d: number, seed: number): Float64Array[] {
@@ -179,11 +180,7 @@ describe('ntkRelu2 (closed form, two layers)', () => {
     const errs = widths.map(
       (m) => seeds.reduce((s, seed) => s + relFro(empiricalNtk2(X.slice(0, 16), d, m, 100 * m + seed), ntk), 0) / seeds.length,
     );
-    const lx = widths.map(Math.log),
-      ly = errs.map(Math.log);
-    const mx = lx.reduce((a, b) => a + b) / 3,
-      my = ly.reduce((a, b) => a + b) / 3;
-    const slope = lx.reduce((s, v, i) => s + (v - mx) * (ly[i] - my), 0) / lx.reduce((s, v) => s + (v - mx) ** 2, 0);
+    const slope = loglogSlope(widths, errs)!;
     expect(slope).toBeGreaterThan(-0.7);
     expect(slope).toBeLessThan(-0.35);
   });

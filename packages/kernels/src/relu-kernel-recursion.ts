@@ -92,6 +92,39 @@ export function reluKernelRow(
   spec: ReluNetSpec,
   ntk: boolean,
 ): void {
+  mapRow(k, ntk ? k : null, ntk ? null : k, j0, j1, sx, sz, d, spec);
+}
+
+/**
+ * Both kernels of one row from one evaluation of the recursion (Σ is the NTK recursion's
+ * by-product, Arora et al. 2019, eq. 11): k[j] = x·z_j becomes Θ(x, z_j) and sigma[j] gets
+ * Σ(x, z_j), each with the bits reluKernelRow gives it.
+ */
+export function reluKernelRowPair(
+  k: Float64Array,
+  sigma: Float64Array,
+  j0: number,
+  j1: number,
+  sx: ArrayLike<number>,
+  sz: Float64Array[],
+  d: number,
+  spec: ReluNetSpec,
+): void {
+  mapRow(k, k, sigma, j0, j1, sx, sz, d, spec);
+}
+
+/** The row map reading inner products from k and writing Θ to theta and Σ to sigma (either may be k, or null). */
+function mapRow(
+  k: Float64Array,
+  theta: Float64Array | null,
+  sigma: Float64Array | null,
+  j0: number,
+  j1: number,
+  sx: ArrayLike<number>,
+  sz: Float64Array[],
+  d: number,
+  spec: ReluNetSpec,
+): void {
   const w2 = (spec.sigmaW ?? 1) ** 2,
     b2 = (spec.sigmaB ?? 0) ** 2;
   const L = spec.depth;
@@ -109,7 +142,8 @@ export function reluKernelRow(
       c = c > 1 ? 1 : c < -1 ? -1 : c;
       const t = Math.PI - Math.acos(c);
       const nngp = half * r * (Math.sqrt(1 - c * c) + t * c) * invPi + b2;
-      k[j] = ntk ? nngp + half * t * invPi * sig : nngp;
+      if (sigma) sigma[j] = nngp;
+      if (theta) theta[j] = nngp + half * t * invPi * sig;
     }
     return;
   }
@@ -125,6 +159,7 @@ export function reluKernelRow(
       th = next + half * t * invPi * th;
       sig = next;
     }
-    k[j] = ntk ? th : sig;
+    if (sigma) sigma[j] = sig;
+    if (theta) theta[j] = th;
   }
 }

@@ -7,4 +7,5 @@ import './ort.ts';
 export { availableBackends, backendInfo, hasEigh, setBackend, setThreads, type BackendName } from './backend.ts';
 export * from './ops.ts';
 export * from './reduce.ts';
+export * from './lanczos.ts';
 export { syevRef as eighReferenceInPlace } from './reference.ts';

@@ -7,6 +7,7 @@ import {
   colsSlice,
   dot,
   frobeniusNorm,
+  gatherRows,
   matVec,
   norm2,
   normalizeRows,
@@ -34,6 +35,19 @@ describe('reductions', () => {
     const B = normalizeRows(mat32(3, 2, [3, 4, 0, 0, -1, 0]));
     expect(Array.from(B.data)).toEqual([0.6000000238418579, 0.800000011920929, 0, 0, -1, 0]);
     expect(B.data).toBeInstanceOf(Float32Array);
+  });
+  it('gathers rows in the order asked, in the dtype of X or of out', () => {
+    const X = mat32(3, 2, [1, 2, 3.1, 4, 5, 6]);
+    const G = gatherRows(X, [2, 0, 2]);
+    expect(G).toMatchObject({ rows: 3, cols: 2 });
+    expect(G.data).toBeInstanceOf(Float32Array);
+    expect(Array.from(G.data)).toEqual([5, 6, 1, 2, 5, 6]);
+    const W = gatherRows(X, Int32Array.of(1), mat64(1, 2));
+    expect(W.data).toBeInstanceOf(Float64Array);
+    expect(Array.from(W.data)).toEqual([Math.fround(3.1), 4]); // widened exactly, not re-rounded
+    expect(gatherRows(mat64(2, 2, [1 / 3, 0, 0, 0]), [0], mat32(1, 2)).data[0]).toBe(Math.fround(1 / 3));
+    expect(() => gatherRows(X, [3])).toThrowError(/gatherRows: row index 3 outside 0\.\.2/);
+    expect(() => gatherRows(X, [0], mat64(2, 2))).toThrowError(/gatherRows: out is 2×2, the rows gathered are 1×2/);
   });
   it('norm2 neither overflows nor underflows', () => {
     expect(norm2(new Float64Array([3e200, 4e200])) / 5e200).toBeCloseTo(1, 14);

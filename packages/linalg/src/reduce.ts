@@ -160,6 +160,25 @@ export function toMat64(A: Matrix): Mat64 {
   return { rows: A.rows, cols: A.cols, data: A.data instanceof Float64Array ? A.data.slice() : Float64Array.from(A.data) };
 }
 
+/**
+ * Rows idx[0], idx[1], … of X (any order, repeats allowed) as a new contiguous matrix of X's
+ * dtype, or written into `out` (idx.length × X.cols) of either dtype: float32 rows widen exactly
+ * into float64, float64 rows round to nearest into float32.
+ */
+export function gatherRows<T extends FloatArray>(X: Matrix<T>, idx: ArrayLike<number>): Matrix<T>;
+export function gatherRows<T extends FloatArray>(X: Matrix, idx: ArrayLike<number>, out: Matrix<T>): Matrix<T>;
+export function gatherRows(X: Matrix, idx: ArrayLike<number>, out?: Matrix): Matrix {
+  const c = X.cols;
+  const o = out ?? { rows: idx.length, cols: c, data: new (X.data.constructor as new (n: number) => FloatArray)(idx.length * c) };
+  if (o.rows !== idx.length || o.cols !== c) fail(`gatherRows: out is ${o.rows}×${o.cols}, the rows gathered are ${idx.length}×${c}`);
+  for (let r = 0; r < idx.length; r++) {
+    const i = idx[r];
+    if (!(i >= 0 && i < X.rows)) fail(`gatherRows: row index ${i} outside 0..${X.rows - 1}`);
+    o.data.set(X.data.subarray(i * c, (i + 1) * c), r * c);
+  }
+  return o;
+}
+
 /** Columns [start, end) as a new contiguous matrix (columns are not contiguous in row-major). */
 export function colsSlice<T extends FloatArray>(A: Matrix<T>, start: number, end: number): Matrix<T> {
   if (start < 0 || end > A.cols || start > end) fail(`colsSlice: [${start}, ${end}) outside 0..${A.cols}`);

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { pathSegment } from '@tangent/contracts';
+import { ACTIVATION_NAMES, type ActivationName } from '@tangent/kernels';
 
 /**
  * The mlp section of the manifest (configs/pipeline.yaml): the network, its training and the
@@ -8,18 +9,30 @@ import { pathSegment } from '@tangent/contracts';
  */
 const input = pathSegment;
 
+/** The hidden layer's φ when none is named: relu (the studies' network). */
+export const DEFAULT_ACTIVATION: ActivationName = 'relu';
+
 const sectionShape = {
   /** The (embedder, d) input from the grid: features data/pca/<input>/, split data/ntk/<input>/split.arrow. */
   input,
   model: z
     .object({
       /**
-       * 'ntk': h = relu(W1 x/√d), f = W2 h/√m, W ~ N(0,1); 'standard': W ~ N(0, 1/fan_in), no
+       * 'ntk': h = φ(W1 x/√d), f = W2 h/√m, W ~ N(0,1); 'standard': W ~ N(0, 1/fan_in), no
        * 1/√fan_in in the forward pass; 'mup': the mean-field / μP readout f = W2 h/m (with the
        * natural learning rate η = c·n/λ_max(Θ̂₀) ∝ m, features move O(1) at every width; see
        * @tangent/nn mlp.ts for the derivation).
        */
       parameterization: z.enum(['ntk', 'standard', 'mup']).default('ntk'),
+      /**
+       * The hidden layer's φ, from @tangent/kernels' activation registry (activation-registry.ts),
+       * which also gives the analytical NNGP/NTK the run is compared with (the ntk stage's
+       * `ntk.activation` for the same name): 'relu', h = max(u, 0) (WebAssembly SIMD passes);
+       * 'erf', h = erf(u), φ' = (2/√π) e^{−u²} (Williams 1997; JavaScript passes, see README for
+       * the cost). Without a closed form for erf's Θ̂₀ fluctuation,
+       * metrics.kernel_init_error_sqrt_m_predicted is null for it.
+       */
+      activation: z.enum(ACTIVATION_NAMES).default(DEFAULT_ACTIVATION),
       /** Trainable biases b1, b2 (initialised at 0, scaled by sigmaB in the NTK parameterisation). */
       bias: z.boolean().default(false),
       sigmaB: z.number().nonnegative().default(1),
@@ -147,6 +160,7 @@ export function trainSettings(c: MlpSettings = settingsSchema.parse({})) {
     batchSize: c.train.batchSize,
     loss: c.train.loss,
     parameterization: c.model.parameterization,
+    activation: c.model.activation,
     bias: c.model.bias,
     sigmaB: c.model.sigmaB,
     center: c.model.center,

@@ -1,20 +1,22 @@
 /**
- * Empirical NTK of the two-layer network f(x) = a2 · W2 relu(a1 W1 x + c1 b1) + c2 b2 in closed
- * form (no Jacobian materialised). With u = a1 W1 x + c1 b1, h = relu(u) and
- * D_k(x) = a2 W2_k 1[u_k(x) > 0] (= ∂f/∂u_k):
+ * Empirical NTK of the two-layer network f(x) = a2 · W2 φ(a1 W1 x + c1 b1) + c2 b2 in closed
+ * form (no Jacobian materialised). With u = a1 W1 x + c1 b1, h = φ(u) and
+ * D_k(x) = a2 W2_k φ'(u_k(x)) (= ∂f/∂u_k; relu: a2 W2_k 1[u_k > 0]):
  *
  *   Θ̂(x, z) = a2² Σ_k h_k(x) h_k(z)                       (W2 block: ∂f/∂W2_k = a2 h_k)
  *           + (a1² x·z + c1²) Σ_k D_k(x) D_k(z)             (W1, b1 blocks: ∂f/∂W1_kj = D_k a1 x_j, ∂f/∂b1_k = D_k c1)
  *           + c2²                                            (b2 block, only with bias)
  *
  * In the default NTK parameterisation (a1 = 1/√d, a2 = 1/√m, no bias) this is
- *   Θ̂(x, z) = (1/m)[(x·z/d) Σ_k W2_k² 1[u_k(x)>0] 1[u_k(z)>0] + Σ_k relu(u_k(x)) relu(u_k(z))],
- * whose m → ∞ limit is ntkRelu2 in @tangent/kernels. Two (N×m)·(m×M) GEMMs and a Hadamard product.
+ *   Θ̂(x, z) = (1/m)[(x·z/d) Σ_k W2_k² φ'(u_k(x)) φ'(u_k(z)) + Σ_k φ(u_k(x)) φ(u_k(z))],
+ * whose m → ∞ limit is (x·z/d) E[φ'(u)φ'(v)] + E[φ(u)φ(v)], the depth-2 activationNetKernel of
+ * @tangent/kernels (relu: ntkRelu2). Two (N×m)·(m×M) GEMMs and a Hadamard product. φ and φ' are
+ * the activation registry's (hidden-activation.ts).
  */
-import { fail } from '@tangent/arrow-io';
-import { formatBytes } from '@tangent/base';
+import { formatBytes, fail } from '@tangent/base';
 import { gemm, mirrorLower, syrk, type Mat32, type Mat64 } from '@tangent/linalg';
 import type { Mlp } from '@tangent/nn';
+import { hiddenActivation } from './hidden-activation.ts';
 import { TwoLayerKernel } from './two-layer-kernel.ts';
 
 export interface TwoLayerEntkOptions {
@@ -24,8 +26,9 @@ export interface TwoLayerEntkOptions {
   maxBytes?: number;
 }
 
-/** u-derived factors for one input block: H = relu(u) (N×m) and D = a2 W2 ⊙ 1[u > 0] (N×m). */
+/** u-derived factors for one input block: H = φ(u) (N×m) and D = a2 W2 ⊙ φ'(u) (N×m). */
 function factors(net: Mlp, X: Mat32): { H: Mat32; D: Mat32 } {
+  const act = hiddenActivation(net, 'empiricalNtkTwoLayer');
   const [L1, L2] = net.layers;
   if (X.cols !== L1.fanIn) fail(`empirical NTK: inputs have ${X.cols} columns, the network expects ${L1.fanIn}`);
   const m = L1.fanOut;
@@ -36,11 +39,15 @@ function factors(net: Mlp, X: Mat32): { H: Mat32; D: Mat32 } {
     a2 = L2.wScale,
     b1 = L1.b,
     c1 = L1.bScale;
+  const { phi, dphi } = act;
   for (let i = 0; i < X.rows; i++) {
     const o = i * m;
     for (let k = 0; k < m; k++) {
       const u = b1 ? H[o + k] + c1 * b1[k] : H[o + k];
-      if (u > 0) {
+      if (!act.relu) {
+        H[o + k] = phi(u);
+        D[o + k] = a2 * w2[k] * dphi(u);
+      } else if (u > 0) {
         H[o + k] = u;
         D[o + k] = a2 * w2[k];
       } else H[o + k] = 0;
@@ -49,11 +56,9 @@ function factors(net: Mlp, X: Mat32): { H: Mat32; D: Mat32 } {
   return { H: U, D: { rows: X.rows, cols: m, data: D } };
 }
 
-/** Θ̂(X, Z) for a two-layer relu Mlp with one output, (N × M) float64. Z defaults to X. */
+/** Θ̂(X, Z) for a two-layer Mlp with one output (φ: relu or erf), (N × M) float64. Z defaults to X. */
 export function empiricalNtkTwoLayer(net: Mlp, X: Mat32, Z?: Mat32, opts: TwoLayerEntkOptions = {}): Mat64 {
-  const s = net.spec;
-  if (s.sizes.length !== 3 || s.sizes[2] !== 1 || s.activation !== 'relu')
-    fail(`empiricalNtkTwoLayer: needs a two-layer relu network with one output, got sizes ${JSON.stringify(s.sizes)} and ${s.activation}`);
+  hiddenActivation(net, 'empiricalNtkTwoLayer');
   const sym = !Z || Z === X;
   const N = X.rows,
     M = sym ? N : Z!.rows;
@@ -63,7 +68,7 @@ export function empiricalNtkTwoLayer(net: Mlp, X: Mat32, Z?: Mat32, opts: TwoLay
   if (sym) {
     // lower triangle by two xSYRKs on factors written in the GEMM precision (no float64 copies), then mirrored
     const K = new TwoLayerKernel(X, { precision: opts.precision ?? 'float64', cache: false });
-    K.update(net, null, null, false);
+    K.update(net, { lambdaMax: false });
     mirrorLower(N, K.theta);
     return { rows: N, cols: N, data: K.theta };
   }

@@ -1,14 +1,14 @@
 /**
  * The fused fast paths against their straightforward oracles: TwoLayerGd against nn's
- * forward/backward, TwoLayerKernel against empiricalNtkTwoLayer + kernel-stats, Lanczos against
- * eigh, and the whole trainTwoLayer against the old implementation (train-two-layer-reference.ts).
+ * forward/backward, TwoLayerKernel against empiricalNtkTwoLayer + kernel-stats (λ_max against eigh;
+ * Lanczos itself is tested in @tangent/linalg), and the whole trainTwoLayer against the old
+ * implementation (train-two-layer-reference.ts).
  */
 import { describe, expect, it } from 'vitest';
-import { eigh, mat32, mat64, rng, symvLower, type Mat32 } from '@tangent/linalg';
+import { eigh, mat32, mat64, rng, type Mat32 } from '@tangent/linalg';
 import { backward, forward, initMlp, mse } from '@tangent/nn';
 import { empiricalNtkTwoLayer } from './empirical-ntk-two-layer.ts';
 import { kernelTargetAlignment, relativeFrobeniusDistance } from './kernel-stats.ts';
-import { lanczosTop } from './lanczos.ts';
 import { TwoLayerGd } from './two-layer-gd.ts';
 import { TwoLayerKernel } from './two-layer-kernel.ts';
 import { trainOptions, trainTwoLayer, twoLayerSpec, type TrainOptions, type TrainResult } from './train-two-layer.ts';
@@ -27,12 +27,17 @@ const labels = (X: Mat32) =>
   Float32Array.from({ length: X.rows }, (_, i) => (X.data[i * X.cols] + 0.4 * X.data[i * X.cols + 1] ** 2 > 0.3 ? 1 : -1));
 const rel = (a: number, b: number) => Math.abs(a - b) / Math.max(Math.abs(b), 1e-12);
 
+// erf: the generic φ path (φ, φ' of the kernels' registry, JavaScript) against nn, whose erf φ' is
+// recovered from the float32 outputs through erf⁻¹ (another route to the same derivative)
 const variants = [
-  { parameterization: 'ntk', bias: false },
-  { parameterization: 'ntk', bias: true },
-  { parameterization: 'standard', bias: true },
-  { parameterization: 'mup', bias: false },
-  { parameterization: 'mup', bias: true },
+  { parameterization: 'ntk', bias: false, activation: 'relu' },
+  { parameterization: 'ntk', bias: true, activation: 'relu' },
+  { parameterization: 'standard', bias: true, activation: 'relu' },
+  { parameterization: 'mup', bias: false, activation: 'relu' },
+  { parameterization: 'mup', bias: true, activation: 'relu' },
+  { parameterization: 'ntk', bias: false, activation: 'erf' },
+  { parameterization: 'ntk', bias: true, activation: 'erf' },
+  { parameterization: 'mup', bias: true, activation: 'erf' },
 ] as const;
 
 describe('TwoLayerGd (fused passes) = nn forward/backward', () => {
@@ -44,7 +49,7 @@ describe('TwoLayerGd (fused passes) = nn forward/backward', () => {
       [true, 5],
       [false, 5],
     ] as const)
-      it(`${v.parameterization}, bias ${v.bias}, width ${width}, ${simd ? 'WebAssembly SIMD' : 'JavaScript'} forward pass`, () => {
+      it(`${v.activation}, ${v.parameterization}, bias ${v.bias}, width ${width}, ${simd ? 'WebAssembly SIMD' : 'JavaScript'} forward pass`, () => {
         const X = sphere(37, 6, 1),
           y = labels(X);
         const net = initMlp({ ...twoLayerSpec(6, width, { ...v, sigmaB: 0.7 }), biasInit: 'normal' }, 4);
@@ -76,7 +81,7 @@ describe('TwoLayerGd (fused passes) = nn forward/backward', () => {
 describe('TwoLayerKernel = empiricalNtkTwoLayer and the kernel-stats summaries', () => {
   for (const v of variants)
     for (const precision of ['float64', 'float32'] as const)
-      it(`${v.parameterization}, bias ${v.bias}, ${precision} GEMMs`, () => {
+      it(`${v.activation}, ${v.parameterization}, bias ${v.bias}, ${precision} GEMMs`, () => {
         const X = sphere(50, 7, 2),
           y = labels(X);
         const spec = { ...twoLayerSpec(7, 40, { ...v, sigmaB: 0.5 }), biasInit: 'normal' as const };
@@ -90,7 +95,7 @@ describe('TwoLayerKernel = empiricalNtkTwoLayer and the kernel-stats summaries',
           [true, false],
         ]) {
           const k = new TwoLayerKernel(X, { precision, cache, keepXz: !cache, simd });
-          const s0 = k.update(net0, null, y);
+          const s0 = k.update(net0, { y });
           const full0 = k.full();
           expect(relativeFrobeniusDistance(full0, K0)).toBeLessThan(precision === 'float64' ? 1e-14 : 1e-12);
           expect(s0.deltaTheta).toBeNull();
@@ -98,38 +103,12 @@ describe('TwoLayerKernel = empiricalNtkTwoLayer and the kernel-stats summaries',
           const e = eigh(mat64(50, 50, K0.data.slice()));
           expect(rel(s0.lambdaMax, e.values[49])).toBeLessThan(1e-12);
           const ref = k.snapshot(); // in the SIMD workspace where there is one
-          const s1 = k.update(net1, ref, y, true, !cache);
+          const s1 = k.update(net1, { ref, y, consumeXz: !cache });
           expect(rel(s1.deltaTheta!, relativeFrobeniusDistance(K1, K0))).toBeLessThan(1e-10);
           expect(rel(s1.alignment!, kernelTargetAlignment(K1, y))).toBeLessThan(1e-12);
           expect(rel(s1.lambdaMax, eigh(mat64(50, 50, K1.data.slice())).values[49])).toBeLessThan(1e-12);
         }
       });
-});
-
-describe('Lanczos top eigenpair', () => {
-  it('matches eigh on a PSD matrix with a small gap, cold and warm started', () => {
-    const n = 120,
-      r = rng(7);
-    const B = mat64(n, n, r.fillNormal(new Float64Array(n * n)));
-    const A = mat64(n, n);
-    for (let i = 0; i < n; i++)
-      for (let j = 0; j <= i; j++) {
-        let s = 0;
-        for (let k = 0; k < n; k++) s += B.data[i * n + k] * B.data[j * n + k];
-        A.data[i * n + j] = A.data[j * n + i] = s / n;
-      }
-    const e = eigh(mat64(n, n, A.data.slice()));
-    const mv = (x: Float64Array, y: Float64Array) => symvLower(A, x, { y, beta: 0 });
-    const cold = lanczosTop(n, mv);
-    expect(rel(cold.value, e.values[n - 1])).toBeLessThan(1e-12);
-    let dot = 0;
-    for (let i = 0; i < n; i++) dot += cold.vector[i] * e.vectors.data[i * n + n - 1];
-    expect(Math.abs(dot)).toBeGreaterThan(1 - 1e-6);
-    const start = cold.vector.slice();
-    const warm = lanczosTop(n, mv, { start });
-    expect(warm.iterations).toBeLessThan(cold.iterations);
-    expect(rel(warm.value, e.values[n - 1])).toBeLessThan(1e-12);
-  });
 });
 
 function compare(a: TrainResult, b: TrainResult, tol: number, nRows: { train: number; eval: number }) {
@@ -176,6 +155,12 @@ describe('trainTwoLayer (fast path) = the old implementation (oracle)', () => {
     ['standard parameterisation, lr 1.5', { parameterization: 'standard', lrScale: 1.5, width: 16 }],
     ['logistic loss', { loss: 'bce', center: false }],
     ['mini-batch SGD', { batchSize: 32, epochs: 6 }],
+    ['erf, the stage default otherwise', { activation: 'erf' }],
+    [
+      'erf, bias, float64 kernels, no full kernel',
+      { activation: 'erf', bias: true, center: false, precision: 'float64', trackFull: false },
+    ],
+    ['erf, mini-batch SGD', { activation: 'erf', batchSize: 32, epochs: 6 }],
   ];
   for (const [what, o] of cases)
     it(what, () => {

@@ -1,3 +1,4 @@
+export * from './analytical-kernel.ts';
 export * from './config.ts';
 export * from './empirical-ntk-two-layer.ts';
 export * from './kernel-stats.ts';

@@ -1,7 +1,7 @@
 /**
  * Scalar summaries of a kernel matrix used to track the empirical NTK during training.
  */
-import { fail } from '@tangent/arrow-io';
+import { fail } from '@tangent/base';
 import { gemm, type Mat64 } from '@tangent/linalg';
 
 /** ‖A − B‖_F / ‖B‖_F (relative Frobenius distance; ΔΘ(t) with A = Θ̂_t, B = Θ̂_0). */

@@ -92,9 +92,10 @@ export type KernelFn = (X: Mat32, Z?: Mat32) => Mat64;
  * The BASELINE of the deviation: the same prediction — same η, same epochs, f₀ = 0, the same
  * max-relative-deviation against the same actual losses — from a kernel that is known to be the
  * wrong one for this training. A deviation is only small relative to what a wrong kernel scores.
- * The mlp stage uses the NNGP Σ(x, z) = E[f(x) f(z)] of the same network (nngpRelu2): the
- * infinite-width kernel of training the readout W2 alone, i.e. the NTK without the first layer's
- * contribution (ntk-relu2.ts), so its curves are what the network would do if W1 were frozen.
+ * The mlp stage uses the NNGP Σ(x, z) = E[f(x) f(z)] of the same network (relu: nngpRelu2; any
+ * φ: analytical-kernel.ts): the infinite-width kernel of training the readout W2 alone, i.e. the
+ * NTK without the first layer's contribution, so its curves are what the network would do if W1
+ * were frozen.
  */
 export function kernelLossDeviation(
   kernel: KernelFn,

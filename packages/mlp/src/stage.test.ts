@@ -16,7 +16,7 @@ import {
   splitSchema,
   splitTable,
 } from '@tangent/contracts';
-import { ntkRelu2NeuronMoments, reluNetKernel } from '@tangent/kernels';
+import { ACTIVATIONS, activationNetKernel, ntkRelu2NeuronMoments, reluNetKernel, type ActivationName } from '@tangent/kernels';
 import { rng } from '@tangent/linalg';
 import { initMlp } from '@tangent/nn';
 import { bestLr, mlpStage, mlpSubmitStage } from './stage.ts';
@@ -169,12 +169,19 @@ function independentInitConstant(fx: { t: number[]; X: Float32Array }, fitRows: 
   return Math.sqrt(v / t);
 }
 
-function independentInitError(fx: { t: number[]; X: Float32Array }, fitRows: number[], width: number, seed: number): number {
+function independentInitError(
+  fx: { t: number[]; X: Float32Array },
+  fitRows: number[],
+  width: number,
+  seed: number,
+  activation: ActivationName = 'relu',
+): number {
+  const { phi, dphi } = ACTIVATIONS[activation];
   const s = Math.sqrt(D);
   const Xf = fitRows.map((i) => Float32Array.from(fx.X.subarray(i * D, (i + 1) * D), (v) => v * s)); // inputScale sqrt_d
   const yf = fitRows.map((i) => (fx.t[i] ? 1 : -1));
   const tracked = Array.from(stratifiedSubset(Float32Array.from(yf), Math.min(24, yf.length), 0));
-  const net = initMlp(twoLayerSpec(D, width, { parameterization: 'ntk', bias: false, sigmaB: 1 }), seed);
+  const net = initMlp(twoLayerSpec(D, width, { parameterization: 'ntk', bias: false, sigmaB: 1, activation }), seed);
   const [L1, L2] = net.layers;
   const u = tracked.map((r) =>
     Array.from({ length: width }, (_, k) => Xf[r].reduce((acc, v, j) => acc + L1.W.data[k * D + j] * v, 0) / Math.sqrt(D)),
@@ -188,13 +195,16 @@ function independentInitError(fx: { t: number[]; X: Float32Array }, fitRows: num
       let hh = 0,
         dd = 0;
       for (let k = 0; k < width; k++) {
-        if (u[p][k] > 0 && u[q][k] > 0) {
-          hh += u[p][k] * u[q][k];
-          dd += w2[k] * w2[k];
-        }
+        hh += phi(u[p][k]) * phi(u[q][k]);
+        dd += w2[k] * w2[k] * dphi(u[p][k]) * dphi(u[q][k]);
       }
       const empirical = ((dot(Xf[a], Xf[b]) / D) * dd + hh) / width;
-      const analytical = reluNetKernel(dot(Xf[a], Xf[a]), dot(Xf[b], Xf[b]), dot(Xf[a], Xf[b]), D, { depth: 2 }).ntk;
+      const [xx, zz, xz] = [dot(Xf[a], Xf[a]), dot(Xf[b], Xf[b]), dot(Xf[a], Xf[b])];
+      const analytical = (
+        activation === 'relu'
+          ? reluNetKernel(xx, zz, xz, D, { depth: 2 })
+          : activationNetKernel(xx, zz, xz, D, { depth: 2 }, ACTIVATIONS[activation])
+      ).ntk;
       num += (empirical - analytical) ** 2;
       den += analytical ** 2;
     }),
@@ -483,6 +493,27 @@ describe('mlp stage on synthetic artifacts (runStage)', () => {
     expect(m.dynamics_max_rel_dev_empirical).toBeCloseTo(worstE, 12);
     // the baseline: the NNGP's prediction of the same run, a wrong kernel, strays further than Θ̂₀'s
     expect(m.dynamics_max_rel_dev_nngp).toBeGreaterThan(worstE);
+  });
+
+  it('model.activation erf: erf networks, Θ̂₀ against the erf NTK (small at width 4096), no relu-only constant, erf dynamics', async () => {
+    const raw = {
+      ...manifest({ widths: [4096], seeds: [0] }),
+      mlp: { model: { activation: 'erf' }, train: { epochs: 15 }, tracking: { size: 24, every: 5, dynamics: true } },
+    };
+    const fx = await fixture(raw);
+    await runStage(mlpStage, { manifest: raw, key: `${INPUT}/w4096-s0-lr1` });
+    const m = metricsOf('w4096-s0-lr1');
+    expect(m.provenance.config.model.activation).toBe('erf');
+    const fitRows = fx.ids.map((_, i) => i).filter((i) => i % 5 !== 4);
+    const want = independentInitError(fx, fitRows, 4096, 0, 'erf');
+    expect(Math.abs(m.kernel_init_error - want) / want).toBeLessThan(1e-4);
+    expect(m.kernel_init_error).toBeLessThan(0.05);
+    expect(m.kernel_init_error_sqrt_m_predicted).toBeNull(); // relu's closed form only: never another network's number
+    // the linearised dynamics from the erf Θ and Θ̂₀ track the wide network; the NNGP baseline strays further
+    expect(m.dynamics_max_rel_dev_empirical).toBeLessThan(0.01);
+    expect(m.dynamics_max_rel_dev_analytic).toBeLessThan(0.05);
+    expect(m.dynamics_max_rel_dev_nngp).toBeGreaterThan(m.dynamics_max_rel_dev_analytic);
+    expect(m.train_loss).toBeLessThan(0.5); // it learns (the centred network starts at loss 1/2)
   });
 
   it('names the missing upstream artifact', async () => {

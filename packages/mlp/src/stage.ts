@@ -1,5 +1,5 @@
 /**
- * Stage 5 "mlp": one finite-width two-layer network per (embedder, d, width, seed, lr) instance,
+ * Stage 5 "mlp": one finite-width two-layer network (φ: model.activation) per (embedder, d, width, seed, lr) instance,
  * trained on the ntk split's fit rows and scored on its eval rows with the empirical NTK tracked
  * → data/mlp/<input>/<run>/{history.arrow, metrics.json} (or diverged.json); then, per width,
  * "mlp-submit": a network trained on all of train at the width's best learning rate →
@@ -25,6 +25,8 @@ import {
   type Instance,
   type RunMetrics,
   type StageContext,
+  mlpNode,
+  mlpSubmitNode,
 } from '@tangent/contracts';
 import {
   EPOCH_FOLD,
@@ -36,11 +38,13 @@ import {
   earlyStoppingEpoch,
   foldSplit,
   ntkRelu2InitErrorConstant,
+  type KernelKind,
   type NestedRidgeChoice,
 } from '@tangent/kernels';
-import type { Mat32, Mat64 } from '@tangent/linalg';
+import { gatherRows, type Mat32, type Mat64 } from '@tangent/linalg';
 import { DivergenceError, initMlp, type Mlp } from '@tangent/nn';
 import { empiricalKernelRidge, type EmpiricalKrr } from './after-kernel.ts';
+import { twoLayerAnalyticalKernel } from './analytical-kernel.ts';
 import { mlpRunConfigSchema, mlpSubmitConfigSchema, trainSettings, type MlpShared } from './config.ts';
 import { kernelLossDeviation } from './linearised-dynamics.ts';
 import { stratifiedSubset } from './tracked-subset.ts';
@@ -69,13 +73,6 @@ function readFeatures(ctx: StageContext<MlpShared>, split: 'train' | 'test'): Fe
   return { ids: e.ids, X, y };
 }
 
-function rows(X: Mat32, idx: Int32Array): Mat32 {
-  const c = X.cols,
-    out = new Float32Array(idx.length * c);
-  idx.forEach((r, i) => out.set(X.data.subarray(r * c, (r + 1) * c), i * c));
-  return { rows: idx.length, cols: c, data: out };
-}
-
 export interface Prepared {
   /** `fold`: the ntk split's CV fold (0..k−1) of each fit row. */
   fit: { X: Mat32; y: Float32Array; fold: Int8Array };
@@ -102,20 +99,32 @@ export function prepareData(ctx: StageContext<MlpShared>): Prepared {
     ei = Int32Array.from(evalIdx);
   return {
     fit: {
-      X: rows(all.X, fi),
+      X: gatherRows(all.X, fi),
       y: Float32Array.from(fi, (i) => all.y[i]),
       fold: Int8Array.from(fi, (i) => split.fold[split.index.get(all.ids[i])!]),
     },
-    eval: { X: rows(all.X, ei), y: Float32Array.from(ei, (i) => all.y[i]), ids: Int32Array.from(ei, (i) => all.ids[i]) },
+    eval: { X: gatherRows(all.X, ei), y: Float32Array.from(ei, (i) => all.y[i]), ids: Int32Array.from(ei, (i) => all.ids[i]) },
     all,
   };
 }
 
-/** The analytical NTK (or NNGP: the dynamics' baseline kernel) with the network's scaling (two layers, σ_w = 1, no bias), float64. */
-async function analyticalKernel(c: MlpShared, kind: 'ntk' | 'nngp' = 'ntk'): Promise<((X: Mat32, Z?: Mat32) => Mat64) | undefined> {
+/**
+ * The analytical NTK (or NNGP: the dynamics' baseline kernel) of the run's φ with the network's
+ * scaling (two layers, σ_w = 1, no bias), float64 (analytical-kernel.ts).
+ */
+function analyticalKernel(c: MlpShared, kind: KernelKind = 'ntk'): ((X: Mat32, Z?: Mat32) => Mat64) | undefined {
   if (c.model.parameterization !== 'ntk' || c.model.bias) return undefined; // the b = 0 start has no closed-form counterpart here
-  const { ntkGram } = await import('@tangent/kernels');
-  return (X, Z) => ntkGram(X, Z, { depth: 2, sigmaW: 1, sigmaB: 0, kind });
+  return twoLayerAnalyticalKernel(c.model.activation, kind);
+}
+
+/**
+ * C of E[m·err²] = C² for Θ̂₀'s error on the tracked rows (@tangent/kernels ntk-relu2-variance.ts):
+ * closed-form for the relu network only. For another φ, Var τ needs E[φ(u)²φ(v)²] and
+ * E[φ(u)φ'(u)φ(v)φ'(v)], which for erf have no closed form (a 2-d quadrature per pair, ~10⁶ pairs
+ * on the default subset), so it is null there rather than a number for another network.
+ */
+function initErrorConstant(c: MlpShared, trackedRows: Mat32): number | null {
+  return c.model.activation === 'relu' ? ntkRelu2InitErrorConstant(trackedRows).constant : null;
 }
 
 function historyTable(h: HistoryRow[], dyn: PredictedDynamics | null) {
@@ -157,15 +166,15 @@ const finiteOrNull = (v: number | null | undefined): number | null => (v != null
 type Settings = { width: number; seed: number; lrScale: number } & ReturnType<typeof trainSettings>;
 
 /** Fit rows `idx` as a training or held-out set. */
-function fitPart(d: Prepared, idx: number[]): { X: Mat32; y: Float32Array } {
-  return { X: rows(d.fit.X, Int32Array.from(idx)), y: Float32Array.from(idx, (i) => d.fit.y[i]) };
+function fitPart(data: Prepared, idx: number[]): { X: Mat32; y: Float32Array } {
+  return { X: gatherRows(data.fit.X, idx), y: Float32Array.from(idx, (i) => data.fit.y[i]) };
 }
 
 /** The same network trained on the fit rows outside CV fold `heldOut`, scored on that fold every epoch (no kernel tracking). */
-function trainHeldOut(d: Prepared, s: Settings, heldOut: number, epochs: number, label: string): TrainResult {
-  const { held, rest } = foldSplit(d.fit.fold, heldOut);
-  const a = fitPart(d, rest),
-    b = fitPart(d, held);
+function trainHeldOut(data: Prepared, s: Settings, heldOut: number, epochs: number, label: string): TrainResult {
+  const { held, rest } = foldSplit(data.fit.fold, heldOut);
+  const a = fitPart(data, rest),
+    b = fitPart(data, held);
   return trainTwoLayer({ X: a.X, y: a.y, Xeval: b.X, yeval: b.y }, { ...s, epochs, trackFull: false, tracked: null, label });
 }
 
@@ -178,13 +187,13 @@ type Validation = NonNullable<RunMetrics['validation']>;
  * the other folds, so fold 0 scores a choice it did not make. The eval split is not touched.
  * Returns the fold-0 network too (the after kernel's Θ̂_T for selection comes from it).
  */
-function validate(d: Prepared, s: Settings, mode: 'score' | 'early-stop', label: string): { metrics: Validation; network: Mlp } {
+function validate(data: Prepared, s: Settings, mode: 'score' | 'early-stop', label: string): { metrics: Validation; network: Mlp } {
   let epochs = s.epochs;
   if (mode === 'early-stop') {
-    const inner = trainHeldOut(d, s, EPOCH_FOLD, s.epochs, `${label}, epochs on fold ${EPOCH_FOLD}`);
+    const inner = trainHeldOut(data, s, EPOCH_FOLD, s.epochs, `${label}, epochs on fold ${EPOCH_FOLD}`);
     epochs = earlyStoppingEpoch(inner.history.map((h) => ({ epoch: h.epoch, f1: h.evalF1! })));
   }
-  const v = trainHeldOut(d, s, SELECTION_FOLD, epochs, label);
+  const v = trainHeldOut(data, s, SELECTION_FOLD, epochs, label);
   const metrics: Validation = {
     rows: v.evalPredictions!.length,
     accuracy: v.final.evalAccuracy!,
@@ -201,23 +210,23 @@ function validate(d: Prepared, s: Settings, mode: 'score' | 'early-stop', label:
  * for the eval and test rows; and each one's selection score on fold 0 (nested λ), Θ̂_T there
  * taken from the fold-0 validation network, which never saw fold 0's labels.
  */
-function afterKernels(ctx: StageContext<MlpShared>, d: Prepared, Xtest: Mat32, r: TrainResult, s: Settings, heldOutNet: Mlp) {
+function afterKernels(ctx: StageContext<MlpShared>, data: Prepared, Xtest: Mat32, r: TrainResult, s: Settings, heldOutNet: Mlp) {
   const ntk = ctx.dep('ntk');
   const km = ctx.readJson(ntk, 'metrics.json', krrMetricsSchema);
   const cv = ctx.readArrow(ntk, 'cv.arrow', cvSchema(km.cv.folds)).table;
   const lambdas = Array.from(cv.getChild('lambda')!.toArray() as Float64Array);
   const o = {
     lambdas,
-    fold: d.fit.fold,
+    fold: data.fit.fold,
     selectBy: km.select_by,
     coding: km.label_coding,
     precision: ctx.config.tracking.precision,
     maxBytes: ctx.config.tracking.maxKernelBytes,
   };
-  const init = initMlp(twoLayerSpec(d.fit.X.cols, s.width, s), s.seed); // θ₀: the seeded draw is reproducible
-  const i0 = empiricalKernelRidge(init, d.fit, d.eval, Xtest, o);
-  const fT = empiricalKernelRidge(r.network, d.fit, d.eval, Xtest, o);
-  const heldOut = empiricalKernelRidge(heldOutNet, d.fit, null, null, o);
+  const init = initMlp(twoLayerSpec(data.fit.X.cols, s.width, s), s.seed); // θ₀: the seeded draw is reproducible
+  const i0 = empiricalKernelRidge(init, data.fit, data.eval, Xtest, o);
+  const fT = empiricalKernelRidge(r.network, data.fit, data.eval, Xtest, o);
+  const heldOut = empiricalKernelRidge(heldOutNet, data.fit, null, null, o);
   return {
     init: { ...i0, selection: i0.nested },
     final: { ...fT, selection: heldOut.nested },
@@ -238,38 +247,27 @@ const krrOutcome = (k: EmpiricalKrr & { selection: NestedRidgeChoice }) => ({
 const runName = (inst: Instance): string => inst.key.split('/').slice(1).join('/');
 
 /** One (width, seed, lr) run: train, then history.arrow and metrics.json; a divergence is recorded in diverged.json. */
-export const mlpStage = defineStage({
-  name: 'mlp',
+export const mlpStage = defineStage(mlpNode, {
   version: STAGE_VERSION,
-  description: 'finite-width two-layer MLPs in NTK parameterisation with empirical-NTK tracking -> data/mlp/<input>/<run>/',
   configSchema: mlpRunConfigSchema,
-  inputs: ['pca', 'ntk'],
-  outputs: [
-    'history.arrow',
-    runPredictionsFile('network'),
-    runPredictionsFile('after-kernel'),
-    runPredictionsFile('init-kernel'),
-    'metrics.json',
-    'diverged.json',
-  ],
   async run(ctx) {
     const c = ctx.config;
     const { width, seed, lr } = c.run;
     const id = runName(ctx.instance);
-    const d = prepareData(ctx);
+    const data = prepareData(ctx);
     const test = readFeatures(ctx, 'test');
-    const tracked = stratifiedSubset(d.fit.y, Math.min(c.tracking.size, d.fit.X.rows), c.tracking.seed);
-    const analytical = await analyticalKernel(c);
+    const tracked = stratifiedSubset(data.fit.y, Math.min(c.tracking.size, data.fit.X.rows), c.tracking.seed);
+    const analytical = analyticalKernel(c);
     const settings = { width, seed, lrScale: lr, ...trainSettings(c) };
     let r: TrainResult;
     let held: ReturnType<typeof validate> | null = null;
     // the after kernel's selection score needs the fold-0 network, so it trains one without train.validation too
     const mode = c.train.validation !== 'none' ? c.train.validation : c.afterKernel ? 'score' : null;
     try {
-      if (mode) held = validate(d, settings, mode, `mlp ${c.input} ${id} (validation)`);
+      if (mode) held = validate(data, settings, mode, `mlp ${c.input} ${id} (validation)`);
       const epochs = held ? held.metrics.epochs_used : c.train.epochs;
       r = trainTwoLayer(
-        { X: d.fit.X, y: d.fit.y, Xeval: d.eval.X, yeval: d.eval.y, Xtest: test.X },
+        { X: data.fit.X, y: data.fit.y, Xeval: data.eval.X, yeval: data.eval.y, Xtest: test.X },
         { ...settings, epochs, tracked, analytical, dynamics: c.tracking.dynamics, label: `mlp ${c.input} ${id}` },
       );
     } catch (e) {
@@ -279,10 +277,10 @@ export const mlpStage = defineStage({
       return { files: [{ name: 'diverged.json', json: rec, seed }], summary: `warning: ${c.input} ${id}: ${e.message}` };
     }
     const validation = held?.metrics ?? null;
-    const ak = c.afterKernel ? afterKernels(ctx, d, test.X, r, settings, held!.network) : null;
+    const ak = c.afterKernel ? afterKernels(ctx, data, test.X, r, settings, held!.network) : null;
     // the predicted dynamics' baseline: the same prediction from the NNGP, a kernel known to be wrong here
-    const nngp = r.dynamics ? await analyticalKernel(c, 'nngp') : undefined;
-    const fitEval = { X: d.fit.X, y: d.fit.y, Xeval: d.eval.X, yeval: d.eval.y };
+    const nngp = r.dynamics ? analyticalKernel(c, 'nngp') : undefined;
+    const fitEval = { X: data.fit.X, y: data.fit.y, Xeval: data.eval.X, yeval: data.eval.y };
     const nngpDev = nngp ? kernelLossDeviation(nngp, fitEval, r.lr, r.history[r.history.length - 1].epoch, r.history).maxRelDev : null;
     let best: HistoryRow | null = null;
     for (const h of r.history) if (h.evalAccuracy !== null && (!best || h.evalAccuracy > best.evalAccuracy!)) best = h;
@@ -296,9 +294,9 @@ export const mlpStage = defineStage({
       lambda_max_source: r.lambdaMaxSource,
       epochs: r.history[r.history.length - 1].epoch,
       batch_size: c.train.batchSize,
-      n_fit: d.fit.X.rows,
-      n_eval: d.eval.X.rows,
-      d: d.fit.X.cols,
+      n_fit: data.fit.X.rows,
+      n_eval: data.eval.X.rows,
+      d: data.fit.X.cols,
       tracked: r.trackedSize,
       full_kernel: r.fullKernel,
       kernel_init_error: r.kernelInitError,
@@ -321,7 +319,7 @@ export const mlpStage = defineStage({
       dynamics_max_rel_dev_analytic: finiteOrNull(r.dynamics?.maxRelDevAnalytic),
       dynamics_max_rel_dev_empirical: finiteOrNull(r.dynamics?.maxRelDevEmpirical),
       dynamics_max_rel_dev_nngp: finiteOrNull(nngpDev),
-      kernel_init_error_sqrt_m_predicted: analytical ? ntkRelu2InitErrorConstant(rows(d.fit.X, tracked)).constant : null,
+      kernel_init_error_sqrt_m_predicted: analytical ? initErrorConstant(c, gatherRows(data.fit.X, tracked)) : null,
     };
     const f = (v: number | null, p = 4) => (v === null ? '-' : v.toPrecision(p));
     return {
@@ -337,7 +335,7 @@ export const mlpStage = defineStage({
         {
           name: runPredictionsFile('network'),
           schema: runPredictionsSchema,
-          table: predictionsTable(d.eval.ids, r.evalPredictions!, test.ids, r.testPredictions!),
+          table: predictionsTable(data.eval.ids, r.evalPredictions!, test.ids, r.testPredictions!),
           dtype: 'float32 (network output, stored as float64)',
           seed,
         },
@@ -345,7 +343,7 @@ export const mlpStage = defineStage({
           ? (['init', 'final'] as const).map((k) => ({
               name: runPredictionsFile(k === 'init' ? 'init-kernel' : 'after-kernel'),
               schema: runPredictionsSchema,
-              table: predictionsTable(d.eval.ids, ak[k].evalScores!, test.ids, ak[k].testScores!),
+              table: predictionsTable(data.eval.ids, ak[k].evalScores!, test.ids, ak[k].testScores!),
               dtype: 'float64 (kernel ridge on the empirical NTK)',
               seed,
             }))
@@ -384,13 +382,9 @@ function selectionF1(ctx: StageContext<MlpShared>, run: Instance): number | null
 }
 
 /** Per width: train on ALL of train at the best lr and write the Kaggle submission. */
-export const mlpSubmitStage = defineStage({
-  name: 'mlp-submit',
+export const mlpSubmitStage = defineStage(mlpSubmitNode, {
   version: STAGE_VERSION,
-  description: "per width: a network trained on all of train at the width's best learning rate -> data/mlp/<input>/submit-w<width>/",
   configSchema: mlpSubmitConfigSchema,
-  inputs: ['pca', 'mlp'],
-  outputs: ['submission.csv', 'submit.json'],
   async run(ctx) {
     const c = ctx.config;
     // one learning rate: nothing to choose (the instance then does not wait for the runs)

@@ -3,7 +3,7 @@
  * stratified sample (each class in proportion to its share of the labels), sorted by index so
  * the subset is the same whatever the network width or seed.
  */
-import { fail } from '@tangent/arrow-io';
+import { fail } from '@tangent/base';
 import { rng } from '@tangent/linalg';
 
 export function stratifiedSubset(labels: ArrayLike<number>, size: number, seed: number): Int32Array {

@@ -4,9 +4,8 @@
  * iteration for λ_max. Kept as the test oracle of trainTwoLayer (same seeds → same history to
  * float tolerance); not exported from the package.
  */
-import { fail, progress } from '@tangent/arrow-io';
-import { formatBytes } from '@tangent/base';
-import { type Mat32, type Mat64 } from '@tangent/linalg';
+import { formatBytes, fail, progress } from '@tangent/base';
+import { gatherRows, type Mat32, type Mat64 } from '@tangent/linalg';
 import { DivergenceError, backward, binaryCrossEntropy, fit, forward, gdStep, initMlp, mse } from '@tangent/nn';
 import { binaryScores } from '@tangent/kernels';
 import { empiricalNtkTwoLayer } from './empirical-ntk-two-layer.ts';
@@ -20,13 +19,6 @@ function lossOf(kind: 'mse' | 'bce', f: Mat32, y: Float32Array) {
         f,
         Float32Array.from(y, (v) => (v > 0 ? 1 : 0)),
       );
-}
-
-function gather(X: Mat32, idx: Int32Array): Mat32 {
-  const c = X.cols,
-    out = new Float32Array(idx.length * c);
-  idx.forEach((r, i) => out.set(X.data.subarray(r * c, (r + 1) * c), i * c));
-  return { rows: idx.length, cols: c, data: out };
 }
 
 export function trainTwoLayerReference(data: TrainData, o: TrainOptions): TrainResult {
@@ -48,7 +40,7 @@ export function trainTwoLayerReference(data: TrainData, o: TrainOptions): TrainR
       fail(
         `tracked subset of ${tracked.length} points needs ${formatBytes(kernelPeakBytes(tracked.length))} for its kernel (tracking.maxKernelBytes = ${formatBytes(o.maxKernelBytes)}); lower tracking.size`,
       );
-    Xs = gather(data.X, tracked);
+    Xs = gatherRows(data.X, tracked);
     ys = Float32Array.from(tracked, (i) => data.y[i]);
     theta0 = empiricalNtkTwoLayer(net, Xs, undefined, kOpts);
   }
@@ -65,7 +57,7 @@ export function trainTwoLayerReference(data: TrainData, o: TrainOptions): TrainR
       theta0 ??
       empiricalNtkTwoLayer(
         net,
-        gather(
+        gatherRows(
           data.X,
           Int32Array.from({ length: Math.min(n, 1000) }, (_, i) => i),
         ),

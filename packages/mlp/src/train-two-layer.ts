@@ -1,18 +1,18 @@
 /**
  * One training run of the finite-width two-layer network with empirical-NTK tracking:
- *   h = relu(W1 x/√d), f = W2 h/√m, W ~ N(0, 1) (NTK parameterisation; options: bias, standard),
+ *   h = φ(W1 x/√d), f = W2 h/√m, W ~ N(0, 1) (NTK parameterisation; options: bias, standard;
+ *   φ = relu or erf, model.activation),
  * trained by gradient descent θ ← θ − η ∇θ L on L = 1/(2n) Σ (f − y)² (or the logistic loss),
  * with η = c · n / λ_max(Θ̂_0) (c in natural NTK units: the linearised dynamics
  * f_{t+1} − y = (I − η Θ̂/n)(f_t − y) are stable iff c < 2).
  * Every row of the history describes the parameters θ_t after t epochs (t = 0 is initialisation).
  */
-import { fail, progress } from '@tangent/arrow-io';
-import { formatBytes } from '@tangent/base';
-import type { Mat32, Mat64 } from '@tangent/linalg';
+import { formatBytes, fail, progress } from '@tangent/base';
+import { gatherRows, type Mat32, type Mat64 } from '@tangent/linalg';
 import { DivergenceError, binaryCrossEntropy, fit, gdStep, initMlp, mse, type Mlp, type MlpSpec, type Parameterization } from '@tangent/nn';
-import { binaryScores } from '@tangent/kernels';
+import { binaryScores, type ActivationName } from '@tangent/kernels';
 import { empiricalNtkTwoLayer } from './empirical-ntk-two-layer.ts';
-import { trainSettings } from './config.ts';
+import { DEFAULT_ACTIVATION, trainSettings } from './config.ts';
 import { relativeFrobeniusDistance } from './kernel-stats.ts';
 import { linearisedLossCurves, maxRelativeDeviation, type LossCurves } from './linearised-dynamics.ts';
 import { TwoLayerGd } from './two-layer-gd.ts';
@@ -38,6 +38,8 @@ export interface TrainOptions {
   batchSize: number;
   loss: 'mse' | 'bce';
   parameterization: Parameterization;
+  /** The hidden layer's φ (@tangent/kernels' activation registry). */
+  activation: ActivationName;
   bias: boolean;
   sigmaB: number;
   /**
@@ -113,10 +115,15 @@ export interface PredictedDynamics {
   seconds: number;
 }
 
-export function twoLayerSpec(d: number, width: number, o: Pick<TrainOptions, 'parameterization' | 'bias' | 'sigmaB'>): MlpSpec {
+/** The network of a run: d inputs, `width` hidden units with φ = o.activation (default: the config's), one output. */
+export function twoLayerSpec(
+  d: number,
+  width: number,
+  o: Pick<TrainOptions, 'parameterization' | 'bias' | 'sigmaB'> & Partial<Pick<TrainOptions, 'activation'>>,
+): MlpSpec {
   return {
     sizes: [d, width, 1],
-    activation: 'relu',
+    activation: o.activation ?? DEFAULT_ACTIVATION,
     parameterization: o.parameterization,
     bias: o.bias,
     sigmaW: 1,
@@ -132,13 +139,6 @@ function lossOf(kind: 'mse' | 'bce', f: Mat32, y: Float32Array) {
         f,
         Float32Array.from(y, (v) => (v > 0 ? 1 : 0)),
       );
-}
-
-function gather(X: Mat32, idx: Int32Array): Mat32 {
-  const c = X.cols,
-    out = new Float32Array(idx.length * c);
-  idx.forEach((r, i) => out.set(X.data.subarray(r * c, (r + 1) * c), i * c));
-  return { rows: idx.length, cols: c, data: out };
 }
 
 /** Peak memory of an N×N kernel computation: result + two float64 temporaries. */
@@ -201,10 +201,10 @@ export function trainTwoLayer(data: TrainData, o: TrainOptions): TrainResult {
       fail(
         `tracked subset of ${tracked.length} points needs ${formatBytes(kernelPeakBytes(tracked.length))} for its kernel (tracking.maxKernelBytes = ${formatBytes(o.maxKernelBytes)}); lower tracking.size`,
       );
-    Xs = gather(data.X, tracked);
+    Xs = gatherRows(data.X, tracked);
     ys = Float32Array.from(tracked, (i) => data.y[i]);
     sub = new TwoLayerKernel(Xs, { precision, cache: true });
-    s0 = sub.update(net, null, ys);
+    s0 = sub.update(net, { y: ys });
     theta0 = sub.snapshot();
   }
 
@@ -219,7 +219,7 @@ export function trainTwoLayer(data: TrainData, o: TrainOptions): TrainResult {
   if (fullOk) {
     // ΔΘ on all fit rows at t = T needs Θ̂_0 and x·z kept; a run without tracking (submission) needs neither.
     const K = new TwoLayerKernel(data.X, { precision, cache: false, keepXz: !!tracked });
-    lambdaMax0 = K.update(net, null, null).lambdaMax;
+    lambdaMax0 = K.update(net).lambdaMax;
     source = 'full';
     fullTheta0 = K.theta;
     if (tracked) ((full0 = K.theta), (fullK = K));
@@ -229,13 +229,13 @@ export function trainTwoLayer(data: TrainData, o: TrainOptions): TrainResult {
     else {
       const ns = Math.min(n, LAMBDA_SUBSET_SIZE);
       const K = new TwoLayerKernel(
-        gather(
+        gatherRows(
           data.X,
           Int32Array.from({ length: ns }, (_, i) => i),
         ),
         { precision, cache: false },
       );
-      lambdaMax0 = (K.update(net, null, null).lambdaMax * n) / ns;
+      lambdaMax0 = (K.update(net).lambdaMax * n) / ns;
     }
     source = 'tracked-scaled';
   }
@@ -301,7 +301,7 @@ export function trainTwoLayer(data: TrainData, o: TrainOptions): TrainResult {
     };
     if (sub && isTrackedEpoch(t, o.trackEvery, o.epochs)) {
       // ΔΘ(t) = ‖Θ̂_t − Θ̂_0‖_F / ‖Θ̂_0‖_F, λ_max(Θ̂_t), A(Θ̂_t, y) on the tracked subset
-      const s = t === 0 ? { ...s0!, deltaTheta: 0 } : sub.update(net, theta0, ys);
+      const s = t === 0 ? { ...s0!, deltaTheta: 0 } : sub.update(net, { ref: theta0, y: ys });
       row.deltaTheta = s.deltaTheta;
       row.lambdaMax = s.lambdaMax;
       row.alignment = s.alignment;
@@ -331,7 +331,7 @@ export function trainTwoLayer(data: TrainData, o: TrainOptions): TrainResult {
   const final = history[history.length - 1];
   let deltaThetaFullFinal: number | null = null;
   if (full0 && fullK) {
-    deltaThetaFullFinal = fullK.update(net, full0, null, false, true).deltaTheta;
+    deltaThetaFullFinal = fullK.update(net, { ref: full0, lambdaMax: false, consumeXz: true }).deltaTheta;
     fullK.dispose();
   }
   return {

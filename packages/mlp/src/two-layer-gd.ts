@@ -1,7 +1,8 @@
 /**
  * Full-batch forward and backward passes of the two-layer network (one output)
  *   u = a1 W1 x + c1 b1,  h = relu(u),  f = a2 W2 h + c2 b2
- * on buffers reused across epochs (float32 storage, float64 accumulation):
+ * on buffers reused across epochs (float32 storage, float64 accumulation). ReLU first (the
+ * studies' network, and the fast path); any other φ of the registry after it:
  *   forward : U = a1 X W1ᵀ (sgemm), then one pass per row: f = a2 relu(u + c1 b1)·W2 + c2 b2; a
  *             training pass (keep) overwrites U by the activation mask M = 1[u > 0] as it goes.
  *   backward: with r = ∂L/∂f, G = ∂L/∂u = a2 (r W2ᵀ) ⊙ M never needs to be formed. Everything
@@ -12,12 +13,17 @@
  *                                          = a2 (a1 W1_k·P_k,1..d + c1 b1_k P_k,d+1)
  *             (the last because h = M ⊙ u), so no elementwise pass over the N×m hidden layer is
  *             left in the backward pass: its cost is the sgemm and O(md).
- * The forward pass runs in WebAssembly SIMD where it can (two-layer-passes.ts), else in JavaScript.
+ * Another φ (erf; hidden-activation.ts) takes the same route with M = φ'(u) in place of the
+ * mask: P = Mᵀ diag(r) [X | 1] still gives ∂L/∂W1 and ∂L/∂b1, but h ≠ M ⊙ u, so the kept pass
+ * also stores H = φ(u) (a second N×m buffer) and ∂L/∂W2 = a2 Hᵀ r is one more product (N·m).
+ * The ReLU forward pass runs in WebAssembly SIMD where it can (two-layer-passes.ts), else in
+ * JavaScript; another φ's runs in JavaScript (φ and φ' of the registry per entry; see README).
  * Same equations as @tangent/nn's forward/backward (backprop.ts), which the tests use as the oracle.
  */
-import { fail } from '@tangent/arrow-io';
+import { fail } from '@tangent/base';
 import { gemm, hugeFloat32, type Mat32 } from '@tangent/linalg';
 import type { Mlp } from '@tangent/nn';
+import { hiddenActivation, type HiddenActivation } from './hidden-activation.ts';
 import { ReadoutBuffer } from './two-layer-passes.ts';
 
 /** Rows of X whose pre-activations forward() copies, in this order, into `into` (rows.length × m). */
@@ -38,6 +44,7 @@ function copyRows(c: RowCapture, U: Float32Array, m: number, r0: number, r1: num
 export class TwoLayerGd {
   readonly net: Mlp;
   readonly m: number;
+  readonly act: HiddenActivation;
   private readonly hidden = new Map<number, ReadoutBuffer | Float32Array>();
   private readonly uses = new Map<number, number>();
   private readonly simd: boolean;
@@ -45,18 +52,22 @@ export class TwoLayerGd {
   private rx = new Float32Array(0);
   private ones: { of: Float32Array; value: Float32Array } | null = null;
   private readonly P: Float32Array;
+  /** M of the last kept forward pass: relu's mask 1[u > 0], another φ's φ'(u) (N × m). */
   private lastMask: Float32Array | null = null;
   private lastRows = -1;
+  /** Not relu: H = φ(u) of the last kept forward pass (N × m), and the product Hᵀ r (m). */
+  private keptH: Float32Array | null = null;
+  private readonly hr: Float32Array;
 
   /** `simd: false` keeps every pass in JavaScript (the tests compare both). */
   constructor(net: Mlp, opts: { simd?: boolean } = {}) {
     const s = net.spec;
-    if (s.sizes.length !== 3 || s.sizes[2] !== 1 || s.activation !== 'relu')
-      fail(`TwoLayerGd: needs a two-layer relu network with one output, got sizes ${JSON.stringify(s.sizes)} and ${s.activation}`);
+    this.act = hiddenActivation(net, 'TwoLayerGd');
     this.net = net;
     this.m = s.sizes[1];
-    this.simd = opts.simd ?? true;
+    this.simd = (opts.simd ?? true) && this.act.relu; // the SIMD readout is relu's
     this.P = new Float32Array(this.m * (s.sizes[0] + 1));
+    this.hr = new Float32Array(this.act.relu ? 0 : this.m);
   }
 
   /**
@@ -80,9 +91,10 @@ export class TwoLayerGd {
   }
 
   /**
-   * f(X) into `out` (length N). With `keep`, the activation mask 1[u > 0] stays in the kept
-   * buffer for the next backward(). With `capture`, the pre-activations a1 W1 x of the listed rows
-   * are copied out on the way (the tracked subset's, which would otherwise cost its own sgemm).
+   * f(X) into `out` (length N). With `keep`, the activation mask 1[u > 0] (another φ: φ'(u), and
+   * H = φ(u) beside it) stays in the kept buffers for the next backward(). With `capture`, the
+   * pre-activations a1 W1 x of the listed rows are copied out on the way (the tracked subset's,
+   * which would otherwise cost its own sgemm).
    */
   forward(X: Mat32, out: Float32Array, keep = false, capture?: RowCapture): Float32Array {
     const [L1, L2] = this.net.layers;
@@ -92,6 +104,7 @@ export class TwoLayerGd {
     if (out.length !== N) fail(`forward: output buffer has ${out.length} entries for ${N} rows`);
     const buf = this.buffer(N, keep);
     const U = buf instanceof ReadoutBuffer ? buf.U : buf;
+    if (keep && !this.act.relu && this.keptH?.length !== N * m) this.keptH = hugeFloat32(N * m);
     const w2 = L2.W.data,
       a2 = L2.wScale,
       b1 = L1.b,
@@ -111,7 +124,8 @@ export class TwoLayerGd {
       });
       if (capture) copyRows(capture, U, m, r0, r1);
       if (buf instanceof ReadoutBuffer) buf.readout(w2, cb, a2, off, keep, out, r0, r1);
-      else this.readoutJs(U, cb, r0, r1, keep, out);
+      else if (this.act.relu) this.readoutJs(U, cb, r0, r1, keep, out);
+      else this.readoutPhi(U, cb, r0, r1, keep ? this.keptH : null, out);
     }
     if (keep) {
       this.lastMask = U;
@@ -178,6 +192,33 @@ export class TwoLayerGd {
     }
   }
 
+  /**
+   * The readout of rows r0..r1 for a φ other than relu: f = a2 φ(u + cb)·W2 + off, with
+   * u = U + cb as the relu pass forms it; with `H` (a kept pass) H ← φ(u) and U ← φ'(u).
+   */
+  private readoutPhi(U: Float32Array, cb: Float32Array | null, r0: number, r1: number, H: Float32Array | null, out: Float32Array): void {
+    const L2 = this.net.layers[1];
+    const m = this.m,
+      w2 = L2.W.data,
+      a2 = L2.wScale,
+      off = L2.b ? L2.bScale * L2.b[0] : 0;
+    const { phi, dphi } = this.act;
+    for (let i = r0; i < r1; i++) {
+      const o = i * m;
+      let s = 0;
+      for (let k = 0; k < m; k++) {
+        const u = cb ? Math.fround(U[o + k] + cb[k]) : U[o + k];
+        const h = phi(u);
+        s += h * w2[k];
+        if (H) {
+          H[o + k] = h;
+          U[o + k] = dphi(u);
+        }
+      }
+      out[i] = a2 * s + off;
+    }
+  }
+
   /** [X | 1] (N × (d+1)), kept for the training inputs it was made from. */
   private withOnes(X: Mat32): Float32Array {
     if (this.ones?.of !== X.data) {
@@ -232,6 +273,14 @@ export class TwoLayerGd {
     const P = this.P;
     gemm({ rows: N, cols: m, data: M }, { rows: N, cols: e, data: B }, { transA: true, out: { rows: m, cols: e, data: P } });
     this.lastMask = null;
+    // not relu: Σ_i r_i h_ik = (Hᵀ r)_k from the kept H (relu forms it from P below)
+    const hr = this.act.relu ? null : this.hr;
+    if (hr)
+      gemm(
+        { rows: N, cols: m, data: this.keptH! },
+        { rows: N, cols: 1, data: dPred },
+        { transA: true, out: { rows: m, cols: 1, data: hr } },
+      );
     const W1 = L1.W.data,
       w2 = L2.W.data,
       a1 = L1.wScale,
@@ -242,13 +291,13 @@ export class TwoLayerGd {
       const o = k * e,
         g = a1 * a2 * w2[k],
         w = L1.wOffset + k * d;
-      let hr = 0; // Σ_i r_i (a1 W1_k·x_i) M_ik
+      let hu = 0; // Σ_i r_i (W1_k·x_i) M_ik (relu: h = M ⊙ u)
       for (let j = 0; j < d; j++) {
         grad[w + j] = g * P[o + j];
-        hr += W1[k * d + j] * P[o + j];
+        hu += W1[k * d + j] * P[o + j];
       }
       const pr = P[o + d]; // Σ_i r_i M_ik
-      grad[L2.wOffset + k] = a2 * (a1 * hr + (b1 ? c1 * b1[k] * pr : 0));
+      grad[L2.wOffset + k] = hr ? a2 * hr[k] : a2 * (a1 * hu + (b1 ? c1 * b1[k] * pr : 0));
       if (b1) grad[L1.bOffset + k] = c1 * a2 * w2[k] * pr;
     }
     if (L2.b) grad[L2.bOffset] = L2.bScale * sumR;

@@ -1,10 +1,13 @@
 /**
- * The empirical NTK of the two-layer relu network on a FIXED set of rows, recomputed as the
+ * The empirical NTK of the two-layer network on a FIXED set of rows, recomputed as the
  * network trains, with the summaries the mlp stage records fused into the one pass that builds
  * it (same closed form as empiricalNtkTwoLayer):
  *
  *   Θ̂(x, z) = (a1² x·z + c1²) Σ_k D_k(x) D_k(z) + c2² + a2² Σ_k h_k(x) h_k(z),
- *   D_k = a2 W2_k 1[u_k > 0], h = relu(u), u = a1 W1 x + c1 b1.
+ *   D_k = a2 W2_k φ'(u_k), h = φ(u), u = a1 W1 x + c1 b1
+ *
+ * (relu: φ' = 1[u > 0], in WebAssembly SIMD where it can; another φ of the registry through its
+ * φ and φ' in JavaScript, see hidden-activation.ts).
  *
  * Only the lower triangle is formed (xSYRK), in a float64 buffer reused across epochs; the
  * x·z factor is computed once. In the pass that combines the GEMM outputs it accumulates
@@ -12,10 +15,21 @@
  *   ΔΘ ~ 1 % would lose four digits in ‖Θ̂‖² + ‖Θ̂_ref‖² − 2⟨Θ̂, Θ̂_ref⟩),
  * each off-diagonal entry counted twice. λ_max comes from warm-started Lanczos on xSYMV.
  */
-import { fail } from '@tangent/arrow-io';
-import { gemm, hugeFloat32, hugeFloat64, syrk, symvLower, type FloatArray, type Mat32, type Mat64, type Matrix } from '@tangent/linalg';
+import { fail } from '@tangent/base';
+import {
+  gemm,
+  hugeFloat32,
+  hugeFloat64,
+  syrk,
+  symvLower,
+  topEigenpair,
+  type FloatArray,
+  type Mat32,
+  type Mat64,
+  type Matrix,
+} from '@tangent/linalg';
 import type { Mlp } from '@tangent/nn';
-import { lanczosTop } from './lanczos.ts';
+import { hiddenActivation } from './hidden-activation.ts';
 import { FactorBuffer, KernelWorkspace } from './two-layer-passes.ts';
 
 export interface KernelSummary {
@@ -28,6 +42,24 @@ export interface KernelSummary {
 
 type F = Float32Array | Float64Array;
 
+/** What one TwoLayerKernel.update() compares Θ̂ with and computes beside it. */
+export interface KernelUpdate {
+  /**
+   * The lower triangle of Θ̂_ref for ΔΘ (may be this.theta's earlier copy, e.g. snapshot()); none:
+   * deltaTheta null. A reference is never modified in place: its norm is computed once and kept.
+   */
+  ref?: Float64Array | null;
+  /** Targets for the kernel–target alignment; none: alignment null. */
+  y?: ArrayLike<number> | null;
+  /** λ_max by Lanczos (default true); false: lambdaMax NaN. */
+  lambdaMax?: boolean;
+  /**
+   * The last update of a `keepXz` kernel (the full-fit kernel at t = T): Θ̂ is built in the kept
+   * x·z buffer itself, which is then gone.
+   */
+  consumeXz?: boolean;
+}
+
 export interface TwoLayerKernelOptions {
   /** GEMM precision of the factor products (the kernel is float64 either way). */
   precision: 'float32' | 'float64';
@@ -39,8 +71,8 @@ export interface TwoLayerKernelOptions {
   cache: boolean;
   /**
    * Without `cache`: still keep the x·z factor after the first update (8 bytes per entry held),
-   * so that a later update with `consumeXz` (the full-fit kernel at t = T) skips the float64
-   * xSYRK and builds Θ̂ in the x·z buffer itself.
+   * so that a later update with `consumeXz` (KernelUpdate; the full-fit kernel at t = T) skips
+   * the float64 xSYRK and builds Θ̂ in the x·z buffer itself.
    */
   keepXz?: boolean;
   /** false: the factor pass in JavaScript even where WebAssembly SIMD is available (tests compare both). */
@@ -125,8 +157,9 @@ export class TwoLayerKernel {
     this.uGiven = true;
   }
 
-  /** Factor matrices D (a2 W2 ⊙ 1[u > 0]) and H (relu u), n × m, in the GEMM precision. */
+  /** Factor matrices D (a2 W2 ⊙ φ'(u)) and H (φ(u)), n × m, in the GEMM precision. */
   private factors(net: Mlp): void {
+    const act = hiddenActivation(net, 'empirical NTK');
     const [L1, L2] = net.layers;
     const n = this.n,
       m = L1.fanOut,
@@ -143,6 +176,7 @@ export class TwoLayerKernel {
       c1 = L1.bScale;
     const dk = Float32Array.from(w2, (w) => a2 * w); // D_k where unit k is active
     const cb = b1 ? Float32Array.from(b1, (b) => c1 * b) : null; // in float32, as the SIMD pass adds it
+    if (!act.relu) return this.factorsPhi(act, dk, cb); // into the same buffers (the SIMD pass's too)
     if (this.simdBuf) return this.simdBuf.factors(dk, cb);
     for (let i = 0; i < n; i++) {
       const o = i * m;
@@ -155,12 +189,27 @@ export class TwoLayerKernel {
     }
   }
 
-  /**
-   * Recompute Θ̂ for the network's current parameters and summarise it. `ref`: the lower
-   * triangle of Θ̂_ref for ΔΘ (may be this.theta's earlier copy); `y`: targets for the alignment.
-   * A reference is never modified in place: its norm is computed once and kept.
-   */
-  update(net: Mlp, ref: Float64Array | null, y: ArrayLike<number> | null, withEigen = true, consumeXz = false): KernelSummary {
+  /** H = φ(u), D = dk ⊙ φ'(u) with u = U + cb formed as the relu passes form it, for a φ other than relu. */
+  private factorsPhi(act: { phi(x: number): number; dphi(x: number): number }, dk: Float32Array, cb: Float32Array | null): void {
+    const U = this.U!,
+      D = this.D!,
+      H = this.H!,
+      m = dk.length;
+    for (let i = 0; i < this.n; i++) {
+      const o = i * m;
+      for (let k = 0; k < m; k++) {
+        const u = cb ? Math.fround(U[o + k] + cb[k]) : U[o + k];
+        H[o + k] = act.phi(u);
+        D[o + k] = dk[k] * act.dphi(u);
+      }
+    }
+  }
+
+  /** Recompute Θ̂ for the network's current parameters and summarise it (see KernelUpdate). */
+  update(net: Mlp, opts: KernelUpdate = {}): KernelSummary {
+    const ref = opts.ref ?? null,
+      y = opts.y ?? null,
+      consumeXz = opts.consumeXz ?? false;
     const [L1, L2] = net.layers;
     const n = this.n,
       m = L1.fanOut;
@@ -265,7 +314,7 @@ export class TwoLayerKernel {
       for (let i = 0; i < n; i++) yy += y[i] * y[i];
       alignment = yKy / (Math.sqrt(fro) * yy);
     }
-    const lambdaMax = withEigen ? this.topEigenvalue() : NaN;
+    const lambdaMax = (opts.lambdaMax ?? true) ? this.topEigenvalue() : NaN;
     return { deltaTheta, lambdaMax, alignment };
   }
 
@@ -298,7 +347,7 @@ export class TwoLayerKernel {
   /** λ_max of the current Θ̂ (Lanczos, warm-started from the previous call's eigenvector). */
   topEigenvalue(): number {
     const A: Mat64 = { rows: this.n, cols: this.n, data: this.theta };
-    return lanczosTop(this.n, (x, y) => symvLower(A, x, { y, beta: 0 }), { start: this.eig }).value;
+    return topEigenpair(this.n, (x, y) => symvLower(A, x, { y, beta: 0 }), { start: this.eig }).value;
   }
 
   /** Θ̂ as a full symmetric matrix (a copy). */

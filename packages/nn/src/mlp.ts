@@ -25,7 +25,9 @@
 import { rng, type Mat32 } from '@tangent/linalg';
 import { fail } from '@tangent/base';
 
-export type Activation = 'relu' | 'tanh' | 'identity' | 'sigmoid';
+/** 'erf': the kernels' activation registry's φ = erf (see activations.ts). */
+export type Activation = 'relu' | 'tanh' | 'identity' | 'sigmoid' | 'erf';
+export const ACTIVATION_KINDS: readonly Activation[] = ['relu', 'tanh', 'identity', 'sigmoid', 'erf'];
 export type Parameterization = 'ntk' | 'standard' | 'mup';
 
 export interface MlpSpec {
@@ -70,8 +72,7 @@ export function validateSpec(spec: MlpSpec): Required<MlpSpec> {
     fail(`mlp spec: sizes must list at least input and output widths, got ${JSON.stringify(s.sizes)}`);
   for (const n of s.sizes)
     if (!Number.isInteger(n) || n < 1) fail(`mlp spec: sizes must be positive integers, got ${JSON.stringify(s.sizes)}`);
-  if (!['relu', 'tanh', 'identity', 'sigmoid'].includes(s.activation))
-    fail(`mlp spec: activation '${s.activation}' unknown; use relu, tanh, identity or sigmoid`);
+  if (!ACTIVATION_KINDS.includes(s.activation)) fail(`mlp spec: activation '${s.activation}' unknown; use ${ACTIVATION_KINDS.join(', ')}`);
   if (!['ntk', 'standard', 'mup'].includes(s.parameterization))
     fail(`mlp spec: parameterization '${s.parameterization}' unknown; use ntk, standard or mup`);
   if (!(s.sigmaW > 0) || !(s.sigmaB >= 0)) fail(`mlp spec: need sigmaW > 0 and sigmaB >= 0, got ${s.sigmaW}, ${s.sigmaB}`);

@@ -3,7 +3,7 @@
  * gradient flow; mini-batch = SGD over a seeded reshuffle of the samples every epoch).
  */
 import { TangentError, fail } from '@tangent/base';
-import { rng, type Mat32 } from '@tangent/linalg';
+import { gatherRows, rng, type Mat32 } from '@tangent/linalg';
 import { backward, forward } from './backprop.ts';
 import { lossByName, type LossName } from './losses.ts';
 import type { Mlp } from './mlp.ts';
@@ -11,14 +11,6 @@ import type { Mlp } from './mlp.ts';
 /** θ ← θ − η g (in place). */
 export function gdStep(params: Float32Array, grad: Float32Array, lr: number): void {
   for (let i = 0; i < params.length; i++) params[i] -= lr * grad[i];
-}
-
-/** Rows `idx` of X as a new contiguous matrix. */
-export function gatherRows(X: Mat32, idx: ArrayLike<number>): Mat32 {
-  const c = X.cols,
-    out = new Float32Array(idx.length * c);
-  for (let i = 0; i < idx.length; i++) out.set(X.data.subarray(idx[i] * c, (idx[i] + 1) * c), i * c);
-  return { rows: idx.length, cols: c, data: out };
 }
 
 function gatherTargets(y: ArrayLike<number>, k: number, idx: ArrayLike<number>): Float32Array {

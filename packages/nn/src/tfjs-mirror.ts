@@ -28,7 +28,8 @@ export async function tfjsMirror(mlp: Mlp): Promise<TfMirror> {
     c: L.bScale,
   }));
   const act = mlp.spec.activation;
-  const phi = (z: tfType.Tensor) => (act === 'relu' ? tf.relu(z) : act === 'tanh' ? tf.tanh(z) : act === 'sigmoid' ? tf.sigmoid(z) : z);
+  const phi = (z: tfType.Tensor) =>
+    act === 'relu' ? tf.relu(z) : act === 'tanh' ? tf.tanh(z) : act === 'sigmoid' ? tf.sigmoid(z) : act === 'erf' ? tf.erf(z) : z;
   const model: TfModel = (x) =>
     tf.tidy(() => {
       let h = x as tfType.Tensor2D;

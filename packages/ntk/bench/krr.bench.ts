@@ -4,20 +4,22 @@
  * each on 2 cores; one repeat. Data from $TANGENT_DATA_DIR (Fashion-MNIST idx files) and
  * data/pca/use-lite-d128 (the tweets; run the pipeline's text → embed → pca first).
  */
+import { cpus, loadavg } from 'node:os';
 import { resolve } from 'node:path';
-import { loadConfig } from '@tangent/arrow-io';
+import { loadConfig, paths, readArtifact } from '@tangent/arrow-io';
 import { gemm, type Mat64 } from '@tangent/linalg';
 import {
   krrTargets,
   largeScaleKrrConfigSchema,
   loadFashionMnistKrr,
+  krrPcaSchema,
   loadPcaTweetsKrr,
   runLargeScaleKrr,
   type KrrData,
   type LargeScaleKrrRun,
 } from '../src/index.ts';
 import type { Benchmark } from '../../../tools/bench.ts';
-import { choleskyRidge, falkonFit, falkonPredict, forEachKernelBlock, ntkGramAsync, scoreAccuracy } from '@tangent/kernels';
+import { choleskyRidge, falkonFit, falkonPredict, forEachKernelBlock, ntkGramAsync, scoreAccuracy, validationMask } from '@tangent/kernels';
 
 const root = resolve(import.meta.dirname, '../../..');
 const gb = () => +(process.resourceUsage().maxRSS / 1024 ** 2).toFixed(2);
@@ -48,7 +50,7 @@ async function agreement(data: KrrData, lambda: number, ms: number[]) {
   for (const m of ms) {
     const t1 = performance.now();
     const model = await falkonFit(data.xTrain, Y, { depth: 2, lambda, centres: m, seed: 0, tol: 1e-6, maxIter: 60 });
-    const F = falkonPredict(model, data.xTest);
+    const F = await falkonPredict(model, data.xTest);
     let agree = 0;
     for (let i = 0; i < F.rows; i++) if (argmax(F, i) === argmax(exact, i)) agree++;
     const acc = scoreAccuracy(F, data.labelsTest);
@@ -66,6 +68,36 @@ async function agreement(data: KrrData, lambda: number, ms: number[]) {
 
 const fullConfig = () => loadConfig(resolve(root, 'configs/krr-fashion-mnist.yaml'), largeScaleKrrConfigSchema);
 
+/** Σ (k+1)·idx[k] over sorted indices: the numpy peer prints the same sum for its centres and validation rows. */
+function checksum(idx: ArrayLike<number>): number {
+  const s = Array.from(idx).sort((a, b) => a - b);
+  return s.reduce((acc, v, k) => acc + v * (k + 1), 0);
+}
+
+/** The numpy peer of the Fashion-MNIST run, with the config's protocol (packages/ntk/bench/falkon-numpy.py). */
+function falkonPeer() {
+  const c = fullConfig();
+  return {
+    name: 'numpy',
+    script: 'packages/ntk/bench/falkon-numpy.py',
+    args: [
+      `--data-dir=${paths.rawData()}`,
+      `--lambdas=${c.lambdas.join(',')}`,
+      `--centres=${Math.max(...c.centres)}`,
+      `--validation=${c.validationFraction}`,
+      `--seed=${c.seed}`,
+      `--tol=${c.cg.tol}`,
+      `--max-iter=${c.cg.maxIter}`,
+      `--jitter=${c.jitter}`,
+    ],
+  };
+}
+
+/** The bench reads the pca file as it is (a benchmark outside the pipeline: no manifest identity to check). */
+function readPcaOutsidePipeline(path: string) {
+  return { table: readArtifact(path, krrPcaSchema, { hint: 'run npm start first', stage: 'pca' }).table, path };
+}
+
 export const benchmarks: Benchmark[] = [
   {
     name: 'krr_falkon_fmnist_60000',
@@ -75,8 +107,13 @@ export const benchmarks: Benchmark[] = [
     run: async (s) => {
       (s as { run: LargeScaleKrrRun | null }).run = await runLargeScaleKrr({ ...fullConfig(), name: 'bench-fmnist-60000' });
     },
+    // The peer is the same protocol (split, centres, λ, tol, warm starts, K_nM once) in numpy +
+    // scipy, float64 K_nM; it needs a python with both (TANGENT_PEER_PYTHON; Debian's
+    // python3-numpy and python3-scipy use the system OpenBLAS).
+    peer: fullConfig().centres.length === 1 ? falkonPeer() : undefined,
     extra: (_sec, s) => {
-      const m = (s as { run: LargeScaleKrrRun }).run.metrics;
+      const { metrics: m, result: r } = (s as { run: LargeScaleKrrRun }).run;
+      const mask = validationMask(m.n, fullConfig().validationFraction, fullConfig().seed);
       return {
         accuracy: +m.testAccuracy.toFixed(4),
         peak_rss_gb: +m.peakRssGb.toFixed(2),
@@ -84,10 +121,19 @@ export const benchmarks: Benchmark[] = [
         lambda: m.lambda,
         solver: m.solver,
         cross_kernel: m.crossKernel,
+        dtype: r.model ? fullConfig().crossKernelDtype : null,
         cg_iterations: m.cgIterations,
-        fit_seconds: +m.seconds.fit.toFixed(1),
+        validation: r.validation.map((v) => ({ lambda: v.lambda, accuracy: +v.accuracy.toFixed(4), iterations: v.iterations })),
+        load_seconds: +m.seconds.load.toFixed(1),
+        knm_seconds: r.timings ? +r.timings.crossKernel.toFixed(1) : null,
+        validation_seconds: r.timings ? +r.timings.validation.toFixed(1) : null,
+        refit_seconds: r.timings ? +r.timings.refit.toFixed(1) : null,
         predict_seconds: +m.seconds.predict.toFixed(1),
         planned_gb: +m.plannedGb.toFixed(2),
+        centres_checksum: r.model ? checksum(r.model.centreIndex) : null,
+        validation_checksum: checksum(Array.from({ length: m.n }, (_, i) => i).filter((i) => !mask[i])),
+        load_average: loadavg().map((x) => +x.toFixed(2)),
+        cpu: cpus()[0]?.model,
       };
     },
   },
@@ -100,7 +146,7 @@ export const benchmarks: Benchmark[] = [
           loadPcaTweetsKrr(
             { ...fullConfig().data, kind: 'pca', input: 'use-lite-d128', trainSubset: null, testSubset: null },
             42,
-            resolve(root, 'data/pca/use-lite-d128'),
+            readPcaOutsidePipeline(resolve(root, 'data/pca/use-lite-d128/train.arrow')),
           ),
         0.0162,
         [500, 1000, 2000, 4000],

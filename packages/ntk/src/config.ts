@@ -1,18 +1,18 @@
 import { z } from 'zod';
-import { pathSegment } from '@tangent/contracts';
+import { kernelKindSchema, pathSegment } from '@tangent/contracts';
 
 export const ntkConfigSchema = z
   .object({
     /** Which PCA run to read: data/pca/<input>/{train,test}.arrow. */
     input: pathSegment.default('use-lite-d128'),
     /** 'ntk': Θ (the trained infinite-width network); 'nngp': Σ (Bayesian posterior mean of the prior). */
-    kernel: z.enum(['ntk', 'nngp']).default('ntk'),
+    kernel: kernelKindSchema.default('ntk'),
     /**
      * Further kernels fitted the same way on the same split, folds and λ grid, for comparison
      * (e.g. [nngp]: the NTK vs the NNGP of the same network); their files are metrics-<kernel>.json,
      * cv-<kernel>.arrow, predictions-<kernel>.arrow. No submission is written for them.
      */
-    compare: z.array(z.enum(['ntk', 'nngp'])).default([]),
+    compare: z.array(kernelKindSchema).default([]),
     /** Weight layers L ≥ 2 (L = 2 is the one-hidden-layer network of the MLP stage). */
     depth: z.number().int().min(2).max(64).default(2),
     /** Weight standard deviation σ_w (NTK parameterisation); 1 is the MLP stage's network. */

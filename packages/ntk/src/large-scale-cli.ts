@@ -1,4 +1,6 @@
-import { fail, readConfigFile, validateConfig } from '@tangent/arrow-io';
+import { readConfigFile, validateConfig } from '@tangent/arrow-io';
+import { applySets, pipelineInstances, readManifestFile, resolveManifest } from '@tangent/contracts';
+import { fail } from '@tangent/base';
 import type { Command } from 'commander';
 import { largeScaleKrrConfigSchema, type LargeScaleKrrConfig } from './large-scale-config.ts';
 import { formatLargeScaleSummary, runLargeScaleKrr } from './large-scale.ts';
@@ -29,22 +31,41 @@ export function loadLargeScaleKrrConfig(
   return validateConfig(merged, largeScaleKrrConfigSchema, overridden ? `${file} (with command-line overrides)` : file);
 }
 
-export function register(program: Command): void {
-  program
-    .command('krr')
-    .description('Kernel ridge regression past the N×N wall: exact where it fits, Falkon (Nyström + preconditioned CG) otherwise')
-    .option('-c, --config <file>', `config (YAML); defaults to ${DEFAULT_CONFIG}`)
-    .option('--solver <s>', 'auto, exact or falkon')
-    .option('--centres <M>', 'one number of Nyström centres (replaces the list)', number('--centres', true))
-    .option('--train-subset <n>', 'first n training rows', number('--train-subset', true))
-    .option('--max-memory-gb <gb>', 'memory budget (default: from this machine)', number('--max-memory-gb'))
-    .addHelpText(
-      'after',
-      '\nOutputs: data/krr/<name>/{predictions,validation}.arrow and metrics.json (test accuracy, wall time, peak RSS).',
-    )
-    .action(async (o: { config?: string; solver?: string; centres?: number; trainSubset?: number; maxMemoryGb?: number }) => {
-      const cfg = loadLargeScaleKrrConfig(o.config, o);
-      const r = await runLargeScaleKrr(cfg);
-      console.log(formatLargeScaleSummary(r));
-    });
+interface KrrFlags {
+  config?: string;
+  solver?: string;
+  centres?: number;
+  trainSubset?: number;
+  maxMemoryGb?: number;
+  manifest: string;
+  profile: string;
+  set: string[];
 }
+
+/**
+ * `tangent krr`: the manifest's runs (krr.runs, one instance each, like any stage), or with
+ * `--config <file>` (and its overrides) that file's run against the profile's inputs; with
+ * neither, ${DEFAULT_CONFIG}.
+ */
+export const krrCli = {
+  configure(cmd: Command): void {
+    cmd
+      .option('-c, --config <file>', `a run's config (YAML) instead of the manifest's krr.runs; with no runs listed, ${DEFAULT_CONFIG}`)
+      .option('--solver <s>', 'auto, exact or falkon')
+      .option('--centres <M>', 'one number of Nyström centres (replaces the list)', number('--centres', true))
+      .option('--train-subset <n>', 'first n training rows', number('--train-subset', true))
+      .option('--max-memory-gb <gb>', 'memory budget (default: from this machine)', number('--max-memory-gb'))
+      .addHelpText(
+        'after',
+        '\nEach run: data/krr/<name>/{predictions,validation}.arrow and metrics.json (test accuracy, wall time, peak RSS).',
+      );
+  },
+  async run(o: KrrFlags): Promise<boolean> {
+    const own = o.config !== undefined || [o.solver, o.centres, o.trainSubset, o.maxMemoryGb].some((v) => v !== undefined);
+    const m = resolveManifest(applySets(readManifestFile(o.manifest), o.set), o.profile, o.manifest);
+    if (!own && pipelineInstances(m).some((i) => i.stage === 'krr')) return false; // the manifest's runs
+    const cfg = loadLargeScaleKrrConfig(o.config, o);
+    console.log(formatLargeScaleSummary(await runLargeScaleKrr(cfg, { manifest: m })));
+    return true;
+  },
+};

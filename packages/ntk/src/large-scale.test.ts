@@ -3,7 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readArtifact } from '@tangent/arrow-io';
+import { runStage } from '@tangent/contracts';
+import { publishToyEmbeddings } from '@tangent/contracts/testing';
 import { krrPredictionsSchema, krrTargets, krrValidationSchema, runLargeScaleKrr } from './large-scale.ts';
+import { ntkStage } from './stage.ts';
 
 const out = mkdtempSync(join(tmpdir(), 'krr-'));
 const prev = process.env.TANGENT_ARTIFACTS_DIR;
@@ -50,6 +53,26 @@ describe('tangent krr (runLargeScaleKrr)', () => {
       }),
     ).rejects.toThrow(/use solver: falkon/);
     expect(existsSync(dir)).toBe(false);
+  });
+
+  it('reads its pca input by key, identity-checked: a stale pca is refused exactly as the ntk stage refuses it', async () => {
+    const manifest = { grid: { embedders: ['toy'], d: [4] }, ntk: { folds: 2, lambdaGrid: { min: 0.01, max: 1, count: 3 } } };
+    await publishToyEmbeddings(manifest, { stage: 'pca', key: 'toy-d4', dim: 4, unitNorm: true, nTrain: 60, nTest: 10 });
+    const run = { name: 'tweets-toy', data: { kind: 'pca', input: 'toy-d4', evalFraction: 0.25 }, solver: 'exact', lambdas: [0.1] };
+    const r = await runLargeScaleKrr(run, { manifest });
+    expect(r.metrics.n + r.metrics.nTest).toBe(60);
+    const inputs = Object.keys(JSON.parse(readFileSync(r.outputs.metrics, 'utf8')).provenance.inputs);
+    expect(inputs.some((k) => k.endsWith(join('pca', 'toy-d4', 'train.arrow')))).toBe(true);
+    // the manifest now asks for another pca (transductive), and the pca stage has not rerun
+    const changed = { ...manifest, pca: { transductive: true } };
+    const stale = /pca\/toy-d4\/train\.arrow: stale: written for another configuration .*; rerun its stage: npx tangent pca --key toy-d4/;
+    await expect(runLargeScaleKrr({ ...run, name: 'tweets-stale' }, { manifest: changed })).rejects.toThrow(stale);
+    await expect(runStage(ntkStage, { manifest: changed })).rejects.toThrow(stale);
+    expect(existsSync(join(out, 'krr', 'tweets-stale'))).toBe(false);
+    // an input the manifest does not make is one line naming the field
+    await expect(runLargeScaleKrr({ ...run, data: { ...run.data, input: 'toy-d9' } }, { manifest })).rejects.toThrow(
+      /data\.input 'toy-d9' is not a pca instance of the manifest \(its inputs: toy-d4\)/,
+    );
   });
 
   it('codes two classes as ±1 (one output) and K ≥ 3 as one-hot minus 1/K', () => {

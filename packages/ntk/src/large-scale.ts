@@ -1,9 +1,19 @@
-import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
-import { DataType, Field, Float64, Int32, Int8, Utf8, type FixedSizeList } from 'apache-arrow';
-import { buildTable, defineSchema, fail, log, paths, readArtifact, readFixedSizeList, validateConfig } from '@tangent/arrow-io';
-import { checkRecordedInputs, defineStage, runStandalone, type StageOutput } from '@tangent/contracts';
+import { DataType, Field, Float64, Int32, Int8, Utf8, type FixedSizeList, type Table } from 'apache-arrow';
+import { buildTable, defineSchema, paths, readFixedSizeList, validateConfig } from '@tangent/arrow-io';
+import { fail, log } from '@tangent/base';
+import {
+  defineStage,
+  fashionMnistFiles,
+  krrInstance,
+  krrNode,
+  readFashionSplit,
+  runSpec,
+  type Instance,
+  type RunStageOptions,
+  type StageContext,
+  type StageOutput,
+} from '@tangent/contracts';
 import { fitLargeScaleKrr, scoreAccuracy, stratifiedSplit, type LargeScaleKrrResult } from '@tangent/kernels';
 import { backendInfo, mat64, type Mat64 } from '@tangent/linalg';
 import { largeScaleKrrConfigSchema, type LargeScaleKrrConfig } from './large-scale-config.ts';
@@ -24,47 +34,16 @@ export interface KrrData {
   inputs: string[];
 }
 
-// ---- Fashion-MNIST: gzip idx files (magic 2051 images, 2049 labels), pixels / 255 ----
-
-const FASHION_HINT =
-  'put train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz and t10k-labels-idx1-ubyte.gz under $TANGENT_DATA_DIR/fashion-mnist/';
-
-function readIdx(path: string, magic: 2051 | 2049): { n: number; dim: number; bytes: Uint8Array } {
-  if (!existsSync(path)) fail(`${path}: file not found; ${FASHION_HINT}`);
-  let buf: Buffer;
-  try {
-    buf = gunzipSync(readFileSync(path));
-  } catch (e) {
-    fail(`${path}: not a valid gzip file (${(e as Error).message}); ${FASHION_HINT}`);
-  }
-  const head = magic === 2051 ? 16 : 8;
-  if (buf.length < head || buf.readUInt32BE(0) !== magic)
-    fail(`${path}: not an idx${magic === 2051 ? 3 : 1} file (magic ${buf.length >= 4 ? buf.readUInt32BE(0) : '?'}, expected ${magic})`);
-  const n = buf.readUInt32BE(4);
-  const dim = magic === 2051 ? buf.readUInt32BE(8) * buf.readUInt32BE(12) : 1;
-  if (buf.length !== head + n * dim)
-    fail(`${path}: header says ${n}×${dim} bytes but the body has ${buf.length - head}; truncated or corrupt`);
-  return { n, dim, bytes: new Uint8Array(buf.buffer, buf.byteOffset + head, n * dim) };
-}
-
-function fashionSplit(dir: string, prefix: 'train' | 't10k', limit: number | null): { X: Mat64; labels: Int32Array; files: string[] } {
-  const imgPath = join(dir, `${prefix}-images-idx3-ubyte.gz`),
-    labPath = join(dir, `${prefix}-labels-idx1-ubyte.gz`);
-  const img = readIdx(imgPath, 2051),
-    lab = readIdx(labPath, 2049);
-  if (img.n !== lab.n) fail(`${imgPath}: ${img.n} images but ${labPath} has ${lab.n} labels`);
-  const n = limit === null ? img.n : Math.min(limit, img.n);
-  const X = mat64(n, img.dim);
-  for (let i = 0; i < n * img.dim; i++) X.data[i] = img.bytes[i] / 255;
-  const labels = Int32Array.from(lab.bytes.subarray(0, n));
-  for (let i = 0; i < n; i++) if (labels[i] > 9) fail(`${labPath}: label ${labels[i]} at index ${i} is outside 0..9`);
-  return { X, labels, files: [imgPath, labPath] };
-}
+// ---- Fashion-MNIST: contracts' idx reader (pixels / 255), the official split ----
 
 export function loadFashionMnistKrr(cfg: LargeScaleKrrConfig['data'], dataDir = paths.rawData()): KrrData {
-  const dir = join(dataDir, 'fashion-mnist');
-  const tr = fashionSplit(dir, 'train', cfg.trainSubset);
-  const te = fashionSplit(dir, 't10k', cfg.testSubset);
+  const f = fashionMnistFiles(dataDir);
+  const split = (images: string, labels: string, limit: number | null) => {
+    const s = readFashionSplit(images, labels, limit);
+    return { X: mat64(s.labels.length, s.rows * s.cols, Float64Array.from(s.X)), labels: s.labels };
+  };
+  const tr = split(f.trainImages, f.trainLabels, cfg.trainSubset);
+  const te = split(f.testImages, f.testLabels, cfg.testSubset);
   return {
     name: 'fashion-mnist',
     xTrain: tr.X,
@@ -72,7 +51,7 @@ export function loadFashionMnistKrr(cfg: LargeScaleKrrConfig['data'], dataDir = 
     xTest: te.X,
     labelsTest: te.labels,
     classes: 10,
-    inputs: [...tr.files, ...te.files],
+    inputs: [f.trainImages, f.trainLabels, f.testImages, f.testLabels],
   };
 }
 
@@ -84,11 +63,14 @@ const pcaSchema = defineSchema('pca', [
   new Field('target', new Int8(), true),
 ]);
 
-export function loadPcaTweetsKrr(cfg: LargeScaleKrrConfig['data'], seed: number, dir = paths.artifacts('pca', cfg.input)): KrrData {
-  const path = join(dir, 'train.arrow');
-  const hint = `run \`tangent pca --key ${cfg.input}\` or npm start first`;
-  const { table, meta } = readArtifact(path, pcaSchema, { hint, stage: 'pca', key: cfg.input });
-  checkRecordedInputs(path, meta.inputs, hint); // made from the embeddings that are there now
+export const krrPcaSchema = pcaSchema;
+
+/**
+ * The tweets as the pca stage wrote them (`train.arrow`, read by the caller: the stage through
+ * the contract, identity-checked), a stratified `evalFraction` of the labelled rows as the test set.
+ */
+export function loadPcaTweetsKrr(cfg: LargeScaleKrrConfig['data'], seed: number, pca: { table: Table; path: string }): KrrData {
+  const { table, path } = pca;
   const t = table.schema.fields.find((f) => f.name === 'embedding')?.type;
   if (!t || !DataType.isFixedSizeList(t) || !DataType.isFloat((t as FixedSizeList).children[0].type))
     fail(`${path}: column 'embedding' should be FixedSizeList<Float32>[d] as the pca stage writes it`);
@@ -217,11 +199,13 @@ const peakRssGb = () => process.resourceUsage().maxRSS / 1024 ** 2;
 async function computeLargeScaleKrr(
   cfg: LargeScaleKrrConfig,
   outDir: string,
-  opts: { dataDir?: string; pcaDir?: string } = {},
+  opts: { dataDir?: string; pca?: { table: Table; path: string } } = {},
 ): Promise<{ run: LargeScaleKrrRun; output: StageOutput; inputs: string[] }> {
   const t0 = performance.now();
   const data =
-    cfg.data.kind === 'fashion_mnist' ? loadFashionMnistKrr(cfg.data, opts.dataDir) : loadPcaTweetsKrr(cfg.data, cfg.seed, opts.pcaDir);
+    cfg.data.kind === 'fashion_mnist'
+      ? loadFashionMnistKrr(cfg.data, opts.dataDir)
+      : loadPcaTweetsKrr(cfg.data, cfg.seed, opts.pca ?? fail(`krr ${cfg.name}: a pca run needs its pca input`));
   preprocess(data, cfg.data.preprocess);
   const Y = krrTargets(data.labelsTrain, data.classes);
   const tLoad = performance.now();
@@ -242,10 +226,12 @@ async function computeLargeScaleKrr(
     jitter: cfg.jitter,
     maxMemoryGb: cfg.maxMemoryGb,
     crossKernel: cfg.crossKernel,
+    dtype: cfg.crossKernelDtype,
+    warmStart: cfg.warmStart,
     blockRows: cfg.blockRows,
   });
   const tFit = performance.now();
-  const F = result.predict(data.xTest);
+  const F = await result.predict(data.xTest);
   const tPred = performance.now();
   const pred = predictedLabels(F);
   const testAccuracy = scoreAccuracy(F, data.labelsTest);
@@ -279,7 +265,13 @@ async function computeLargeScaleKrr(
   const meta = {
     dtype: 'float64',
     seed: cfg.seed,
-    extra: { solver: metrics.solver, centres: metrics.centres, lambda: metrics.lambda, testAccuracy },
+    extra: {
+      solver: metrics.solver,
+      centres: metrics.centres,
+      lambda: metrics.lambda,
+      testAccuracy,
+      crossKernelDtype: metrics.solver === 'falkon' && metrics.crossKernel === 'stored' ? cfg.crossKernelDtype : null,
+    },
   };
   const v = result.validation;
   const run = { outputs: out, metrics, result };
@@ -324,29 +316,47 @@ async function computeLargeScaleKrr(
  * own YAML file, not the pipeline manifest; data/krr/<name>/{predictions,validation}.arrow and
  * metrics.json, published together.
  */
-export const krrStage = defineStage({
-  name: 'krr',
+/** A pca run reads its input through the contract (identity-checked: a stale d is refused). */
+async function runKrr(ctx: StageContext<LargeScaleKrrConfig>, dataDir?: string) {
+  const pca = ctx.config.data.kind === 'pca' ? ctx.readArrow(ctx.dep('pca'), 'train.arrow', krrPcaSchema) : undefined;
+  const r = await computeLargeScaleKrr(ctx.config, ctx.outDir, { dataDir, pca });
+  for (const f of r.inputs) ctx.track(f);
+  return r;
+}
+
+export const krrStage = defineStage(krrNode, {
   version: LARGE_SCALE_VERSION,
-  description: 'kernel regression past the N×N wall (exact or Falkon by a memory model) on Fashion-MNIST or the tweets',
   configSchema: largeScaleKrrConfigSchema,
-  inputs: [],
-  outputs: ['predictions.arrow', 'validation.arrow', 'metrics.json'],
-  async run(ctx) {
-    const r = await computeLargeScaleKrr(ctx.config, ctx.outDir);
-    for (const f of r.inputs) ctx.track(f);
-    return r.output;
-  },
+  run: async (ctx) => (await runKrr(ctx)).output,
 });
 
-/** Run one large-scale KRR config and publish data/krr/<name>/ (data from `dataDir`/`pcaDir` when given). */
-export async function runLargeScaleKrr(config: unknown, opts: { dataDir?: string; pcaDir?: string } = {}): Promise<LargeScaleKrrRun> {
+/**
+ * Run one large-scale KRR config (a file on the command line, a bench) and publish
+ * data/krr/<name>/: its instance is made as the manifest's runs are (krrInstance), against the
+ * manifest's inputs (default: configs/pipeline.yaml, its default profile); raw data from `dataDir`.
+ */
+export async function runLargeScaleKrr(
+  config: unknown,
+  opts: { dataDir?: string; manifest?: RunStageOptions['manifest']; profile?: string } = {},
+): Promise<LargeScaleKrrRun> {
   const cfg = validateConfig(config, largeScaleKrrConfigSchema, 'krr config');
   let run: LargeScaleKrrRun | undefined;
-  await runStandalone(krrStage, cfg.name, cfg, async (ctx) => {
-    const r = await computeLargeScaleKrr(ctx.config, ctx.outDir, opts);
-    for (const f of r.inputs) ctx.track(f);
-    run = r.run;
-    return r.output;
+  const spec = (instances: Instance[]) =>
+    krrInstance(
+      cfg.name,
+      cfg,
+      instances.filter((i) => i.stage === 'pca'),
+      opts.dataDir ?? paths.rawData(),
+      `krr ${cfg.name}`,
+    );
+  await runSpec(krrStage, spec, {
+    manifest: opts.manifest,
+    profile: opts.profile,
+    run: async (ctx) => {
+      const r = await runKrr(ctx, opts.dataDir);
+      run = r.run;
+      return r.output;
+    },
   });
   return run!;
 }

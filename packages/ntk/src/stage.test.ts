@@ -228,6 +228,89 @@ describe('ntk stage (runStage)', () => {
     expect(nngpAlone.s[0]).not.toBeCloseTo(ntkAlone.s[0], 6);
   });
 
+  it('compare: [nngp] from one Gram pass: both kernels CV, choose λ, score eval and test as brute-force solves do', async () => {
+    const data = await writeInputs(240, 70);
+    await runStage(ntkStage, { manifest: manifest({ ...BASE_NTK, compare: ['nngp'] }), key: KEY });
+    const split = readSplit(out('split.arrow'));
+    const role = (i: number) => split.role[split.index.get(data.train.ids[i])!];
+    const fold = (i: number) => split.fold[split.index.get(data.train.ids[i])!];
+    const fit = [...data.train.ids.keys()].filter((i) => role(i) === 'fit');
+    const ev = [...data.train.ids.keys()].filter((i) => role(i) === 'eval');
+    const y = (i: number) => 2 * data.train.t[i]! - 1;
+    const rowOf = (X: Float32Array, i: number) => X.subarray(i * d, (i + 1) * d);
+    const dot = (a: Float32Array, b: Float32Array) => a.reduce((acc, v, k) => acc + v * b[k], 0);
+    /** Ridge weights on `rows` by Gaussian elimination, and the scores they give at `at` (rows of Xa). */
+    const solveScore = (
+      kern: (a: Float32Array, b: Float32Array) => number,
+      rows: number[],
+      lambda: number,
+      Xa: Float32Array,
+      at: number[],
+    ) => {
+      const x = (i: number) => rowOf(data.train.X, i);
+      const A = rows.map((i, a) => [...rows.map((j, b) => kern(x(i), x(j)) + (a === b ? lambda : 0)), y(i)]);
+      const n = rows.length;
+      for (let c = 0; c < n; c++)
+        for (let r = c + 1; r < n; r++) {
+          const f = A[r][c] / A[c][c];
+          for (let k = c; k <= n; k++) A[r][k] -= f * A[c][k];
+        }
+      const alpha = new Array<number>(n).fill(0);
+      for (let r = n - 1; r >= 0; r--) alpha[r] = (A[r][n] - alpha.reduce((acc, v, k) => (k > r ? acc + A[r][k] * v : acc), 0)) / A[r][r];
+      return at.map((i) => rows.reduce((acc, j, a) => acc + kern(rowOf(Xa, i), x(j)) * alpha[a], 0));
+    };
+    const f1 = (scores: number[], rows: number[]) => {
+      let tp = 0,
+        fp = 0,
+        fn = 0;
+      scores.forEach((v, a) => {
+        const p = v >= 0 ? 1 : 0,
+          t = data.train.t[rows[a]];
+        if (p && t) tp++;
+        else if (p) fp++;
+        else if (t) fn++;
+      });
+      return (2 * tp) / (2 * tp + fp + fn);
+    };
+    for (const kernel of ['ntk', 'nngp'] as const) {
+      const kern = (a: Float32Array, b: Float32Array) => reluNetKernel(dot(a, a), dot(b, b), dot(a, b), d, { depth: 2 })[kernel];
+      const { table: cv } = readArtifact(out(krrFile('cv', kernel, 'ntk')), cvSchema(4));
+      const lambdas = Array.from(cv.getChild('lambda')!.toArray() as Float64Array);
+      const meanF1 = lambdas.map((lambda, c) => {
+        const foldF1 = Array.from(cv.getChild('fold_f1')!.get(c)!.toArray() as Float64Array);
+        let sum = 0;
+        for (let f = 0; f < 4; f++) {
+          const va = fit.filter((i) => fold(i) === f);
+          const ref = f1(
+            solveScore(
+              kern,
+              fit.filter((i) => fold(i) !== f),
+              lambda,
+              data.train.X,
+              va,
+            ),
+            va,
+          );
+          expect(foldF1[f]).toBeCloseTo(ref, 12);
+          sum += ref;
+        }
+        return sum / 4;
+      });
+      // selectBy f1, ties to the larger λ
+      const best = meanF1.reduce((b, v, c) => (v > meanF1[b] || (v === meanF1[b] && lambdas[c] > lambdas[b]) ? c : b), 0);
+      const m = JSON.parse(readFileSync(out(krrFile('metrics', kernel, 'ntk')), 'utf8'));
+      expect(m.chosen_lambda).toBe(lambdas[best]);
+      const scores = Array.from(
+        readArtifact(out(krrFile('predictions', kernel, 'ntk')), predictionsSchema)
+          .table.getChild('score')!
+          .toArray() as Float64Array,
+      );
+      const evalRef = solveScore(kern, fit, m.chosen_lambda, data.train.X, ev);
+      const testRef = solveScore(kern, [...data.train.ids.keys()], m.chosen_lambda, data.test.X, [...data.test.ids.keys()]);
+      [...evalRef, ...testRef].forEach((v, r) => expect(scores[r]).toBeCloseTo(v, 6));
+    }
+  });
+
   it('refuses a run that would not fit in memory (a --set override) with one line, leaving the previous generation', async () => {
     await writeInputs(240, 70);
     await runStage(ntkStage, { manifest: manifest(), key: KEY });

@@ -2,7 +2,7 @@
  * Principal component analysis in float64 on the linalg core: covariance by SYRK, spectrum by
  * a symmetric eigensolver, projection by GEMM.
  */
-import { fail } from '@tangent/arrow-io';
+import { fail } from '@tangent/base';
 import { colMeans, eigh, gemm, mat64, normalizeRows, subtractRow, syrk, type Mat32, type Mat64, type Matrix } from '@tangent/linalg';
 
 export interface PcaModel {

@@ -1,7 +1,7 @@
 import type { Table } from 'apache-arrow';
 import { buildTable, fixedSizeListVector, hashBytes } from '@tangent/arrow-io';
 import { fail, log } from '@tangent/base';
-import { defineStage, embeddingColumns, embeddingSchema, readEmbeddings, SPLITS, type Split } from '@tangent/contracts';
+import { defineStage, embeddingColumns, embeddingSchema, readEmbeddings, SPLITS, type Split, pcaNode } from '@tangent/contracts';
 import { backendInfo, hasEigh, mat32, type Mat32 } from '@tangent/linalg';
 import { pcaConfigSchema } from './config.ts';
 import { fitPca, projectPca, unitRows32 } from './pca.ts';
@@ -21,13 +21,9 @@ function stack(A: Mat32, B: Mat32): Mat32 {
  * transductive) → both splits projected to d dims and scaled to unit norm →
  * data/pca/<embedder>-d<d>/{train,test}.arrow, published together.
  */
-export const pcaStage = defineStage({
-  name: 'pca',
+export const pcaStage = defineStage(pcaNode, {
   version: STAGE_VERSION,
-  description: 'fit PCA on the train embeddings, project train/test to d dims, unit-normalise -> data/pca/<embedder>-d<d>/',
   configSchema: pcaConfigSchema,
-  inputs: ['embed'],
-  outputs: ['train.arrow', 'test.arrow'],
   async run(ctx) {
     const cfg = ctx.config;
     const embed = ctx.dep('embed');

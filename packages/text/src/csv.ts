@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { fail } from '@tangent/arrow-io';
+import { fail } from '@tangent/base';
 import { tweetsFile } from '@tangent/contracts';
 import { CsvError, parse } from 'csv-parse/sync';
 

@@ -12,6 +12,7 @@ import {
   type Split,
   type StageDefinition,
   type StageOutput,
+  textNode,
 } from '@tangent/contracts';
 import { cleanLocation, cleanTweet, urlDecodeKeyword } from './clean.ts';
 import { textConfigSchema, type TextConfig } from './config.ts';
@@ -135,13 +136,9 @@ export function cleanKaggle(cfg: TextConfig, dataDir = paths.rawData()): TextOut
 }
 
 /** Stage 1: Kaggle CSVs → data/text/{train,test}.arrow (both splits in one commit). */
-export const textStage = defineStage({
-  name: 'text',
+export const textStage = defineStage(textNode, {
   version: STAGE_VERSION,
-  description: 'load Kaggle train.csv/test.csv, clean the tweets -> data/text/{train,test}.arrow',
   configSchema: textConfigSchema,
-  inputs: [],
-  outputs: ['train.arrow', 'test.arrow'],
   async run(ctx) {
     const { output, files } = textOutputs(ctx.config, paths.rawData(), ctx.outDir);
     for (const f of files) ctx.track(f);

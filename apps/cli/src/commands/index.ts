@@ -1,40 +1,35 @@
 import type { Command } from 'commander';
-import type { StageDefinition } from '@tangent/contracts';
+import { fail } from '@tangent/base';
+import { STAGE_NODES, type StageDefinition, type StageNode } from '@tangent/contracts';
 import { stageCommand, type CommandExtension } from '../stage-command.ts';
 
-type StageEntry = [StageDefinition<never>, CommandExtension?];
+/**
+ * A stage's implementation, loaded from the package its node names. Loaded on demand: a pipeline
+ * task (`tangent mlp --key …`, 38 of them in `npm start`) imports its own stage package only,
+ * not every stage's dependencies (transformers.js, the charts, …).
+ */
+async function loadStage(node: StageNode): Promise<[StageDefinition<never>, CommandExtension?]> {
+  const { package: pkg, export: name, cliExtension } = node.implementation;
+  let mod: Record<string, unknown>;
+  try {
+    mod = (await import(pkg)) as Record<string, unknown>;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' && String((e as Error).message).includes(pkg))
+      fail(`stage '${node.name}': its package ${pkg} is not installed; run npm install (or npm install ${pkg})`);
+    throw e;
+  }
+  const def = mod[name] as StageDefinition<never> | undefined;
+  if (!def || def.name !== node.name) throw new Error(`internal: ${pkg} exports no stage '${node.name}' as ${name}`);
+  return [def, cliExtension ? (mod[cliExtension] as CommandExtension) : undefined];
+}
 
 /**
- * The pipeline stages in order; each becomes `tangent <name>` (shown in this order in --help).
- * Loaded on demand: a pipeline task (`tangent mlp --key …`, 38 of them in `npm start`) imports its
- * own stage package only, not every stage's dependencies (transformers.js, the charts, …).
+ * One `tangent <stage>` per registered stage (contracts' stage registry), in graph order, or only
+ * `only`'s when it names one; then the standalone `experiment` (a hybrid config file outside the graph).
  */
-export const pipelineStages: Array<[string, () => Promise<StageEntry>]> = [
-  ['text', async () => [(await import('@tangent/text')).textStage as StageDefinition<never>]],
-  [
-    'embed',
-    async () => {
-      const m = await import('@tangent/embed');
-      return [m.embedStage as StageDefinition<never>, m.embedCli as CommandExtension];
-    },
-  ],
-  ['pca', async () => [(await import('@tangent/pca')).pcaStage as StageDefinition<never>]],
-  ['ntk', async () => [(await import('@tangent/ntk')).ntkStage as StageDefinition<never>]],
-  ['mlp', async () => [(await import('@tangent/mlp')).mlpStage as StageDefinition<never>]],
-  ['mlp-submit', async () => [(await import('@tangent/mlp')).mlpSubmitStage as StageDefinition<never>]],
-  ['analysis', async () => [(await import('@tangent/analysis')).analysisStage as StageDefinition<never>]],
-  ['submissions', async () => [(await import('@tangent/analysis')).submissionsStage as StageDefinition<never>]],
-];
-
-/** Every command, or only `only`'s when it names a pipeline stage. */
 export async function registerCommands(program: Command, only?: string): Promise<void> {
-  const one = pipelineStages.find(([name]) => name === only);
-  for (const [name, load] of one ? [one] : pipelineStages) {
-    const [def, ext] = await load();
-    if (def.name !== name) throw new Error(`internal: stage '${def.name}' registered as '${name}'`);
-    stageCommand(program, def, ext);
-  }
+  const one = STAGE_NODES.find((n) => n.name === only);
+  for (const node of one ? [one] : STAGE_NODES) stageCommand(program, ...(await loadStage(node)));
   if (one) return;
   (await import('@tangent/hybrid')).register(program);
-  (await import('@tangent/ntk')).registerKrr(program);
 }

@@ -3,16 +3,15 @@
  * regression (numeric target) or classification (any values; classes sorted by name).
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { isAbsolute, join, resolve } from 'node:path';
 import { parse } from 'csv-parse/sync';
-import { fail, paths } from '@tangent/arrow-io';
+import { paths } from '@tangent/arrow-io';
+import { fail } from '@tangent/base';
+import { resolveDataPath } from '@tangent/contracts';
 import { assembleTabular, type Dataset, type Task } from './dataset.ts';
 
 /** Relative paths resolve against TANGENT_DATA_DIR first, then the working directory. */
 export function resolveCsvPath(p: string, dataDir = paths.rawData()): string {
-  if (isAbsolute(p)) return p;
-  const inData = join(dataDir, p);
-  return existsSync(inData) ? inData : resolve(p);
+  return resolveDataPath(p, dataDir);
 }
 
 export function loadCsv(opts: {

@@ -4,8 +4,8 @@
  * form the network fits (standardised regression targets, or one-hot rows), and the original
  * targets for metrics.
  */
-import { rng } from '@tangent/linalg';
-import { fail } from '@tangent/arrow-io';
+import { gatherRows, mat64, rng } from '@tangent/linalg';
+import { fail } from '@tangent/base';
 
 export type Task = 'regression' | 'classification';
 
@@ -58,16 +58,10 @@ export function columnStats(X: Float64Array, cols: number, rows: Int32Array): { 
   return { mean, std };
 }
 
-/** Gather rows of X (n × cols, float64) into float32, standardised by (x − mean)/std when stats are given. */
-export function gatherRows(X: Float64Array, cols: number, rows: Int32Array, stats?: { mean: Float64Array; std: Float64Array }): Float32Array {
-  const out = new Float32Array(rows.length * cols);
-  rows.forEach((i, r) => {
-    for (let j = 0; j < cols; j++) {
-      const v = X[i * cols + j];
-      out[r * cols + j] = stats ? (v - stats.mean[j]) / stats.std[j] : v;
-    }
-  });
-  return out;
+/** Rows of X (n × cols, float64) standardised column-wise, (x − mean)/std in float64, stored as float32. */
+export function standardisedRows(X: Float64Array, cols: number, rows: Int32Array, stats: { mean: Float64Array; std: Float64Array }): Float32Array {
+  const G = gatherRows(mat64(X.length / cols, cols, X), rows).data;
+  return Float32Array.from(G, (v, k) => (v - stats.mean[k % cols]) / stats.std[k % cols]);
 }
 
 export function oneHot(labels: Int32Array, classes: number): Float32Array {
@@ -96,8 +90,8 @@ export function assembleTabular(opts: {
   const n = opts.y.length;
   const { train, test } = splitIndices(n, opts.testFraction, opts.seed);
   const stats = columnStats(opts.X, opts.cols, train);
-  const xTrain = gatherRows(opts.X, opts.cols, train, stats);
-  const xTest = gatherRows(opts.X, opts.cols, test, stats);
+  const xTrain = standardisedRows(opts.X, opts.cols, train, stats);
+  const xTest = standardisedRows(opts.X, opts.cols, test, stats);
   const pick = (idx: Int32Array) => Float64Array.from(idx, (i) => opts.y[i]);
   if (opts.task === 'regression') {
     const rawTrain = pick(train), rawTest = pick(test);

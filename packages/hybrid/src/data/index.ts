@@ -1,4 +1,4 @@
-import { fail } from '@tangent/arrow-io';
+import { fail } from '@tangent/base';
 import type { DataConfig } from '../config.ts';
 import type { Dataset } from './dataset.ts';
 import { loadWine } from './wine.ts';

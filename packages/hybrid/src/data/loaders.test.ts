@@ -5,7 +5,8 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { paths } from '@tangent/arrow-io';
 import { readWineCsv, loadWine, winePath } from './wine.ts';
-import { fashionPaths, loadFashionMnist, parseIdxImages, parseIdxLabels, readFashionSplit } from './fashion-mnist.ts';
+import { parseIdxImages, parseIdxLabels, readFashionSplit } from '@tangent/contracts';
+import { fashionPaths, loadFashionMnist } from './fashion-mnist.ts';
 import { loadCsv } from './csv.ts';
 
 describe('Wine Quality loader (real files)', () => {

@@ -4,9 +4,10 @@
  * with training-split statistics; the split is seeded.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
-import { fail, paths } from '@tangent/arrow-io';
+import { paths } from '@tangent/arrow-io';
+import { fail } from '@tangent/base';
+import { wineQualityFile } from '@tangent/contracts';
 import { assembleTabular, type Dataset } from './dataset.ts';
 
 export const WINE_COLUMNS = [
@@ -15,7 +16,7 @@ export const WINE_COLUMNS = [
 ];
 
 export function winePath(color: 'red' | 'white', dataDir = paths.rawData()): string {
-  return join(dataDir, 'wine-quality', `winequality-${color}.csv`);
+  return wineQualityFile(dataDir, color);
 }
 
 /** Parse one UCI wine file into an n × 11 float64 feature matrix and the quality column. */

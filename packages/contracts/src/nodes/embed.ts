@@ -1,0 +1,24 @@
+import { defineNode } from '../stage-node.ts';
+
+/**
+ * One instance per grid embedder. The section's `models` map defines named embedders ('use-lite'
+ * and 'minilm' need none); an instance's config is the shared fields plus its model's.
+ */
+export const embedNode = defineNode({
+  name: 'embed',
+  description: 'sentence embeddings of the cleaned tweets (USE-lite offline, or MiniLM) -> data/embed/<embedder>/',
+  implementation: { package: '@tangent/embed', export: 'embedStage', cliExtension: 'embedCli' },
+  inputs: [{ stage: 'text', files: ['train.arrow', 'test.arrow'] }],
+  outputs: ['train.arrow', 'test.arrow'],
+  externalInputs: [{ env: 'TANGENT_MODELS_DIR' }],
+  instances({ grid, section, of }) {
+    const { models = {}, ...shared } = section as { models?: Record<string, Record<string, unknown>> };
+    const [text] = of('text');
+    return grid.embedders.map((embedder) => ({
+      key: embedder,
+      point: { embedder },
+      config: { ...shared, ...(models[embedder] ?? { model: embedder }), name: embedder },
+      deps: [text],
+    }));
+  },
+});
