@@ -129,26 +129,18 @@ export const ${camel}Stage = defineStage(${camel}Node, {
 export * from './row-norms.ts';
 export * from './stage.ts';
 `,
-  [join(pkgDir, 'src/stage.test.ts')]: `import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+  [join(pkgDir, 'src/stage.test.ts')]: `import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runStage } from '@tangent/contracts';
-import { publishToyEmbeddings } from '@tangent/contracts/testing';
+import { publishToyEmbeddings, tempArtifacts } from '@tangent/contracts/testing';
 import { rowNormSummary } from './row-norms.ts';
 import { ${camel}Stage } from './stage.ts';
 
 const manifest = { grid: { embedders: ['toy'], d: [4] } };
-let dir = '';
-const prev = process.env.TANGENT_ARTIFACTS_DIR;
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), '${name}-'));
-  process.env.TANGENT_ARTIFACTS_DIR = dir;
-});
-afterEach(() => {
-  if (prev === undefined) delete process.env.TANGENT_ARTIFACTS_DIR;
-  else process.env.TANGENT_ARTIFACTS_DIR = prev;
-});
+const artifacts = tempArtifacts('${name}-');
+beforeEach(() => void artifacts.enter());
+afterEach(() => artifacts.exit());
 
 describe('${name}', () => {
   it('row norms: 3-4-5 rows have norm 5, unit rows norm 1', () => {

@@ -1,8 +1,7 @@
 // The pipeline end to end on a tiny synthetic input (pca → ntk → mlp → mlp-submit → analysis →
 // submissions), through the same runStage the CLI uses. It lives in the app because it wires
 // several stages together, which no stage package may do.
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { analysisStage, submissionsStage } from '@tangent/analysis';
@@ -11,18 +10,13 @@ import { embeddingSchema, findInstance, pipelineInstances, publishOutputs, resol
 import { rng } from '@tangent/linalg';
 import { mlpStage, mlpSubmitStage } from '@tangent/mlp';
 import { ntkStage } from '@tangent/ntk';
+import { tempArtifacts } from '@tangent/contracts/testing';
 
 describe('analysis and submissions stages end to end (runStage, tiny synthetic input)', () => {
   let dir = '';
-  const prev = process.env.TANGENT_ARTIFACTS_DIR;
-  beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), 'analysis-stage-'));
-    process.env.TANGENT_ARTIFACTS_DIR = dir;
-  });
-  afterEach(() => {
-    if (prev === undefined) delete process.env.TANGENT_ARTIFACTS_DIR;
-    else process.env.TANGENT_ARTIFACTS_DIR = prev;
-  });
+  const artifacts = tempArtifacts('analysis-stage-');
+  beforeEach(() => (dir = artifacts.enter()));
+  afterEach(() => artifacts.exit());
   const D = 4,
     INPUT = 'toy-d4';
   const manifest = {

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkSubmission, type KrrMetrics, type RunMetrics } from '@tangent/contracts';
+import { krrMetricsFixture } from '@tangent/contracts/testing';
 import { loglogSlope } from '@tangent/kernels';
 import { rng } from '@tangent/linalg';
 import { analyse, meanCi95, perSeedSlopes, t975, tTestP } from './analyse.ts';
@@ -171,24 +172,8 @@ const run = (o: Synthetic = {}) => {
 };
 
 /** The ntk stage's metrics.json (contracts' KrrMetrics) of the synthetic outcome. */
-function krrMetrics(accuracy: number, evalRows: number): KrrMetrics {
-  return {
-    input: 'demo-d8',
-    kernel: 'ntk',
-    depth: 2,
-    sigma_w: 1,
-    sigma_b: 0,
-    label_coding: 'pm1',
-    select_by: 'f1',
-    chosen_lambda: 0.1,
-    cv: { solver: 'eigh', folds: 5, accuracy: { mean: 0.8, sd: 0.01 }, f1: { mean: 0.75, sd: 0.01 } },
-    loo: { computed: true, accuracy: 0.8, f1: 0.75, mse: 0.3 },
-    eval: { rows: evalRows, accuracy, f1: 0.77, fit_rows: 6000 },
-    test: { rows: 3263, predicted_positive: 1200, refit_rows: 7613 },
-    timings: {},
-    backend: {},
-  };
-}
+const krrMetrics = (accuracy: number, evalRows: number): KrrMetrics =>
+  krrMetricsFixture({ input: 'demo-d8', accuracy, f1: 0.77, evalRows, loo: true });
 
 /** t(0.975, df = 2), from tables: the 95 % interval of a mean of three seeds is mean ± T2·sd/√3. */
 const T2 = 4.302653;

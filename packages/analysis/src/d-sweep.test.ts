@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import type { KrrMetrics, RunMetrics } from '@tangent/contracts';
+import { krrMetricsFixture } from '@tangent/contracts/testing';
 import { renderSvg } from './charts.ts';
 import { summariseRuns, type AnalysisInputs, type RunRecord, type SweepInput } from './collect.ts';
 import { researchAnswers } from './answers.ts';
@@ -21,24 +22,7 @@ const A = 0.4,
 const dt = (m: number, d: number, s: number) => A * d ** GAMMA * m ** -0.5 * (1 + 0.01 * s);
 const BOOT = { resamples: 500, seed: 3 };
 
-function krr(accuracy: number, kernel: 'ntk' | 'nngp' = 'ntk'): KrrMetrics {
-  return {
-    input: 'x',
-    kernel,
-    depth: 2,
-    sigma_w: 1,
-    sigma_b: 0,
-    label_coding: 'pm1',
-    select_by: 'f1',
-    chosen_lambda: 0.1,
-    cv: { solver: 'eigh', folds: 5, accuracy: { mean: 0.8, sd: 0.01 }, f1: { mean: 0.75, sd: 0.01 } },
-    loo: { computed: false, accuracy: null, f1: null, mse: null },
-    eval: { rows: 1500, accuracy, f1: 0.75, fit_rows: 6000 },
-    test: { rows: 3263, predicted_positive: 1200, refit_rows: 7613 },
-    timings: {},
-    backend: {},
-  };
-}
+const krr = (accuracy: number, kernel: 'ntk' | 'nngp' = 'ntk'): KrrMetrics => krrMetricsFixture({ kernel, accuracy });
 
 interface SweepOptions {
   runs?: RunRecord[];

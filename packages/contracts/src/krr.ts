@@ -44,6 +44,8 @@ const meanSd = z.object({ mean: z.number(), sd: z.number() });
 export const krrMetricsSchema = z.object({
   input: z.string(),
   kernel: kernelKindSchema,
+  /** The network's activation (absent in files from before activations: ReLU). */
+  activation: z.string().default('relu'),
   depth: z.number().int(),
   sigma_w: z.number(),
   sigma_b: z.number(),

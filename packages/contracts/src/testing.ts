@@ -3,9 +3,13 @@
  * output laid down under $TANGENT_ARTIFACTS_DIR exactly as that stage would publish it (same
  * instance, identity and provenance), so a test can start the pipeline at any stage.
  */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { buildTable, fixedSizeListVector } from '@tangent/arrow-io';
 import { rng } from '@tangent/linalg';
 import { embeddingSchema } from './embedding-table.ts';
+import type { KrrKernel, KrrMetrics } from './krr.ts';
 import { publishOutputs } from './define-stage.ts';
 import { findInstance, pipelineInstances } from './instances.ts';
 import { resolveManifest } from './manifest.ts';
@@ -75,4 +79,54 @@ export async function publishToyEmbeddings(
     inputs,
   );
   return data;
+}
+
+/**
+ * A fresh $TANGENT_ARTIFACTS_DIR per test:
+ *   const artifacts = tempArtifacts('pca-');
+ *   beforeEach(() => (dir = artifacts.enter()));
+ *   afterEach(() => artifacts.exit());
+ * `enter` makes a folder under os.tmpdir() and points the variable at it; `exit` restores it.
+ */
+export function tempArtifacts(prefix: string): { enter(): string; exit(): void } {
+  const prev = process.env.TANGENT_ARTIFACTS_DIR;
+  return {
+    enter() {
+      const dir = mkdtempSync(join(tmpdir(), prefix));
+      process.env.TANGENT_ARTIFACTS_DIR = dir;
+      return dir;
+    },
+    exit() {
+      if (prev === undefined) delete process.env.TANGENT_ARTIFACTS_DIR;
+      else process.env.TANGENT_ARTIFACTS_DIR = prev;
+    },
+  };
+}
+
+/** An ntk stage metrics.json (KrrMetrics) for analysis tests: the given eval scores, the rest plausible constants. */
+export function krrMetricsFixture(o: {
+  input?: string;
+  kernel?: KrrKernel;
+  accuracy: number;
+  f1?: number;
+  evalRows?: number;
+  loo?: boolean;
+}): KrrMetrics {
+  return {
+    input: o.input ?? 'x',
+    kernel: o.kernel ?? 'ntk',
+    activation: 'relu',
+    depth: 2,
+    sigma_w: 1,
+    sigma_b: 0,
+    label_coding: 'pm1',
+    select_by: 'f1',
+    chosen_lambda: 0.1,
+    cv: { solver: 'eigh', folds: 5, accuracy: { mean: 0.8, sd: 0.01 }, f1: { mean: 0.75, sd: 0.01 } },
+    loo: o.loo ? { computed: true, accuracy: 0.8, f1: 0.75, mse: 0.3 } : { computed: false, accuracy: null, f1: null, mse: null },
+    eval: { rows: o.evalRows ?? 1500, accuracy: o.accuracy, f1: o.f1 ?? 0.75, fit_rows: 6000 },
+    test: { rows: 3263, predicted_positive: 1200, refit_rows: 7613 },
+    timings: {},
+    backend: {},
+  };
 }

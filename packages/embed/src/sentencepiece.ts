@@ -9,12 +9,14 @@
  * unknowns merge into one, and ties between equal-score paths go to the later candidate.
  */
 
-const SEPARATOR = '\u2581';
+const SEPARATOR = 0x2581;
+const SPACE = 0x20;
 /** The first six vocabulary entries are control symbols (<unk>, <s>, </s>, ...), never matched. */
 const RESERVED = 6;
 
+/** A trie node, keyed by Unicode code point. */
 interface Node {
-  children: Map<string, Node>;
+  children: Map<number, Node>;
   /** Vocabulary index when a piece ends here, else -1. */
   index: number;
   score: number;
@@ -22,6 +24,16 @@ interface Node {
 
 function newNode(): Node {
   return { children: new Map(), index: -1, score: 0 };
+}
+
+/** Code points of U+2581 + `text` with every space replaced by U+2581 (astral characters count once). */
+function symbolsOf(text: string): number[] {
+  const out = [SEPARATOR];
+  for (const ch of text) {
+    const c = ch.codePointAt(0)!;
+    out.push(c === SPACE ? SEPARATOR : c);
+  }
+  return out;
 }
 
 export class SentencePieceTokenizer {
@@ -35,8 +47,9 @@ export class SentencePieceTokenizer {
       const [piece, score] = vocabulary[i];
       let node = this.root;
       for (const ch of piece) {
-        let next = node.children.get(ch);
-        if (!next) node.children.set(ch, (next = newNode()));
+        const c = ch.codePointAt(0)!;
+        let next = node.children.get(c);
+        if (!next) node.children.set(c, (next = newNode()));
         node = next;
       }
       node.index = i;
@@ -47,40 +60,39 @@ export class SentencePieceTokenizer {
   encode(text: string): number[] {
     const normalized = text.normalize('NFKC');
     if (normalized.length === 0) return [];
-    // Code points, not UTF-16 units, so that emoji and other astral characters count as one symbol.
-    const symbols = Array.from(SEPARATOR + normalized.replace(/ /g, SEPARATOR));
+    const symbols = symbolsOf(normalized);
     const n = symbols.length;
     // best[e]: best total score of a segmentation of symbols[0, e); word[e]: last piece's index.
     // Score 0 doubles as "unset", which is what the reference implementation does.
     const best = new Float64Array(n + 1);
     const word = new Int32Array(n + 1);
-    // Candidates grouped by end position, visited in increasing start order like the reference.
-    const ends: Array<Array<[number, number, number]>> = Array.from({ length: n + 1 }, () => []);
+    // Forward Viterbi: best[i] is final once every piece ending at i has been offered, i.e. after
+    // all starts < i; offering the pieces from each start in increasing start order visits every
+    // end's candidates in the order the reference does (ascending start, the last >= tie wins).
     for (let i = 0; i < n; i++) {
+      const from = best[i];
       let node = this.root.children.get(symbols[i]);
       let found = false;
-      for (let j = i; j < n && node; j++) {
+      for (let j = i; node; ) {
         if (node.index >= 0) {
-          ends[j + 1].push([i, node.index, node.score]);
+          const total = node.score + from;
+          if (best[j + 1] === 0 || total >= best[j + 1]) {
+            best[j + 1] = total;
+            word[j + 1] = node.index;
+          }
           found = true;
         }
-        node = j + 1 < n ? node.children.get(symbols[j + 1]) : undefined;
+        if (++j >= n) break;
+        node = node.children.get(symbols[j]);
       }
-      if (!found) ends[i + 1].push([i, 0, 0]); // unknown symbol: a one-character piece with id 0
-    }
-    for (let e = 1; e <= n; e++) {
-      // The reference iterates starts as object keys (ascending) and keeps the last >= tie.
-      const cands = ends[e].sort((a, b) => a[0] - b[0]);
-      for (const [s, index, score] of cands) {
-        const total = score + best[s];
-        if (best[e] === 0 || total >= best[e]) {
-          best[e] = total;
-          word[e] = index;
-        }
+      // Unknown symbol: a one-character piece with id 0 and score 0.
+      if (!found && (best[i + 1] === 0 || from >= best[i + 1])) {
+        best[i + 1] = from;
+        word[i + 1] = 0;
       }
     }
     const out: number[] = [];
-    for (let e = n; e > 0;) {
+    for (let e = n; e > 0; ) {
       const id = word[e];
       out.push(id);
       // An unknown piece spans one symbol; the reference uses the length of vocabulary[0]

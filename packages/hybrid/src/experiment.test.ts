@@ -7,18 +7,13 @@ import { rng, type Mat32 } from '@tangent/linalg';
 import { backward, empiricalNtkMlp, forward, initMlp, jacobian } from '@tangent/nn';
 import { parseExperiment } from './config.ts';
 import { hybridHistorySchema, hybridResultsSchema, runExperiment, hybridTraceSchema } from './stage.ts';
+import { tempArtifacts } from '@tangent/contracts/testing';
 
 // Every test publishes into its own artifacts root: $TANGENT_ARTIFACTS_DIR/hybrid/<experiment>/.
 let artifacts = '';
-const prevArtifacts = process.env.TANGENT_ARTIFACTS_DIR;
-beforeEach(() => {
-  artifacts = mkdtempSync(join(tmpdir(), 'hybrid-artifacts-'));
-  process.env.TANGENT_ARTIFACTS_DIR = artifacts;
-});
-afterEach(() => {
-  if (prevArtifacts === undefined) delete process.env.TANGENT_ARTIFACTS_DIR;
-  else process.env.TANGENT_ARTIFACTS_DIR = prevArtifacts;
-});
+const tmpArtifacts = tempArtifacts('hybrid-artifacts-');
+beforeEach(() => (artifacts = tmpArtifacts.enter()));
+afterEach(() => tmpArtifacts.exit());
 
 describe('phase-2 plumbing on a real network', () => {
   it('J0ᵀ w is one backward pass with output gradient w, in the (sample, output) row layout of Θ0', () => {

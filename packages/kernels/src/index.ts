@@ -26,3 +26,4 @@ export * from './activation-registry.ts';
 export * from './dual-activation.ts';
 export * from './erf-dual.ts';
 export * from './relu-dual.ts';
+export * from './activation-gram.ts';

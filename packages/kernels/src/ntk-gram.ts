@@ -6,6 +6,8 @@ import { assertFitsInMemory, f64Bytes } from './memory-guard.ts';
 import { simdGram, simdMapPass, simdMirrorPass, type SimdGram } from './relu-gram-passes.ts';
 import { reluLayerScales, type ReluNetSpec } from './relu-kernel-recursion.ts';
 
+import { activationGram } from './activation-gram.ts';
+import type { ActivationName } from './activation-registry.ts';
 import type { KernelKind } from './kernel-kind.ts';
 
 /** Θ and Σ of the same network and inputs, from one Gram pass (ntkNngpGram). */
@@ -25,6 +27,18 @@ export interface GramOptions extends ReluNetSpec {
   label?: string;
   /** The WebAssembly SIMD row passes where they apply (default true; false: the JavaScript loops, same bits). */
   simd?: boolean;
+  /**
+   * The network's activation (activation-registry.ts; default 'relu'). ReLU runs the unrolled
+   * passes below; any other goes through its dual (activation-gram.ts, single-threaded JavaScript).
+   */
+  activation?: ActivationName;
+}
+
+/** A non-ReLU activation's Gram(s), or null for ReLU (the passes below). */
+function otherActivation(X: Matrix, Z: Matrix | undefined, opts: GramOptions, ntk: boolean, nngp: boolean) {
+  if ((opts.activation ?? 'relu') === 'relu') return null;
+  const spec = { depth: opts.depth ?? 2, sigmaW: opts.sigmaW ?? 1, sigmaB: opts.sigmaB ?? 0 };
+  return activationGram(X, Z, { ...spec, activation: opts.activation!, maxMemoryGb: opts.maxMemoryGb }, { ntk, nngp });
 }
 
 function toMat64(A: Matrix, what: string): Mat64 {
@@ -94,6 +108,9 @@ function prepare(X: Matrix, Z: Matrix | undefined, opts: GramOptions, both = fal
  * ones.
  */
 export function ntkGram(X: Matrix, Z?: Matrix, opts: GramOptions = { depth: 2 }): Mat64 {
+  const kind = opts.kind ?? 'ntk';
+  const other = otherActivation(X, Z, opts, kind === 'ntk', kind === 'nngp');
+  if (other) return other[kind]!;
   return gramSerial(prepare(X, Z, opts), opts).K;
 }
 
@@ -104,12 +121,16 @@ export function ntkGram(X: Matrix, Z?: Matrix, opts: GramOptions = { depth: 2 })
  * Memory: both n×m outputs (the budget check counts both).
  */
 export function ntkNngpGram(X: Matrix, Z?: Matrix, opts: GramOptions = { depth: 2 }): ReluGrams {
+  const other = otherActivation(X, Z, opts, true, true);
+  if (other) return { ntk: other.ntk!, nngp: other.nngp! };
   const { K, S } = gramSerial(prepare(X, Z, opts, true), opts);
   return { ntk: K, nngp: S! };
 }
 
 /** ntkNngpGram with the row passes shared by threads, as ntkGramAsync. */
 export async function ntkNngpGramAsync(X: Matrix, Z?: Matrix, opts: GramOptions = { depth: 2 }): Promise<ReluGrams> {
+  const other = otherActivation(X, Z, opts, true, true);
+  if (other) return { ntk: other.ntk!, nngp: other.nngp! };
   const { K, S } = await gramParallel(prepare(X, Z, opts, true), opts);
   return { ntk: K, nngp: S! };
 }
@@ -232,6 +253,7 @@ const waitAsync = (
  * chunks a worker has taken.
  */
 export async function ntkGramAsync(X: Matrix, Z?: Matrix, opts: GramOptions = { depth: 2 }): Promise<Mat64> {
+  if ((opts.activation ?? 'relu') !== 'relu') return ntkGram(X, Z, opts);
   return (await gramParallel(prepare(X, Z, opts), opts)).K;
 }
 

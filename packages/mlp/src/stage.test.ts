@@ -1,5 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { buildTable, fixedSizeListVector, readArtifact } from '@tangent/arrow-io';
@@ -23,6 +22,7 @@ import { bestLr, mlpStage, mlpSubmitStage } from './stage.ts';
 import { empiricalKernelRidge } from './after-kernel.ts';
 import { stratifiedSubset } from './tracked-subset.ts';
 import { trainOptions, trainTwoLayer, twoLayerSpec } from './train-two-layer.ts';
+import { tempArtifacts } from '@tangent/contracts/testing';
 
 const D = 6;
 const INPUT = `toy-d${D}`;
@@ -30,15 +30,9 @@ const TEST_IDS = [7, 3, 9, 1, 5];
 const LAMBDAS = [1e-3, 1e-2, 0.1, 1];
 
 let dir = '';
-const prev = process.env.TANGENT_ARTIFACTS_DIR;
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'mlp-stage-'));
-  process.env.TANGENT_ARTIFACTS_DIR = dir;
-});
-afterEach(() => {
-  if (prev === undefined) delete process.env.TANGENT_ARTIFACTS_DIR;
-  else process.env.TANGENT_ARTIFACTS_DIR = prev;
-});
+const artifacts = tempArtifacts('mlp-stage-');
+beforeEach(() => (dir = artifacts.enter()));
+afterEach(() => artifacts.exit());
 
 /** A tiny manifest: one input (toy, d = 6), the given grid and a few epochs. */
 const manifest = (grid: Record<string, unknown>) => ({

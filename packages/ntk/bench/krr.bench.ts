@@ -121,7 +121,8 @@ export const benchmarks: Benchmark[] = [
         lambda: m.lambda,
         solver: m.solver,
         cross_kernel: m.crossKernel,
-        dtype: r.model ? fullConfig().crossKernelDtype : null,
+        // A stored K_nM's precision; the gram and streamed modes are float64 throughout.
+        dtype: m.crossKernel === 'stored' ? fullConfig().crossKernelDtype : m.solver === 'falkon' ? 'float64' : null,
         cg_iterations: m.cgIterations,
         validation: r.validation.map((v) => ({ lambda: v.lambda, accuracy: +v.accuracy.toFixed(4), iterations: v.iterations })),
         load_seconds: +m.seconds.load.toFixed(1),

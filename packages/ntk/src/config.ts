@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { kernelKindSchema, pathSegment } from '@tangent/contracts';
+import { ACTIVATION_NAMES } from '@tangent/kernels';
 
 export const ntkConfigSchema = z
   .object({
@@ -13,6 +14,12 @@ export const ntkConfigSchema = z
      * cv-<kernel>.arrow, predictions-<kernel>.arrow. No submission is written for them.
      */
     compare: z.array(kernelKindSchema).default([]),
+    /**
+     * The network's activation (@tangent/kernels activation-registry.ts): 'relu' (arc-cosine
+     * kernels, Cho & Saul 2009) or 'erf' (Williams 1997); the mlp stage's `model.activation` is the
+     * finite network's. Another activation is one dual-activation file and one registry line.
+     */
+    activation: z.enum(ACTIVATION_NAMES).default('relu'),
     /** Weight layers L ≥ 2 (L = 2 is the one-hidden-layer network of the MLP stage). */
     depth: z.number().int().min(2).max(64).default(2),
     /** Weight standard deviation σ_w (NTK parameterisation); 1 is the MLP stage's network. */

@@ -159,7 +159,13 @@ export async function* kernelRidgeOutcomes(
  * computes Σ on the way: ntkNngpGramAsync), else the one kernel; with each pass's seconds.
  */
 function gramPass(cfg: NtkConfig, kernels: Kernel[]) {
-  const spec: GramOptions = { depth: cfg.depth, sigmaW: cfg.sigmaW, sigmaB: cfg.sigmaB, maxMemoryGb: cfg.maxMemoryGb };
+  const spec: GramOptions = {
+    activation: cfg.activation,
+    depth: cfg.depth,
+    sigmaW: cfg.sigmaW,
+    sigmaB: cfg.sigmaB,
+    maxMemoryGb: cfg.maxMemoryGb,
+  };
   const both = kernels.includes('ntk') && kernels.includes('nngp');
   const seconds = { train: 0, test: 0 };
   const run = async (A: Mat64, B: Mat64 | undefined, what: 'train' | 'test'): Promise<Grams> => {

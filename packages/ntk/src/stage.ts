@@ -22,7 +22,7 @@ import { ntkConfigSchema, type NtkConfig } from './config.ts';
 import { kernelRidgeOutcomes, ridgeSplit, type KernelRidgeOutcome, type RidgeSplit } from './ridge-on-split.ts';
 
 export const STAGE = 'ntk';
-export const STAGE_VERSION = '1';
+export const STAGE_VERSION = '2'; // 2: metrics and artifacts record the activation
 
 interface SplitData {
   path: string;
@@ -131,6 +131,7 @@ function krrMetrics(cfg: NtkConfig, o: KernelRidgeOutcome, s: RidgeSplit, nTest:
   return {
     input: cfg.input,
     kernel: o.kernel,
+    activation: cfg.activation,
     depth: cfg.depth,
     sigma_w: cfg.sigmaW,
     sigma_b: cfg.sigmaB,
@@ -197,6 +198,7 @@ function extra(cfg: NtkConfig, r: KernelRidgeResult, train: SplitData, test: Spl
   return {
     input: cfg.input,
     kernel: r.metrics.kernel,
+    activation: cfg.activation,
     depth: cfg.depth,
     chosenLambda: r.metrics.chosen_lambda,
     solver: r.metrics.cv.solver,

@@ -1,5 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { buildTable, fixedSizeListVector, readArtifact, readFixedSizeList } from '@tangent/arrow-io';
@@ -16,20 +15,15 @@ import { rng } from '@tangent/linalg';
 import { PCA } from 'ml-pca';
 import { pcaConfigSchema } from './config.ts';
 import { pcaStage } from './stage.ts';
+import { tempArtifacts } from '@tangent/contracts/testing';
 
 const D = 24;
 const EMBEDDER = 'fake';
 
 let dir = '';
-const prev = process.env.TANGENT_ARTIFACTS_DIR;
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'pca-'));
-  process.env.TANGENT_ARTIFACTS_DIR = dir;
-});
-afterEach(() => {
-  if (prev === undefined) delete process.env.TANGENT_ARTIFACTS_DIR;
-  else process.env.TANGENT_ARTIFACTS_DIR = prev;
-});
+const artifacts = tempArtifacts('pca-');
+beforeEach(() => (dir = artifacts.enter()));
+afterEach(() => artifacts.exit());
 
 /** A manifest object with one embedder and the given PCA dimensions (plus any section overrides). */
 const manifestFor = (d: number[], extra: Record<string, unknown> = {}) => ({ grid: { embedders: [EMBEDDER], d }, ...extra });
