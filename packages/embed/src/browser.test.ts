@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { embedTexts } from './embedder.ts';
+import { embedTexts } from './embed-texts.ts';
 import { useLiteModelDir } from './use-lite.ts';
 
 const CHROMIUM = '/usr/bin/chromium';

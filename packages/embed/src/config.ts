@@ -10,7 +10,7 @@ export const miniLmConfigSchema = z
     modelId: z.string().min(1).default('Xenova/all-MiniLM-L6-v2'),
     /** fp32: onnx/model.onnx; q8: onnx/model_quantized.onnx (dynamic int8). */
     dtype: z.enum(['fp32', 'q8']).default('fp32'),
-    /** onnxruntime intra-op threads; 0 = one per core. */
+    /** onnxruntime intra-op threads; 0 = one per core the process may use (never onnxruntime's own physical-core default). */
     threads: z.number().int().min(0).default(0),
     /** Longer texts are truncated (sentence-transformers max_seq_length for this model). */
     maxTokens: z.number().int().min(2).max(512).default(256),

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { embedTexts, l2NormalizeRows, lengthSortedBatches, type Embedder } from './embedder.ts';
+import { embedTexts } from './embed-texts.ts';
+import { l2NormalizeRows, lengthSortedBatches, type Embedder } from './embedder.ts';
 
 describe('length-sorted batching', () => {
   it('groups indices by token count, stable, covering every index once', () => {
@@ -30,6 +31,32 @@ describe('length-sorted batching', () => {
     const out = await embedTexts(fake, texts, { batchSize: 2 });
     expect(Array.from(out)).toEqual(texts.flatMap((t) => [t.length, t.charCodeAt(0)]));
     expect(seen.map((b) => b.map((t) => t.length))).toEqual([[1, 1], [2, 3], [4]]);
+  });
+
+  it('with several lanes hands out the longest batches first, rows still in input order', async () => {
+    const seen: number[] = [];
+    let inFlight = 0;
+    let maxInFlight = 0;
+    const fake: Embedder = {
+      name: 'fake',
+      dim: 1,
+      settings: {},
+      concurrency: 2,
+      tokenize: (t) => Array.from(t, (c) => c.charCodeAt(0)),
+      async embedTokenized(batch) {
+        seen.push(batch[0].length);
+        maxInFlight = Math.max(maxInFlight, ++inFlight);
+        await new Promise((r) => setTimeout(r, batch[0].length));
+        inFlight--;
+        return Float32Array.from(batch, (t) => t.length);
+      },
+      async dispose() {},
+    };
+    const texts = ['aaaaa', 'a', 'aaa', 'aa', 'aaaa', 'aaaaaa'];
+    const out = await embedTexts(fake, texts, { batchSize: 1 });
+    expect(Array.from(out)).toEqual(texts.map((t) => t.length));
+    expect(seen).toEqual([6, 5, 4, 3, 2, 1]);
+    expect(maxInFlight).toBe(2);
   });
 
   it('l2NormalizeRows gives unit rows and leaves zero rows at zero', () => {

@@ -1,4 +1,5 @@
 export * from './config.ts';
+export * from './embed-texts.ts';
 export * from './embedder.ts';
 export * from './minilm.ts';
 export * from './models.ts';

@@ -3,8 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { env, pipeline } from '@huggingface/transformers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { embedTexts } from './embedder.ts';
-import { meanPool, MiniLmEmbedder } from './minilm.ts';
+import { embedTexts } from './embed-texts.ts';
+import { availableParallelism } from 'node:os';
+import { meanPool, MiniLmEmbedder, miniLmSessionOptions } from './minilm.ts';
 
 // Random weights, exact MiniLM-L6 architecture (see $TANGENT_MODELS_DIR/random/README.md):
 // the vectors mean nothing, but every step of the code path runs.
@@ -108,6 +109,28 @@ describe('MiniLM embeddings on the random-weight model', () => {
     expect(ref.dims).toEqual([4, 384]);
     expect(maxAbsDiff(ours, ref.data as Float32Array)).toBeLessThan(2e-5);
     await extractor.dispose();
+  });
+});
+
+describe('MiniLM session options', () => {
+  it('are the plain session of issue 26, with the thread count always explicit', () => {
+    expect(miniLmSessionOptions(3)).toEqual({ intraOpNumThreads: 3, executionMode: 'sequential', graphOptimizationLevel: 'all' });
+    // 0 must not reach onnxruntime: its own default is one thread per physical core (1 on an SMT VM).
+    expect(miniLmSessionOptions(0).intraOpNumThreads).toBe(availableParallelism());
+    expect(() => miniLmSessionOptions(-1)).toThrow(/minilm\.threads: expected a whole number >= 0/);
+    expect(emb.settings).toMatchObject({ intraOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all' });
+  });
+
+  it('the thread count does not change a single bit of the vectors', async () => {
+    const two = await MiniLmEmbedder.load({ modelId: RANDOM_ID, dtype: 'fp32', threads: 2 });
+    try {
+      expect(two.settings.intraOpNumThreads).toBe(2);
+      const a = await embedTexts(emb, TEXTS, { batchSize: 4 });
+      const b = await embedTexts(two, TEXTS, { batchSize: 4 });
+      expect(Array.from(b)).toEqual(Array.from(a));
+    } finally {
+      await two.dispose();
+    }
   });
 });
 

@@ -73,7 +73,7 @@ export class SentencePieceTokenizer {
       const from = best[i];
       let node = this.root.children.get(symbols[i]);
       let found = false;
-      for (let j = i; node; ) {
+      for (let j = i; node;) {
         if (node.index >= 0) {
           const total = node.score + from;
           if (best[j + 1] === 0 || total >= best[j + 1]) {
@@ -92,7 +92,7 @@ export class SentencePieceTokenizer {
       }
     }
     const out: number[] = [];
-    for (let e = n; e > 0; ) {
+    for (let e = n; e > 0;) {
       const id = word[e];
       out.push(id);
       // An unknown piece spans one symbol; the reference uses the length of vocabulary[0]

@@ -6,7 +6,8 @@ import { fail, log } from '@tangent/base';
 import { defineStage, embeddingSchema, SPLITS, textSchema, type Split, embedNode } from '@tangent/contracts';
 import { parse } from 'csv-parse/sync';
 import { embedConfigSchema, type EmbedConfig, type ModelKind } from './config.ts';
-import { embedTexts, type Embedder } from './embedder.ts';
+import { embedTexts } from './embed-texts.ts';
+import type { Embedder } from './embedder.ts';
 import { loadEmbedder } from './models.ts';
 
 export const STAGE_VERSION = '1';

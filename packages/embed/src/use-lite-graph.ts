@@ -4,7 +4,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { loadGraphModel, type GraphModel } from '@tensorflow/tfjs-converter';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import { l2NormalizeRows, type Embedder } from './batching.ts';
+import { l2NormalizeRows, type Embedder } from './embedder.ts';
 import type { SentencePieceTokenizer } from './sentencepiece.ts';
 
 export const USE_LITE_DIM = 512;

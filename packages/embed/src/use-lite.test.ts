@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { embedTexts } from './embedder.ts';
+import { embedTexts } from './embed-texts.ts';
 import { UseLiteEmbedder } from './use-lite.ts';
 
 let emb: UseLiteEmbedder;
