@@ -461,14 +461,14 @@ describe('memory model', () => {
     expect(kernelRegressionBytes({ ...big, m: fit + 1 }).falkonStreamed).toBeGreaterThan(2 * 1024 ** 3);
     expect(fit).toBeGreaterThan(1000);
     expect(errorOf(() => planKernelRegression(big))).toBe(
-      `centres: Falkon with M = 40000 needs 50.6 GiB even with K_nM streamed, more than the 2.00 GiB budget from maxMemoryGb = 2; use at most ${fit} centres (centres: [${fit}]) or raise maxMemoryGb to 50.64`, // 32·M² + 24·2048·M + 8·(4·600000 + 60000·784) + 0.75 GiB at M = 40000 is 54.37e9 B
+      `centres: Falkon with M = 40000 needs 50.0 GiB even with K_nM streamed, more than the 2.00 GiB budget from maxMemoryGb = 2; use at most ${fit} centres (centres: [${fit}]) or raise maxMemoryGb to 50.03`, // 32·M² + 16·2048·M + 8·(4·600000 + 60000·784) + 0.75 GiB at M = 40000 is 53.7e9 B
     );
     // 1 GB holds the runtime (0.75 GiB) but not it and the 60000 × 784 data (0.35 GiB): no M fits, and the message says what would.
     const none = { n: 60000, d: 784, k: 10, m: 10000, maxMemoryGb: 1 };
     expect(maxCentresThatFit(none, 1024 ** 3)).toBe(0);
     expect(errorOf(() => planKernelRegression(none))).toBe(
-      "maxMemoryGb: no number of centres fits the 1.00 GiB budget from maxMemoryGb = 1: the training data and targets (N = 60000, d = 784, K = 10) with the runtime's 768 MiB already need 1.12 GiB; raise maxMemoryGb to 4.56, or train on fewer rows (data.trainSubset)",
-    ); // M = 10000 streamed: 8·(3·2048·10⁴ + 4·10⁸ + 4·6·10⁵) + 8·4.704·10⁷ + 0.75 GiB = 4.89e9 B = 4.56 GiB
+      "maxMemoryGb: no number of centres fits the 1.00 GiB budget from maxMemoryGb = 1: the training data and targets (N = 60000, d = 784, K = 10) with the runtime's 768 MiB already need 1.12 GiB; raise maxMemoryGb to 4.41, or train on fewer rows (data.trainSubset)",
+    ); // M = 10000 streamed: 8·(2·2048·10⁴ + 4·10⁸ + 4·6·10⁵) + 8·4.704·10⁷ + 0.75 GiB = 4.73e9 B = 4.40 GiB
   });
 
   it('fitLargeScaleKrr selects λ on validation and reports the plan', async () => {

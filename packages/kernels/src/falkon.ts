@@ -28,8 +28,9 @@ import { approximateLeverageScores, gatherRows, uniformCentres, weightedCentres 
  * (uniform centres: K_nMᵀ K_nM ≈ (n/M) K_MM²). CG runs on  Bᵀ H B β = Bᵀ K_nMᵀ Y:
  *     W β = (1/n) L_A⁻¹ L⁻¹ K_nMᵀ K_nM L⁻ᵀ L_A⁻ᵀ β + λ_F L_A⁻¹ L_A⁻ᵀ β,
  *     b   = (1/√n) L_A⁻¹ L⁻¹ K_nMᵀ Y,     α = (1/√n) L⁻ᵀ L_A⁻ᵀ β.
- * Each iteration is one K_nMᵀ(K_nM V) pass (stored or streamed, see kernel-blocks.ts) plus four
- * M×M triangular solves; all K output columns (classes) share that pass.
+ * Each iteration is one product K_nMᵀ(K_nM Z) — two passes over a stored or streamed K_nM
+ * (kernel-blocks.ts), or one M×M GEMM with K_nMᵀK_nM made beforehand in one pass
+ * (nystrom-gram.ts) — plus four M×M triangular solves; all K output columns (classes) share it.
  *
  * Reuse. L and G = (1/M) LᵀL depend on the centres alone (centreFactors): every λ and every row
  * subset (the validation fit's n) shares them, and adds only the Cholesky of G + λ_F I.
@@ -37,6 +38,7 @@ import { approximateLeverageScores, gatherRows, uniformCentres, weightedCentres 
  * K_MM gets a relative diagonal jitter ε·mean(diag K_MM) before its Cholesky (Falkon does the
  * same): the solved system is then H + λ ε̄ I_M, a negligible extra ridge on α.
  */
+
 /** The λ-independent half of the preconditioner, computed once per centre set and shared by every λ and row subset. */
 export interface CentreFactors {
   /** Lower Cholesky factor of K_MM + jitter·I. */

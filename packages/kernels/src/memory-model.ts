@@ -15,8 +15,11 @@ const budgetFor = (bytes: number) => Math.ceil((bytes / GB) * 100) / 100;
  *   falkon, stored:      N·M at the storage's width (K_nM kept: 4 bytes float32, 8 float64)
  *                        + min(N·M, BUILD_BLOCK_ENTRIES) (the float64 block a float32 K_nM is built from)
  *                        + 4·M² (K_MM, L, (1/M)LᵀL, L_A) + N·d + 4·N·K
- *   falkon, streamed:    3·B·M (kernel block, the dropped ones awaiting collection — see
- *                        kernel-blocks.ts's dropKernelBlock — and GEMM scratch) + 4·M² + N·d + 4·N·K
+ *   falkon, streamed:    2·B·M (the kernel block, and the dropped ones awaiting collection:
+ *                        kernel-blocks.ts's dropKernelBlock collects once 64 MiB are dropped, so
+ *                        at most max(B·M, 64 MiB) — for blocks under 64 MiB the excess is inside
+ *                        OVERHEAD_BYTES; measured 1.56 GB RSS for 1.98 GiB planned at N = 60 000,
+ *                        M = 5000, B = 1024) + 4·M² + N·d + 4·N·K
  *   falkon, gram:        4·M² (the segments' K_nMᵀK_nM, their sum, the SYRK scratch)
  *                        + 2²⁵ (the kernel block) + V·M (the kept validation rows)
  *                        + 4·M² + N·d + 4·N·K
@@ -82,7 +85,7 @@ export function kernelRegressionBytes(p: MemoryProblem) {
     exact: 8 * (2 * n * n + 2 * n * k + B * n) + common,
     falkonStored:
       (p.dtype === 'float64' ? 8 * n * m : 4 * n * m + 8 * Math.min(n * m, BUILD_BLOCK_ENTRIES)) + 8 * (4 * m * m + 4 * n * k) + common,
-    falkonStreamed: 8 * (3 * B * m + 4 * m * m + 4 * n * k) + common,
+    falkonStreamed: 8 * (2 * B * m + 4 * m * m + 4 * n * k) + common,
     falkonGram: 8 * (8 * m * m + GRAM_BLOCK_ENTRIES + (p.validationRows ?? 0) * m + 4 * n * k) + common,
   };
 }
@@ -101,13 +104,13 @@ export function gramIsCheaper(m: number, k: number, solves: number): boolean {
 /**
  * The most Nyström centres whose streamed Falkon plan fits `budget` bytes, 0 when not even one
  * does (the data, targets and runtime overhead alone exceed it): the positive root of
- * 32·M² + 24·B·M = budget − (bytes of everything that does not grow with M).
+ * 32·M² + 16·B·M = budget − (bytes of everything that does not grow with M).
  */
 export function maxCentresThatFit(p: MemoryProblem, budget: number): number {
   const B = Math.min(p.n, p.blockRows ?? 2048);
   const room = budget - kernelRegressionBytes({ ...p, m: 0 }).falkonStreamed;
   if (room <= 0) return 0;
-  let m = Math.floor((-24 * B + Math.sqrt(576 * B * B + 128 * room)) / 64);
+  let m = Math.floor((-16 * B + Math.sqrt(256 * B * B + 128 * room)) / 64);
   while (m > 0 && kernelRegressionBytes({ ...p, m }).falkonStreamed > budget) m--; // float rounding of the root
   return m;
 }

@@ -1,5 +1,5 @@
 import { fail } from '@tangent/base';
-import { cholesky, mat64, rng, triangularSolve, type Mat64, type Matrix } from '@tangent/linalg';
+import { cholesky, gatherRows as gatherRowsInto, mat64, rng, triangularSolve, type Mat64, type Matrix } from '@tangent/linalg';
 import { forEachKernelBlock, type KernelBlockOptions } from './kernel-blocks.ts';
 import { ntkGram } from './ntk-gram.ts';
 import { reluNetKernel, type ReluNetSpec } from './relu-kernel-recursion.ts';
@@ -83,15 +83,9 @@ export function weightedCentres(weights: Float64Array, m: number, seed: number):
   return idx.slice(0, m).sort();
 }
 
-/** Rows `idx` of X as a new float64 matrix. */
+/** Rows `idx` of X as a new float64 matrix (linalg's gatherRows into a float64 output). */
 export function gatherRows(X: Matrix, idx: ArrayLike<number>): Mat64 {
-  const d = X.cols;
-  const out = mat64(idx.length, d);
-  for (let r = 0; r < idx.length; r++) {
-    const i = idx[r];
-    for (let k = 0; k < d; k++) out.data[r * d + k] = X.data[i * d + k];
-  }
-  return out;
+  return gatherRowsInto(X, idx, mat64(idx.length, X.cols));
 }
 
 function transposeOf(A: Mat64): Mat64 {

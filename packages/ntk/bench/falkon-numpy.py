@@ -10,7 +10,9 @@ written plainly in numpy, float64 throughout:
     on the same rows with the same centres (the JSON carries a checksum of each to show it);
   - the two-layer ReLU NTK Θ(x, z) = |x||z|/(2πd)·[sin φ + 2(π − φ) cos φ] (relu-kernel-recursion.ts
     at depth 2, σ_w = 1, σ_b = 0), K_nM computed once with its rows in the order fit rows then
-    validation rows, and reused by every λ and the refit;
+    validation rows, and reused by every λ and the refit: kept (--mode stored, each CG product
+    K_nMᵀ(K_nM Z)) or summed into K_nMᵀK_nM by SYRK over row blocks (--mode gram, tangent's
+    crossKernel: gram; each CG product one M×M GEMM; the validation rows' K kept to score them);
   - Falkon's preconditioner (Rudi et al. 2017, Alg. 1): L = chol(K_MM + ε·mean(diag)·I) and
     G = LᵀL/M once, L_A = chol(G + λ/n·I) per (λ, n); column-wise CG on the preconditioned system
     to relative residual `tol`, at most `max_iter` iterations;
@@ -35,6 +37,7 @@ import numpy as np
 
 try:
     from scipy.linalg import solve_triangular
+    from scipy.linalg.blas import dsyrk
 except ImportError:  # the peer needs triangular solves; numpy alone has none
     sys.exit("falkon-numpy.py: scipy is required (scipy.linalg.solve_triangular); set TANGENT_PEER_PYTHON to a python with numpy and scipy")
 
@@ -150,8 +153,50 @@ def cg(apply, B, tol, max_iter, x0=None):
     return X, it, float(res.max())
 
 
-def falkon(Knm, L, G, Y, lam, tol, max_iter, alpha0=None):
-    n, M = Knm.shape
+class Stored:
+    """K_nM kept (n × M): each CG product is K_nMᵀ(K_nM Z), two passes over it."""
+
+    def __init__(self, Knm, Y):
+        self.K, self.n = Knm, Knm.shape[0]
+        self.rhs = Knm.T @ Y
+
+    def normal(self, Z):
+        return self.K.T @ (self.K @ Z)
+
+
+class Gram:
+    """K_nMᵀK_nM (M × M) summed by SYRK over row blocks made and dropped: each CG product is one M×M GEMM."""
+
+    def __init__(self, H, rhs, n):
+        self.H, self.rhs, self.n = H, rhs, n
+
+    def normal(self, Z):
+        return self.H @ Z
+
+
+def gram_pass(X, C, Y, cuts, keep, block=6710):
+    """Per segment [cuts[s], cuts[s+1]) of X's rows: (Σ K_bᵀK_b, K_sᵀY_s, the K rows if s in keep)."""
+    M, d = C.shape[0], X.shape[1]
+    nX, nC = np.linalg.norm(X, axis=1), np.linalg.norm(C, axis=1)
+    out = []
+    for s in range(len(cuts) - 1):
+        H = np.zeros((M, M), order="F")
+        R = np.zeros((M, Y.shape[1]))
+        rows = np.empty((cuts[s + 1] - cuts[s], M)) if s in keep else None
+        for b0 in range(cuts[s], cuts[s + 1], block):
+            b1 = min(cuts[s + 1], b0 + block)
+            Kb = ntk(X[b0:b1], nX[b0:b1], C, nC, d)
+            H = dsyrk(1.0, Kb.T, beta=1.0, c=H, lower=1, overwrite_c=1)
+            R += Kb.T @ Y[b0:b1]
+            if rows is not None:
+                rows[b0 - cuts[s] : b1 - cuts[s]] = Kb
+        H = np.tril(H) + np.tril(H, -1).T
+        out.append((H, R, rows))
+    return out
+
+
+def falkon(problem, L, G, lam, tol, max_iter, alpha0=None):
+    n, M = problem.n, L.shape[0]
     A = G.copy()
     A[np.diag_indices(M)] += lam / n
     LA = np.linalg.cholesky(A)
@@ -160,10 +205,10 @@ def falkon(Knm, L, G, Y, lam, tol, max_iter, alpha0=None):
     def apply(V):
         U = solve_triangular(LA, V, lower=True, trans="T", check_finite=False)
         Z = solve_triangular(L, U, lower=True, trans="T", check_finite=False)
-        S = solve_triangular(L, Knm.T @ (Knm @ Z), lower=True, check_finite=False)
+        S = solve_triangular(L, problem.normal(Z), lower=True, check_finite=False)
         return solve_triangular(LA, S / n + lam_f * U, lower=True, check_finite=False)
 
-    b = solve_triangular(LA, solve_triangular(L, Knm.T @ Y, lower=True, check_finite=False), lower=True, check_finite=False) / np.sqrt(n)
+    b = solve_triangular(LA, solve_triangular(L, problem.rhs, lower=True, check_finite=False), lower=True, check_finite=False) / np.sqrt(n)
     x0 = None if alpha0 is None else np.sqrt(n) * (LA.T @ (L.T @ alpha0))
     beta, it, res = cg(apply, b, tol, max_iter, x0)
     alpha = solve_triangular(L, solve_triangular(LA, beta, lower=True, trans="T", check_finite=False), lower=True, trans="T", check_finite=False) / np.sqrt(n)
@@ -191,6 +236,7 @@ def main():
     ap.add_argument("--jitter", type=float, default=1e-10)
     ap.add_argument("--train-subset", type=int, default=None, help="first n training rows (tangent's data.trainSubset)")
     ap.add_argument("--test-subset", type=int, default=None, help="first n test rows")
+    ap.add_argument("--mode", choices=["stored", "gram"], default="stored", help="K_nM kept, or K_nMᵀK_nM made in one pass (tangent's crossKernel)")
     a = ap.parse_args()
     lambdas = [float(x) for x in a.lambdas.split(",")]
     t0 = time.perf_counter()
@@ -212,29 +258,38 @@ def main():
     t_setup = time.perf_counter()  # the pure-Python shuffles above are not timed: tangent's take milliseconds
 
     C = X[centres]
-    Knm = np.empty((n, len(centres)))
-    ntk_into(Knm, X[order], C)
-    Kmm = ntk(C, np.linalg.norm(C, axis=1), C, np.linalg.norm(C, axis=1), d)
     M = len(centres)
+    Yo = Y[order]
+    nf = len(fit)
+    Xo = X[order]
+    if a.mode == "stored":
+        Knm = np.empty((n, M))
+        ntk_into(Knm, Xo, C)
+        fit_problem, all_problem = Stored(Knm[:nf], Yo[:nf]), Stored(Knm, Yo)
+        val_scores = lambda alpha: Knm[nf:] @ alpha  # noqa: E731
+    else:
+        segs = gram_pass(Xo, C, Yo, [0, nf, n] if nf < n else [0, n], [1] if nf < n else [])
+        fit_problem = Gram(segs[0][0], segs[0][1], nf)
+        all_problem = Gram(sum(s[0] for s in segs), sum(s[1] for s in segs), n) if nf < n else fit_problem
+        val_scores = lambda alpha: segs[1][2] @ alpha  # noqa: E731
+    Kmm = ntk(C, np.linalg.norm(C, axis=1), C, np.linalg.norm(C, axis=1), d)
     Kmm[np.diag_indices(M)] += a.jitter * np.trace(Kmm) / M
     L = np.linalg.cholesky(Kmm)
     G = (L.T @ L) / M
     t_knm = time.perf_counter()
 
-    Yo = Y[order]
-    nf = len(fit)
     validation = []
     best = {"lambda": lambdas[0], "acc": -1.0, "alpha": None}
     if a.validation > 0 and len(lambdas) > 1:
         prev = None
         for lam in sorted(lambdas, reverse=True):
-            alpha, it, res = falkon(Knm[:nf], L, G, Yo[:nf], lam, a.tol, a.max_iter, prev)
+            alpha, it, res = falkon(fit_problem, L, G, lam, a.tol, a.max_iter, prev)
             prev = alpha
-            acc = accuracy(Knm[nf:] @ alpha, y[val])
+            acc = accuracy(val_scores(alpha), y[val])
             validation.append({"lambda": lam, "accuracy": round(acc, 4), "iterations": it, "residual": res})
             if acc > best["acc"] or (acc == best["acc"] and lambdas.index(lam) < lambdas.index(best["lambda"])):
                 best = {"lambda": lam, "acc": acc, "alpha": alpha}
-    alpha, it, res = falkon(Knm, L, G, Yo, best["lambda"], a.tol, a.max_iter, best["alpha"])
+    alpha, it, res = falkon(all_problem, L, G, best["lambda"], a.tol, a.max_iter, best["alpha"])
     t_fit = time.perf_counter()
     F = np.empty((Xt.shape[0], K))
     nC = np.linalg.norm(C, axis=1)
@@ -260,6 +315,7 @@ def main():
                 "centres_checksum": checksum(centres),
                 "validation_checksum": checksum(val),
                 "numpy": np.__version__,
+                "mode": a.mode,
             }
         )
     )

@@ -89,6 +89,8 @@ function falkonPeer() {
       `--tol=${c.cg.tol}`,
       `--max-iter=${c.cg.maxIter}`,
       `--jitter=${c.jitter}`,
+      // The same product as tangent's plan: auto picks the Gram pass for this config (see cross_kernel in the line).
+      `--mode=${c.crossKernel === 'stored' || c.crossKernel === 'streamed' ? 'stored' : 'gram'}`,
     ],
   };
 }
@@ -107,9 +109,9 @@ export const benchmarks: Benchmark[] = [
     run: async (s) => {
       (s as { run: LargeScaleKrrRun | null }).run = await runLargeScaleKrr({ ...fullConfig(), name: 'bench-fmnist-60000' });
     },
-    // The peer is the same protocol (split, centres, λ, tol, warm starts, K_nM once) in numpy +
-    // scipy, float64 K_nM; it needs a python with both (TANGENT_PEER_PYTHON; Debian's
-    // python3-numpy and python3-scipy use the system OpenBLAS).
+    // The peer is the same protocol (split, centres, λ, tol, warm starts, one pass over K_nM, the
+    // same K_nMᵀK_nM product) in numpy + scipy, float64; it needs a python with both
+    // (TANGENT_PEER_PYTHON; Debian's python3-numpy and python3-scipy use the system OpenBLAS).
     peer: fullConfig().centres.length === 1 ? falkonPeer() : undefined,
     extra: (_sec, s) => {
       const { metrics: m, result: r } = (s as { run: LargeScaleKrrRun }).run;
