@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The pipeline end to end, as a user runs it (CI runs this after npm test):
 #  1. `npm start -- -c quick` on a fresh clone with a shared cache directory: every stage runs and
-#     writes data/ntk/<embedder>-d<d>/metrics.json for every d of the quick grid (timed).
+#     writes the ntk metrics.json of every d of the quick grid (timed).
 #  2. A second clone pointed at the same cache: the quick pipeline replays from the cache without
 #     running a stage, and its Arrow files are byte-identical to the first clone's.
 #  3. One width added to the quick grid: only the new width's runs and submissions and the two
@@ -25,12 +25,12 @@ start=$(date +%s)
 isolate first
 npm start --silent -- -c quick > "$work/first.log" 2>&1 || { tail -50 "$work/first.log"; exit 1; }
 echo "  wall time $(( $(date +%s) - start )) s; $(summary "$work/first.log" | tr '\n' ' ')"
-for d in $(node -e "
-  const y = require('yaml'); const m = y.parse(require('fs').readFileSync('configs/pipeline.yaml', 'utf8'));
-  const g = { ...m.grid, ...(m.profiles.quick.grid ?? {}) };
-  for (const e of g.embedders ?? ['use-lite']) for (const d of g.d) console.log(e + '-d' + d);"); do
-  test -s "data/ntk/$d/metrics.json" || { echo "missing data/ntk/$d/metrics.json"; exit 1; }
-  echo "  data/ntk/$d/metrics.json: eval accuracy $(node -p "require('./data/ntk/$d/metrics.json').eval.accuracy.toFixed(4)")"
+# the quick profile's ntk folders, from the contract (a profile's own instances live in <folder>@quick)
+for dir in $(node --import tsx -e "
+  const c = await import('@tangent/contracts');
+  for (const i of c.pipelineInstances(c.loadManifest(undefined, 'quick'))) if (i.stage === 'ntk') console.log(i.dir);"); do
+  test -s "data/$dir/metrics.json" || { echo "missing data/$dir/metrics.json"; exit 1; }
+  echo "  data/$dir/metrics.json: eval accuracy $(node -p "require('./data/$dir/metrics.json').eval.accuracy.toFixed(4)")"
 done
 
 echo "e2e 2/3: a second clone sharing the cache replays everything"
