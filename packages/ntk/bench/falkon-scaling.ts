@@ -16,7 +16,7 @@ import { spawnSync } from 'node:child_process';
 import { fail } from '@tangent/base';
 import { mat64, rng, type Mat64 } from '@tangent/linalg';
 import { fitLargeScaleKrr, scoreAccuracy } from '@tangent/kernels';
-import { krrTargets, loadFashionMnistKrr } from '../src/large-scale.ts';
+import { krrTargets, largeScaleKrrConfigSchema, loadFashionMnistKrr } from '../src/large-scale.ts';
 
 interface Args {
   n: number[];
@@ -105,14 +105,7 @@ function augment(X: Mat64, labels: Int32Array, n: number): { X: Mat64; labels: I
 augment.r = null as ReturnType<typeof rng> | null;
 
 async function one(a: Args, n: number) {
-  const data = loadFashionMnistKrr({
-    kind: 'fashion_mnist',
-    trainSubset: null,
-    testSubset: null,
-    input: 'use-lite-d128',
-    evalFraction: 0.2,
-    preprocess: 'none',
-  });
+  const data = loadFashionMnistKrr(largeScaleKrrConfigSchema.parse({ name: 'scaling' }).data); // the defaults: all of Fashion-MNIST
   const { X, labels } = augment(data.xTrain, data.labelsTrain, n);
   data.xTrain = mat64(0, 784); // the augmented set replaces it
   const cpu = () => (process.cpuUsage().user + process.cpuUsage().system) / 1e6;
