@@ -131,7 +131,8 @@ export function snakeKeys(v: unknown): unknown {
   return v;
 }
 
-const matches = (pattern: string, name: string): boolean =>
+/** A declared file pattern (`*` within one path segment) covers `name`. */
+export const matchesFilePattern = (pattern: string, name: string): boolean =>
   new RegExp(`^${pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*')}$`).test(name);
 
 /** A stage reads only what its node declares (its edges are real): anything else is a programming error. */
@@ -144,7 +145,7 @@ function declaredStage(def: Pick<StageDefinition<unknown>, 'name' | 'inputs'>, s
 }
 
 function declaredRead(def: Pick<StageDefinition<unknown>, 'name' | 'inputs'>, dep: Instance, file: string): void {
-  if (!def.inputs.some((i) => i.stage === dep.stage && i.files.some((p) => matches(p, file))))
+  if (!def.inputs.some((i) => i.stage === dep.stage && i.files.some((p) => matchesFilePattern(p, file))))
     fail(
       `internal: stage '${def.name}' read '${file}' of ${instanceId(dep.stage, dep.key)}, not among its declared inputs (its node in contracts/src/nodes)`,
     );
@@ -358,7 +359,7 @@ export async function publishOutputs(
   const outDir = paths.artifacts(inst.dir);
 
   for (const f of out.files)
-    if (!def.outputs.some((p) => matches(p, f.name)))
+    if (!def.outputs.some((p) => matchesFilePattern(p, f.name)))
       fail(`internal: stage ${def.name} produced '${f.name}', not among its declared outputs`);
   const inputs: Record<string, string> = {};
   for (const p of [...inputFiles].sort()) inputs[relative(process.cwd(), p) || p] = fileSha256(p);

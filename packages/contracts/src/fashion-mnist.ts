@@ -26,6 +26,10 @@ export function fashionMnistFiles(dataDir: string) {
   };
 }
 
+/** The four files as raw-data entries (name, path): what an instance reading them hashes into its identity. */
+export const fashionMnistRawFiles = (dataDir: string): Array<{ name: string; path: string }> =>
+  Object.entries(fashionMnistFiles(dataDir)).map(([name, path]) => ({ name, path }));
+
 function readGz(path: string): Buffer {
   if (!existsSync(path)) fail(`${path}: file not found; ${HINT}`);
   try {

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { matchesFilePattern } from './define-stage.ts';
 import { defineNode, type StageNode } from './stage-node.ts';
 import { SECTION_NAMES, STAGE_NAMES, STAGE_NODES, graphOrder } from './stage-registry.ts';
 
-/** `pattern` (a declared output, `*` within one path segment) covers `file` (a declared input, maybe itself a pattern). */
-const covers = (pattern: string, file: string) =>
-  new RegExp(`^${pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*')}$`).test(file.replace(/\*/g, 'x'));
+/** `pattern` (a declared output) covers `file` (a declared input, maybe itself a pattern: its `*` stands for any name). */
+const covers = (pattern: string, file: string) => matchesFilePattern(pattern, file.replace(/\*/g, 'x'));
 
 const node = (name: string, reads: string[]): StageNode =>
   defineNode({

@@ -1,5 +1,5 @@
 import { listedConfigFiles, readConfigFile } from '../config-files.ts';
-import { fashionMnistFiles } from '../fashion-mnist.ts';
+import { fashionMnistRawFiles } from '../fashion-mnist.ts';
 import { rawDataDigest } from '../input-freshness.ts';
 import { resolveDataPath, wineQualityFile } from '../raw-data.ts';
 import { defineNode } from '../stage-node.ts';
@@ -10,7 +10,7 @@ function experimentFiles(data: Record<string, unknown> | undefined, dataDir: str
     case 'wine':
       return (['red', 'white'] as const).map((c) => ({ name: `winequality-${c}.csv`, path: wineQualityFile(dataDir, c) }));
     case 'fashion_mnist':
-      return Object.entries(fashionMnistFiles(dataDir)).map(([name, path]) => ({ name, path }));
+      return fashionMnistRawFiles(dataDir);
     case 'csv':
       return typeof data.path === 'string' ? [{ name: data.path, path: resolveDataPath(data.path, dataDir) }] : [];
     default:

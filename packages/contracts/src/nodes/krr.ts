@@ -1,6 +1,6 @@
 import { fail } from '@tangent/base';
 import { listedConfigFiles, readConfigFile } from '../config-files.ts';
-import { fashionMnistFiles } from '../fashion-mnist.ts';
+import { fashionMnistRawFiles } from '../fashion-mnist.ts';
 import { rawDataDigest } from '../input-freshness.ts';
 import { defineNode, type ExpandContext, type Instance, type InstanceSpec } from '../stage-node.ts';
 
@@ -26,8 +26,7 @@ export function krrInstance(
       );
     return { key, config, deps: [pca] };
   }
-  const files = fashionMnistFiles(dataDir);
-  return { key, config, deps: [], data: rawDataDigest(Object.entries(files).map(([name, path]) => ({ name, path }))) };
+  return { key, config, deps: [], data: rawDataDigest(fashionMnistRawFiles(dataDir)) };
 }
 
 /**
