@@ -30,9 +30,12 @@ npx eslint "packages/$name" packages/contracts/src/nodes --max-warnings 0
 npx prettier --check "packages/$name" packages/contracts/src/nodes docs/contributing.md > /dev/null
 npx vitest run "packages/$name" tools/stage-table.test.ts > "$work/test.log" 2>&1 || { tail -30 "$work/test.log"; exit 1; }
 grep -E 'Tests +[0-9]+ passed' "$work/test.log" | sed 's/^/  vitest: /'
-npx nx show projects 2>/dev/null | grep -q "^$name\.use-lite-d128$" || { echo "nx show projects has no $name.use-lite-d128"; exit 1; }
-echo "  nx: $(npx nx show projects 2>/dev/null | grep -c "^$name\.") tasks named $name.*"
-node apps/cli/bin/tangent.mjs "$name" --help | head -1 | sed 's/^/  tangent: /'
+# to a file, not into `grep -q`: under pipefail a grep that stops early makes nx die of SIGPIPE
+npx nx show projects > "$work/projects.txt"
+grep -q "^$name\.use-lite-d128$" "$work/projects.txt" || { echo "nx show projects has no $name.use-lite-d128"; exit 1; }
+echo "  nx: $(grep -c "^$name\." "$work/projects.txt") tasks named $name.*"
+help=$(node apps/cli/bin/tangent.mjs "$name" --help)
+echo "  tangent: ${help%%$'\n'*}"
 # the stage runs on a pca input laid down as the pca stage would publish it, for a one-input manifest
 printf 'grid:\n  embedders: [toy]\n  d: [4]\n' > "$work/toy.yaml"
 node --import tsx -e "
