@@ -120,7 +120,7 @@ async function createNodesFor(file, context) {
                 { dependentTasksOutputFiles: '**/*.{arrow,json,csv}', transitive: true },
                 { env: 'TANGENT_ARTIFACTS_DIR' },
                 { env: 'TANGENT_BLAS' },
-                ...(node.externalInputs ?? []),
+                ...c.externalInputsOf(node, inst),
               ],
               outputs: [`{workspaceRoot}/data/${inst.dir}`],
             },

@@ -65,7 +65,21 @@ describe('analysis and submissions stages end to end (runStage, tiny synthetic i
     expect(a.outDir).toBe(join(dir, 'analysis'));
     const read = (...p: string[]) => JSON.parse(readFileSync(join(dir, ...p), 'utf8'));
     const summary = read('analysis', 'summary.json');
-    expect(Object.keys(summary)).toEqual(['inputs', 'd_sweep', 'dynamics', 'dynamics_tests', 'provenance']);
+    expect(Object.keys(summary)).toEqual(['datasets', 'inputs', 'd_sweep', 'dynamics', 'dynamics_tests', 'provenance']);
+    // one dataset (the tweets), summarised by its one input: kernel ridge's eval figures as metrics.json has them
+    const km = read('ntk', summary.inputs[0].input, 'metrics.json');
+    expect(summary.datasets).toHaveLength(1);
+    expect(summary.datasets[0]).toMatchObject({
+      name: 'tweets',
+      kind: 'kaggle-tweets',
+      classes: ['0', '1'],
+      input: summary.inputs[0].input,
+      rows: { train: km.eval.rows + km.eval.fit_rows, test: km.test.rows },
+      krr: { accuracy: km.eval.accuracy, macro_f1: km.eval.macro_f1, test: null },
+    });
+    expect(summary.datasets[0].widths.map((w: { width: number }) => w.width)).toEqual(
+      summary.inputs[0].mlp.widths.map((w: { width: number }) => w.width),
+    );
     // the cross-input d sweep: one entry per input, the issue's keys, slopes from the runs
     expect(summary.d_sweep).toHaveLength(1);
     expect(Object.keys(summary.d_sweep[0])).toEqual([

@@ -6,6 +6,7 @@ import {
   krrFile,
   cvSchema,
   historySchema,
+  isKaggleDataset,
   krrMetricsSchema,
   predictionsSchema,
   readRunOutcome,
@@ -203,8 +204,10 @@ export function collectInput(ctx: StageContext<AnalysisConfig>, ntk: Instance): 
   const idCol = pred.getChild('id')!;
   const testIds: number[] = [];
   for (let i = 0; i < pred.numRows; i++) if (split.get(i) === 'test') testIds.push(idCol.get(i) as number);
+  // a Kaggle submission exists for the competition's (unlabelled) test rows only
+  const kaggle = isKaggleDataset(ctx.manifest.datasets, ntk.point.dataset);
   const subs = [
-    { dep: ntk, file: 'submission.csv' },
+    ...(kaggle ? [{ dep: ntk, file: 'submission.csv' }] : []),
     ...ctx
       .deps('mlp-submit')
       .filter((i) => i.key.startsWith(`${input}/`))

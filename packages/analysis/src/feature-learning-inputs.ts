@@ -89,7 +89,12 @@ export function readFrame(t: Columns, path: string): RowFrame {
     if (t.getChild('split')!.get(i) !== 'eval') testIds.push(id);
     else {
       const y = t.getChild('target')!.get(i) as number | null;
-      if (y !== 0 && y !== 1) fail(`${path}: eval row ${id} has target ${y}, expected 0 or 1; rerun the ntk stage`);
+      if (y !== 0 && y !== 1)
+        fail(
+          y !== null && Number.isInteger(y) && y > 1
+            ? `${path}: eval row ${id} has class ${y}; the feature-learning comparison scores one output per row, so it runs on two-class datasets only (set analysis.featureLearning.enabled: false for this profile)`
+            : `${path}: eval row ${id} has target ${y}, expected 0 or 1; rerun the ntk stage`,
+        );
       (evalIds.push(id), truth.push(y));
     }
   }

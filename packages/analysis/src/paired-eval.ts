@@ -19,7 +19,7 @@ import type { AnalysisConfig } from './config.ts';
 
 /** Per eval row (the ntk stage's eval order): whether each model is right. */
 export interface EvalCorrectness {
-  /** 0/1 truth of the eval rows. */
+  /** The class index of each eval row (0/1 for a binary task). */
   truth: Int8Array;
   /** Kernel ridge with the ntk stage's primary kernel. */
   krr: Uint8Array;
@@ -38,8 +38,8 @@ export function parseRunId(id: string): { width: number; seed: number; lr: numbe
 
 /**
  * A diverged seed is a failure, not a dropped sample (the selection protocol's rule, @tangent/kernels
- * selection-protocol.ts): it counts as a network that predicts every row negative — right exactly
- * on the negative rows, F1 = 0 as in the selection score.
+ * selection-protocol.ts): it counts as a network that predicts every row negative (class 0) —
+ * right exactly on those rows, F1 = 0 as in the selection score.
  */
 export function divergedCorrectness(truth: Int8Array): Uint8Array {
   return Uint8Array.from(truth, (t) => (t === 0 ? 1 : 0));
@@ -54,7 +54,8 @@ export function collectEvalCorrectness(ctx: StageContext<AnalysisConfig>, ntk: I
   for (let i = 0; i < p.numRows; i++) {
     if (p.getChild('split')!.get(i) !== 'eval') continue;
     const t = p.getChild('target')!.get(i) as number | null;
-    if (t !== 0 && t !== 1) fail(`${path}: eval row ${i} has target ${t}, expected 0 or 1; rerun the ntk stage`);
+    if (t === null || !Number.isInteger(t) || t < 0)
+      fail(`${path}: eval row ${i} has target ${t}, expected a class index; rerun the ntk stage`);
     ids.push(p.getChild('id')!.get(i) as number);
     truth.push(t);
     krr.push(+((p.getChild('label')!.get(i) as number) === t));
@@ -66,15 +67,17 @@ export function collectEvalCorrectness(ctx: StageContext<AnalysisConfig>, ntk: I
     if (readRunOutcome(ctx, run) === null) continue; // diverged: divergedCorrectness
     const file = runPredictionsFile('network');
     const { table: r, path: rp } = ctx.readArrow(run, file, runPredictionsSchema);
+    // a K-class run records its argmax label; a binary run's one ±1 output decides at 0
+    const labelCol = r.getChild('label');
     const score = new Float64Array(ids.length).fill(NaN);
     for (let i = 0; i < r.numRows; i++) {
       if (r.getChild('split')!.get(i) !== 'eval') continue;
       const at = pos.get(r.getChild('id')!.get(i) as number);
       if (at === undefined) fail(`${rp}: eval id ${r.getChild('id')!.get(i)} is not an eval row of the ntk split; rerun the run`);
-      score[at] = r.getChild('score')!.get(i) as number;
+      score[at] = labelCol ? (labelCol.get(i) as number) : (r.getChild('score')!.get(i) as number);
     }
     if (score.some(Number.isNaN)) fail(`${rp}: does not score every eval row of the ntk split; rerun the run`);
-    const label = decideLabels(score, 'pm1');
+    const label = labelCol ? Int8Array.from(score) : decideLabels(score, 'pm1');
     runs.set(
       runId(run.point.width!, run.point.seed!, run.point.lr!),
       Uint8Array.from(label, (l, i) => +(l === truth[i])),

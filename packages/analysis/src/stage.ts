@@ -1,6 +1,15 @@
 import { Field, Float64, Int32, Utf8 } from 'apache-arrow';
 import { buildTable, defineSchema } from '@tangent/arrow-io';
-import { checkSubmission, defineStage, submissionCsv, type OutputFile, analysisNode } from '@tangent/contracts';
+import {
+  checkSubmission,
+  defineStage,
+  isKaggleDataset,
+  submissionCsv,
+  TWEETS_DATASET,
+  type OutputFile,
+  analysisNode,
+} from '@tangent/contracts';
+import { datasetsSection, datasetSummaries } from './datasets-section.ts';
 import { analyse } from './analyse.ts';
 import { renderSvg } from './charts.ts';
 import { collectInput } from './collect.ts';
@@ -48,8 +57,12 @@ export const analysisStage = defineStage(analysisNode, {
     const perInput: Array<Record<string, unknown>> = [];
     const lines: string[] = [];
     const sweep: SweepInput[] = [];
-    const reports: Array<{ inputs: ReturnType<typeof collectInput>; analysis: ReturnType<typeof analyse>; svgs: Record<string, string> }> =
-      [];
+    const reports: Array<{
+      dataset: string;
+      inputs: ReturnType<typeof collectInput>;
+      analysis: ReturnType<typeof analyse>;
+      svgs: Record<string, string>;
+    }> = [];
     const boot = ctx.config.bootstrap;
     for (const ntk of ctx.deps('ntk')) {
       const inputs = collectInput(ctx, ntk);
@@ -98,7 +111,7 @@ export const analysisStage = defineStage(analysisNode, {
         ...analysis.checks.map((k) => `  ${k.holds === null ? 'n/a' : k.holds ? 'yes' : 'NO '}  ${k.claim}: ${k.measured}`),
       );
       lines.push(`  report: ${ctx.outDir}/${dir}/report.html`);
-      reports.push({ inputs, analysis, svgs });
+      reports.push({ dataset: ntk.point.dataset ?? TWEETS_DATASET, inputs, analysis, svgs });
     }
     // The cross-input report and summary: the d sweep, the predicted dynamics, the learning-rate bound,
     // and with analysis.featureLearning.enabled the feature-learning table (with its submissions).
@@ -111,7 +124,9 @@ export const analysisStage = defineStage(analysisNode, {
     const dRows = dSweepRows(sweep, boot),
       dynRows = dynamicsRows(sweep),
       dynTests = dynamicsTests(sweep);
+    const datasets = datasetSummaries(reports, ctx.manifest.datasets);
     const sections = [
+      datasetsSection(datasets),
       dSweepSection(sweep, dRows),
       dynamicsSection(sweep, dynRows, dynTests),
       lrBoundSection(sweep),
@@ -138,9 +153,13 @@ export const analysisStage = defineStage(analysisNode, {
       },
       {
         name: 'summary.json',
-        json: { inputs: perInput, d_sweep: dRows, dynamics: dynRows, dynamics_tests: dynTests, ...flSummary },
+        json: { datasets, inputs: perInput, d_sweep: dRows, dynamics: dynRows, dynamics_tests: dynTests, ...flSummary },
       },
-      ...submissionFiles(results, best),
+      ...submissionFiles(
+        // Kaggle submissions for the competition's rows only (results follow ctx.deps('ntk'))
+        results.filter((_, i) => isKaggleDataset(ctx.manifest.datasets, ctx.deps('ntk')[i].point.dataset)),
+        best,
+      ),
     );
     lines.push(`  overview: ${ctx.outDir}/report.html`, ...results.map((r) => `feature learning: ${r.verdict}`));
     return { files, summary: lines.join('\n') };

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import {
   buildTable,
   defineSchema,
+  embeddingType64,
   embeddingType,
   fixedSizeListVector,
   readArtifact,
@@ -55,6 +56,16 @@ describe('artifact round trip', () => {
     const t = sample().slice(1, 2);
     const e = readFixedSizeList(t, 'embedding');
     expect(Array.from(e.values)).toEqual([4, 5, 6]);
+  });
+
+  it('a FixedSizeList<Float64> column read back from a file stays float64 (1/3 is not rounded to float32)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'arrow-io-'));
+    const path = join(dir, 'f64.arrow');
+    const s64 = defineSchema('demo64', [new Field('v', embeddingType64(2), false)]);
+    writeArtifact(path, s64, buildTable(s64, { v: fixedSizeListVector(Float64Array.from([1 / 3, 2 / 3]), 2) }), meta);
+    const e = readFixedSizeList(readArtifact(path, s64).table, 'v');
+    expect(e.values).toBeInstanceOf(Float64Array);
+    expect(Array.from(e.values)).toEqual([1 / 3, 2 / 3]);
   });
 
   it('fails with one line on a missing file', () => {

@@ -15,6 +15,8 @@ import {
   tableFromIPC,
   tableToIPC,
   DataType,
+  Precision,
+  type Float,
 } from 'apache-arrow';
 import { writeFileAtomic } from './atomic.ts';
 import { fail } from '@tangent/base';
@@ -107,7 +109,8 @@ export function readFixedSizeList(
   const type = col.type as FixedSizeList;
   const dim = type.listSize;
   const rows = col.length;
-  const isF64 = type.children[0].type instanceof Float64;
+  // the precision, not `instanceof Float64`: a type read back from a file is Float(DOUBLE)
+  const isF64 = (type.children[0].type as Float).precision === Precision.DOUBLE;
   const out = isF64 ? new Float64Array(rows * dim) : new Float32Array(rows * dim);
   let offset = 0;
   for (const chunk of col.data) {

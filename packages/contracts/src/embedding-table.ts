@@ -28,10 +28,27 @@ export function embeddingDim(type: DataType): number | null {
   return DataType.isFloat(child) && (child as Float).precision === Precision.SINGLE ? (type as FixedSizeList).listSize : null;
 }
 
+/** The classes of a binary table that names none (the tweets: target 0/1). */
+export const BINARY_CLASSES: readonly string[] = ['0', '1'];
+
+/**
+ * The class names a table's provenance records (`extra.classes`, index = target value), checked:
+ * at least two distinct strings. A table that records none is binary (BINARY_CLASSES).
+ */
+export function tableClasses(extra: Record<string, unknown> | undefined, path: string): string[] {
+  const c = extra?.classes;
+  if (c === undefined) return [...BINARY_CLASSES];
+  if (!Array.isArray(c) || c.length < 2 || c.some((x) => typeof x !== 'string') || new Set(c).size !== c.length)
+    fail(`${path}: provenance extra.classes should list at least two distinct class names; rerun the stage that wrote it`);
+  return c as string[];
+}
+
 export interface Embeddings {
   ids: Int32Array;
-  /** 0/1 (train) or null (test), per row. */
+  /** The class index 0..K−1 (train; a labelled test split too) or null (unlabelled), per row. */
   target: Array<number | null>;
+  /** The class names, index = target value (K = classes.length; ['0', '1'] for the tweets). */
+  classes: string[];
   /** Row-major rows × dim. */
   values: Float32Array;
   rows: number;
@@ -40,9 +57,11 @@ export interface Embeddings {
 
 /**
  * The columns of an embedding table, checked: the embedding column's type, every row's split,
- * every value finite (a NaN anywhere names its row), train targets 0/1.
+ * every value finite (a NaN anywhere names its row), every target a class index (train: never
+ * null). `meta` is the file's provenance, whose `extra.classes` names the classes.
  */
-export function readEmbeddings(table: Table, path: string, split: Split): Embeddings {
+export function readEmbeddings(table: Table, path: string, split: Split, meta?: { extra?: Record<string, unknown> }): Embeddings {
+  const classes = tableClasses(meta?.extra, path);
   const field = table.schema.fields.find((f) => f.name === 'embedding');
   const dim = field ? embeddingDim(field.type) : null;
   if (dim === null) fail(`${path}: column 'embedding' should be FixedSizeList<Float32>[dim] but is ${field?.type ?? 'missing'}`);
@@ -57,10 +76,11 @@ export function readEmbeddings(table: Table, path: string, split: Split): Embedd
   for (let i = 0; i < rows; i++) {
     if (splits.get(i) !== split) fail(`${path}: row ${i} has split '${splits.get(i)}', expected '${split}'`);
     const t = targetCol.get(i) as number | null;
-    if (split === 'train' && t !== 0 && t !== 1) fail(`${path}: train row ${i} has target ${t}; expected 0 or 1`);
+    if (t === null ? split === 'train' : !(Number.isInteger(t) && t >= 0 && t < classes.length))
+      fail(`${path}: ${split} row ${i} has target ${t}; expected a class index 0..${classes.length - 1} (${classes.join(', ')})`);
     target.push(t);
   }
   const ids = Int32Array.from(table.getChild('id')!.toArray() as Int32Array);
   if (rows === 0) fail(`${path}: no rows; rerun the stage that wrote it`);
-  return { ids, target, values: v, rows, dim };
+  return { ids, target, classes, values: v, rows, dim };
 }

@@ -19,3 +19,5 @@ export * from './nodes/index.ts';
 export { krrInstance } from './nodes/krr.ts';
 export * from './fashion-mnist.ts';
 export * from './config-files.ts';
+export * from './datasets.ts';
+export * from './dataset-csv.ts';

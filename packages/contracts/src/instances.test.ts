@@ -157,7 +157,7 @@ describe('stage instances of a manifest', () => {
     ]);
     const mup = inst.find((i) => i.key === 'use-lite-d16/mup/w64-s1-lr1')!;
     expect(mup.dir).toBe('mlp/use-lite-d16/mup/w64-s1-lr1@fl'); // no default instance: the profile's own folder
-    expect(mup.point).toEqual({ embedder: 'use-lite', d: 16, width: 64, seed: 1, lr: 1, regime: 'mup' });
+    expect(mup.point).toEqual({ dataset: 'tweets', embedder: 'use-lite', d: 16, width: 64, seed: 1, lr: 1, regime: 'mup' });
     expect(mup.config).toEqual({
       train: { epochs: 7 },
       model: { parameterization: 'mup' },

@@ -9,6 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { z } from 'zod';
 import { fail, schemaIssueLine } from '@tangent/base';
+import { BUILTIN_DATASETS, datasetSchema, TWEETS_DATASET, type Dataset } from './datasets.ts';
 import { deepMerge, isPlainObject } from './deep-merge.ts';
 import { assertPathSegment, pathSegment } from './path-segment.ts';
 import { SECTION_NAMES } from './stage-registry.ts';
@@ -22,6 +23,12 @@ const positiveInts = z.array(z.number().int().positive()).nonempty();
 
 export const gridSchema = z
   .object({
+    /**
+     * The datasets to run (names under the manifest's `datasets:`; `tweets` is built in). Absent
+     * means [tweets]: a grid that does not name datasets is the same grid, with the same identities,
+     * as before datasets existed.
+     */
+    datasets: z.array(pathSegment).nonempty().optional(),
     /** Embedding models, by name: `use-lite`, `minilm`, or a name defined under `embed.models`. */
     embedders: z.array(pathSegment).nonempty().default(['use-lite']),
     /** PCA output dimensions; each (embedder, d) pair is one input of the ntk and mlp stages. */
@@ -52,6 +59,9 @@ export const gridSchema = z
   .strict();
 
 export type Grid = z.infer<typeof gridSchema>;
+
+/** The datasets a grid runs. */
+export const gridDatasets = (grid: Grid): string[] => [...new Set(grid.datasets ?? [TWEETS_DATASET])];
 
 /**
  * A regime: a named variant of the mlp stage, run beside the grid's (lazy, NTK-parameterised)
@@ -94,6 +104,7 @@ const profileSchema = z
   .object({
     grid: z.record(z.string(), z.unknown()).optional(),
     regimes: z.record(z.string(), z.unknown()).optional(),
+    datasets: z.record(z.string(), z.unknown()).optional(),
     ...Object.fromEntries(SECTION_NAMES.map((s) => [s, z.record(z.string(), z.unknown()).optional()])),
   })
   .strict();
@@ -102,6 +113,8 @@ export const manifestFileSchema = z
   .object({
     grid: z.record(z.string(), z.unknown()).default({}),
     ...sectionsShape,
+    /** Named datasets (datasets.ts: how to read each); `grid.datasets` picks those a profile runs. */
+    datasets: z.record(z.string(), z.unknown()).default({}),
     /** Named mlp-stage variants (see regimeSchema); usually set in a profile. */
     regimes: z.record(z.string(), z.unknown()).default({}),
     /** Named overrides of `grid` and the sections, deep-merged (lists replace lists). */
@@ -117,6 +130,8 @@ export interface Manifest {
   sections: Record<string, Record<string, unknown>>;
   /** The regimes (mlp variants) to run, by name, in manifest order. */
   regimes: Record<string, Regime>;
+  /** Every defined dataset (the built-in tweets and the file's), validated; the grid's are among them. */
+  datasets: Record<string, Dataset>;
   /** Where it was read from (for messages). */
   source: string;
   /**
@@ -154,8 +169,26 @@ export function resolveManifest(raw: unknown, profile = DEFAULT_PROFILE, source 
     if (!parsed.success) fail(`${source} (profile ${profile}) regimes.${name}: ${schemaIssueLine(parsed.error)}`);
     regimes[name] = parsed.data;
   }
-  const resolved: Manifest = { profile, grid: grid.data, sections, regimes, source };
+  const datasets = resolveDatasets(deepMerge(m.datasets, over.datasets ?? {}), `${source} (profile ${profile})`);
+  for (const name of gridDatasets(grid.data))
+    if (!(name in datasets))
+      fail(
+        `${source} (profile ${profile}): grid.datasets names '${name}', which is not under datasets: (defined: ${Object.keys(datasets).join(', ')})`,
+      );
+  const resolved: Manifest = { profile, grid: grid.data, sections, regimes, datasets, source };
   return profile === DEFAULT_PROFILE ? resolved : { ...resolved, defaultProfile: resolveManifest(raw, DEFAULT_PROFILE, source) };
+}
+
+/** The built-in datasets and the manifest's, each checked (its name a folder name, its fields by kind). */
+function resolveDatasets(raw: Record<string, unknown>, where: string): Record<string, Dataset> {
+  const out: Record<string, Dataset> = { ...BUILTIN_DATASETS };
+  for (const [name, spec] of Object.entries(raw)) {
+    assertPathSegment(name, `dataset name 'datasets.${name}'`, where);
+    const parsed = datasetSchema.safeParse(spec ?? {});
+    if (!parsed.success) fail(`${where} datasets.${name}: ${schemaIssueLine(parsed.error)}`);
+    out[name] = parsed.data;
+  }
+  return out;
 }
 
 /** The profiles a manifest file defines, `default` first. */

@@ -3,8 +3,8 @@
  * epoch), predictions.arrow (its eval and test scores) and metrics.json — or, when it diverged, diverged.json (a result of the sweep, not a
  * failure of it). And data/mlp/<input>/submit-w<width>/submission.csv with submit.json.
  */
-import { Field, Float64, Int32, Utf8 } from 'apache-arrow';
-import { defineSchema, type ArtifactSchema } from '@tangent/arrow-io';
+import { Field, Float64, Int32, Int8, Utf8 } from 'apache-arrow';
+import { defineSchema, embeddingType64, type ArtifactSchema } from '@tangent/arrow-io';
 import { existsSync } from 'node:fs';
 import { z } from 'zod';
 import type { StageContext } from './define-stage.ts';
@@ -42,6 +42,19 @@ export const runPredictionsSchema: ArtifactSchema = defineSchema('mlp prediction
   new Field('split', new Utf8(), false),
   new Field('score', new Float64(), false),
 ]);
+
+/**
+ * predictions.arrow of a K > 2-class run: runPredictionsSchema's columns (`score` the predicted
+ * class's output) plus `label` (the argmax class index) and `scores` (the K outputs in class
+ * order). Every reader of runPredictionsSchema reads it unchanged.
+ */
+export function classRunPredictionsSchema(K: number): ArtifactSchema {
+  return defineSchema('mlp predictions', [
+    ...runPredictionsSchema.fields,
+    new Field('label', new Int8(), false),
+    new Field('scores', embeddingType64(K), false),
+  ]);
+}
 
 /**
  * The predictions files of a run folder, all with runPredictionsSchema: 'network' the trained
@@ -90,7 +103,14 @@ export const runMetricsSchema = z.object({
   train_loss: z.number(),
   train_accuracy: z.number(),
   eval_accuracy: nnum,
+  /** F1 of class 1 for a binary task; macro-F1 for K > 2 classes (argmax of K outputs). */
   eval_f1: nnum,
+  /** K > 2 classes only (absent for binary runs): the class names and the class-wise figures. */
+  classes: z.array(z.string()).optional(),
+  train_macro_f1: z.number().optional(),
+  train_per_class_recall: z.array(nnum).optional(),
+  eval_macro_f1: nnum.optional(),
+  eval_per_class_recall: z.array(nnum).nullable().optional(),
   best_eval_accuracy: nnum,
   best_eval_epoch: nnum,
   /**

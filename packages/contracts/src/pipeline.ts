@@ -1,3 +1,4 @@
+import { BUILTIN_DATASETS } from './datasets.ts';
 import { runInstance, selectInstances, type InstanceResult, type StageDefinition } from './define-stage.ts';
 import { instanceFrom, pipelineInstances, standaloneInstance } from './instances.ts';
 import { DEFAULT_PROFILE, gridSchema, loadManifest, resolveManifest, type Manifest } from './manifest.ts';
@@ -48,6 +49,7 @@ export async function runStandalone<C>(
     grid: gridSchema.parse({}),
     sections: {} as Manifest['sections'],
     regimes: {},
+    datasets: { ...BUILTIN_DATASETS },
     source: `${def.name} ${key}`,
   };
   return runInstance({ ...def, run }, manifest, [inst], inst);

@@ -14,6 +14,8 @@ import type { Grid, Manifest } from './manifest.ts';
 
 /** The grid coordinates of an instance (only those its stage depends on). */
 export interface GridPoint {
+  /** The dataset (manifest `datasets:`) the instance's rows come from. */
+  dataset?: string;
   embedder?: string;
   d?: number;
   width?: number;
@@ -83,6 +85,12 @@ export interface ExpandContext {
   dataDir: string;
 }
 
+export type ExternalInputs = ReadonlyArray<{ env: string } | { runtime: string }>;
+
+/** A node's external inputs for one of its instances. */
+export const externalInputsOf = (node: Pick<StageNode, 'externalInputs'>, inst: Instance): ExternalInputs =>
+  typeof node.externalInputs === 'function' ? node.externalInputs(inst) : (node.externalInputs ?? []);
+
 export interface StageNode {
   /** kebab-case; `tangent <name>` and the artifact folder data/<name>/. */
   name: string;
@@ -104,8 +112,11 @@ export interface StageNode {
   folder?: (key: string) => string;
   /** Its instances run in batches (the mlp runs): one BLAS thread each under Nx. */
   batch?: boolean;
-  /** Environment variables and commands outside the graph whose values its outputs depend on (Nx inputs). */
-  externalInputs?: ReadonlyArray<{ env: string } | { runtime: string }>;
+  /**
+   * Environment variables and commands outside the graph whose values its outputs depend on (Nx
+   * inputs): the same for every instance, or per instance (e.g. the files of its own dataset).
+   */
+  externalInputs?: ExternalInputs | ((inst: Instance) => ExternalInputs);
 }
 
 export function defineNode(node: StageNode): StageNode {

@@ -3,7 +3,7 @@ import { basename } from 'node:path';
 import type { Table } from 'apache-arrow';
 import { buildTable, fixedSizeListVector, provenance, writeArtifact, type ArtifactMeta } from '@tangent/arrow-io';
 import { fail, log } from '@tangent/base';
-import { defineStage, embeddingSchema, SPLITS, textSchema, type Split, embedNode } from '@tangent/contracts';
+import { defineStage, embeddingSchema, SPLITS, tableClasses, textSchema, type Split, embedNode } from '@tangent/contracts';
 import { parse } from 'csv-parse/sync';
 import { embedConfigSchema, type EmbedConfig, type ModelKind } from './config.ts';
 import { embedTexts } from './embed-texts.ts';
@@ -21,7 +21,11 @@ export const embedStage = defineStage(embedNode, {
   configSchema: embedConfigSchema,
   async run(ctx) {
     const text = ctx.dep('text');
-    const tables = Object.fromEntries(SPLITS.map((s) => [s, ctx.readArrow(text, `${s}.arrow`, textSchema).table])) as Record<Split, Table>;
+    const read = Object.fromEntries(SPLITS.map((s) => [s, ctx.readArrow(text, `${s}.arrow`, textSchema)]));
+    const tables = Object.fromEntries(SPLITS.map((s) => [s, read[s].table])) as Record<Split, Table>;
+    // a labelled dataset's class names travel with its rows (absent: the binary tweets)
+    const trainExtra = read.train.meta.extra;
+    const classes = trainExtra?.classes === undefined ? {} : { classes: tableClasses(trainExtra, read.train.path) };
     for (const s of SPLITS)
       if (tables[s].numRows === 0) fail(`${ctx.path(text, `${s}.arrow`)}: no rows to embed; rerun the text stage on a CSV with rows`);
     const r = await embedSplits(ctx.config, tables);
@@ -33,7 +37,7 @@ export const embedStage = defineStage(embedNode, {
         table: r.tables[s],
         dtype: 'float32',
         seed: null,
-        extra: { ...r.extra, split: s },
+        extra: { ...r.extra, split: s, ...classes },
       })),
       summary: `embed: ${tables.train.numRows} train + ${tables.test.numRows} test texts -> ${ctx.outDir} in ${r.seconds.toFixed(1)} s (${(total / r.seconds).toFixed(1)} texts/s)\n  settings: ${JSON.stringify(r.extra.settings)}`,
     };

@@ -1,8 +1,8 @@
 import { fail, progress } from '@tangent/base';
-import { cholesky, choleskySolve, gemm, hasEigh, mat64, matVec, syrk, type Mat64 } from '@tangent/linalg';
-import { binaryMetrics, decideLabels, type LabelCoding } from './classification-metrics.ts';
-import { kernelRidgeFit } from './kernel-ridge-fit.ts';
-import { ridgeSpectrum, shiftedInverse, spectralRidgeAlphas, type RidgeSpectrum } from './spectral-ridge.ts';
+import { cholesky, choleskySolve, gatherRows, gemm, hasEigh, mat64, syrk, type Mat64 } from '@tangent/linalg';
+import { argmaxLabels, binaryMetrics, classificationScores, decideLabels, type LabelCoding } from './classification-metrics.ts';
+import { kernelRidgeFit, kernelRidgePredict } from './kernel-ridge-fit.ts';
+import { ridgeSpectrum, shiftedInverse, spectralRidgeAlphas, targetColumns, type RidgeSpectrum } from './spectral-ridge.ts';
 
 /** K[rows, cols] as a new dense matrix. */
 export function subKernel(K: Mat64, rows: ArrayLike<number>, cols: ArrayLike<number>): Mat64 {
@@ -49,24 +49,29 @@ export function autoSolver(lambdaCount: number, jitter = 0, folds = 5, eighAnywa
  *     y_F − ŷ_{−F}(X_F) = (G_FF)⁻¹ α_F,    G_FF = V_F diag(1/(s + λ)) V_Fᵀ,
  * exact (no refit): each λ costs one |F|²·n product and one |F|³/3 Cholesky. G_FF is formed as
  * W Wᵀ with W = V_F diag((s + λ)^−½), so it is positive definite by construction.
- * Returns |F| × |λ| (column c ↔ lambdas[c]).
+ * Returns |F| × |λ| (column c ↔ lambdas[c]). With T targets (Y n × T, `spec` of Y) G_FF does not
+ * depend on them: one Cholesky per λ solves all T, and the result is |F| × (|λ|·T), column c·T + t.
  */
 export function groupHoldoutScores(
   spec: RidgeSpectrum,
-  y: Float64Array,
+  y: Float64Array | Mat64,
   rows: ArrayLike<number>,
   lambdas: ArrayLike<number>,
   alphas = spectralRidgeAlphas(spec, lambdas, 'cross-validation'),
 ): Mat64 {
   const n = spec.values.length,
     m = lambdas.length,
-    f = rows.length;
+    f = rows.length,
+    T = spec.targets;
+  const Y = targetColumns(y);
+  if (Y.targets !== T || Y.rows !== n)
+    fail(`groupHoldoutScores: ${Y.rows}×${Y.targets} targets for a spectrum of ${n} rows and ${T} targets`);
   const inv = shiftedInverse(spec.values, lambdas, 'cross-validation');
   const V = spec.vectors.data;
   const W = mat64(f, n),
     G = mat64(f, f),
-    out = mat64(f, m);
-  const aF = new Float64Array(f),
+    out = mat64(f, m * T);
+  const aF = new Float64Array(f * T),
     root = new Float64Array(n);
   for (let c = 0; c < m; c++) {
     for (let j = 0; j < n; j++) root[j] = Math.sqrt(inv.data[j * m + c]);
@@ -74,11 +79,12 @@ export function groupHoldoutScores(
       const src = rows[a] * n,
         dst = a * n;
       for (let j = 0; j < n; j++) W.data[dst + j] = V[src + j] * root[j];
-      aF[a] = alphas.data[rows[a] * m + c];
+      for (let t = 0; t < T; t++) aF[a * T + t] = alphas.data[(rows[a] * m + c) * T + t];
     }
     syrk(W, { out: G, lowerOnly: true });
-    const r = choleskySolve(cholesky(G, { overwrite: true, what: 'G_FF' }), aF);
-    for (let a = 0; a < f; a++) out.data[a * m + c] = y[rows[a]] - r[a];
+    const L = cholesky(G, { overwrite: true, what: 'G_FF' });
+    const r = T === 1 ? choleskySolve(L, aF) : choleskySolve(L, mat64(f, T, aF)).data;
+    for (let a = 0; a < f; a++) for (let t = 0; t < T; t++) out.data[(a * m + c) * T + t] = Y.data[rows[a] * T + t] - r[a * T + t];
   }
   return out;
 }
@@ -100,7 +106,11 @@ export interface CvResult {
   folds: number;
   /** [fold][λ] */
   accuracy: Float64Array[];
+  /** The positive class's F1 for binary targets (a vector y); macro-F1 for K classes (a target matrix). */
   f1: Float64Array[];
+  /** Macro-F1 (multiclassMetrics), binary targets included. */
+  macroF1: Float64Array[];
+  /** Mean squared residual over the fold's rows (and, for a target matrix, its T columns). */
   mse: Float64Array[];
   seconds: number;
 }
@@ -109,18 +119,22 @@ export interface CvResult {
  * k-fold cross-validation of kernel ridge regression over a λ grid on a precomputed kernel
  * K (n × n) with targets y (coded) and 0/1 truth. Each fold's training kernel is factored once:
  * by eigh (then every λ is two small GEMMs, see spectral-ridge.ts), or by one Cholesky per λ;
- * 'auto' picks by the measured cost (autoSolver).
+ * 'auto' picks by the measured cost (autoSolver). K classes: y the n × K one-hot targets
+ * (encodeOneHot) and truth the class indices 0..K−1; every factorisation serves the K columns at
+ * once, and a row's prediction is the argmax of its K scores.
  */
 export function crossValidateRidge(
   K: Mat64,
-  y: Float64Array,
+  y: Float64Array | Mat64,
   truth: ArrayLike<number>,
   fold: ArrayLike<number>,
   opts: CvOptions,
 ): CvResult {
   const n = K.rows;
-  if (K.cols !== n || y.length !== n || truth.length !== n || fold.length !== n)
-    fail(`crossValidateRidge: kernel ${K.rows}×${K.cols}, ${y.length} targets, ${truth.length} labels, ${fold.length} folds disagree`);
+  const Y = targetColumns(y);
+  const T = Y.targets;
+  if (K.cols !== n || Y.rows !== n || truth.length !== n || fold.length !== n)
+    fail(`crossValidateRidge: kernel ${K.rows}×${K.cols}, ${Y.rows} targets, ${truth.length} labels, ${fold.length} folds disagree`);
   const lambdas = opts.lambdas;
   if (!lambdas.length) fail('crossValidateRidge: empty λ grid');
   const want = opts.solver ?? 'auto';
@@ -133,14 +147,16 @@ export function crossValidateRidge(
   const solver = want === 'auto' ? autoSolver(lambdas.length, opts.jitter, k, !!opts.spectrum) : want;
   if (solver === 'shared-eigh' && opts.jitter) fail('crossValidateRidge: the shared-eigh solver takes no jitter; use cholesky');
   const m = lambdas.length;
-  const res: CvResult = { lambdas: [...lambdas], solver, folds: k, accuracy: [], f1: [], mse: [], seconds: 0 };
+  const res: CvResult = { lambdas: [...lambdas], solver, folds: k, accuracy: [], f1: [], macroF1: [], mse: [], seconds: 0 };
   const t0 = performance.now();
   const bar = progress(opts.label ?? `cv ${k}×${m} (${solver})`, k * m, 'fits');
   let shared: { spec: RidgeSpectrum; alphas: Mat64 } | null = null;
   if (solver === 'shared-eigh') {
     const spec = opts.spectrum ?? ridgeSpectrum(K, y);
-    if (spec.values.length !== n)
-      fail(`crossValidateRidge: the given spectrum is of a ${spec.values.length}×${spec.values.length} kernel, not ${n}×${n}`);
+    if (spec.values.length !== n || spec.targets !== T)
+      fail(
+        `crossValidateRidge: the given spectrum is of a ${spec.values.length}×${spec.values.length} kernel with ${spec.targets} targets, not ${n}×${n} with ${T}`,
+      );
     shared = { spec, alphas: spectralRidgeAlphas(spec, lambdas, 'cross-validation') };
   }
   for (let f = 0; f < k; f++) {
@@ -149,7 +165,7 @@ export function crossValidateRidge(
     for (let i = 0; i < n; i++) (fold[i] === f ? va : tr).push(i);
     if (!va.length || !tr.length) fail(`crossValidateRidge: fold ${f} is empty or holds every row`);
     const what = `cv fold ${f}`;
-    // scores: |va| × |λ|, column c ↔ lambdas[c]
+    // scores: |va| × (|λ|·T), column c·T + t ↔ (lambdas[c], target t)
     let scores: Mat64;
     if (shared) {
       scores = groupHoldoutScores(shared.spec, y, va, lambdas, shared.alphas);
@@ -158,47 +174,66 @@ export function crossValidateRidge(
       // the per-fold paths refit on the fold's training rows
       const Ktr = subKernel(K, tr, tr);
       const Kva = subKernel(K, va, tr);
-      const ytr = Float64Array.from(tr, (i) => y[i]);
+      const ytr = T === 1 ? Float64Array.from(tr, (i) => Y.data[i]) : gatherRows(y as Mat64, tr);
       if (solver === 'eigh') {
         const spec = ridgeSpectrum(Ktr, ytr, { overwrite: true });
         scores = gemm(Kva, spectralRidgeAlphas(spec, lambdas, what));
         bar.tick(m);
       } else {
-        scores = mat64(va.length, m);
+        scores = mat64(va.length, m * T);
         // One work buffer per fold: each λ refills it and factors in place (no 8n² allocation per λ).
         const work = mat64(Ktr.rows, Ktr.cols);
         for (let c = 0; c < m; c++) {
           work.data.set(Ktr.data);
           const alpha = kernelRidgeFit(work, ytr, lambdas[c], { jitter: opts.jitter, what, overwrite: true });
-          const s = matVec(Kva, alpha);
-          for (let a = 0; a < va.length; a++) scores.data[a * m + c] = s[a];
+          const s = kernelRidgePredict(Kva, alpha);
+          const sv = ArrayBuffer.isView(s) ? s : s.data;
+          for (let a = 0; a < va.length; a++) for (let t = 0; t < T; t++) scores.data[(a * m + c) * T + t] = sv[a * T + t];
           bar.tick();
         }
       }
     }
-    const acc = new Float64Array(m),
-      f1 = new Float64Array(m),
-      mse = new Float64Array(m);
-    const col = new Float64Array(va.length);
-    const tv = Array.from(va, (i) => truth[i]);
-    for (let c = 0; c < m; c++) {
-      let se = 0;
-      for (let a = 0; a < va.length; a++) {
-        col[a] = scores.data[a * m + c];
-        se += (col[a] - y[va[a]]) ** 2;
-      }
-      const met = binaryMetrics(decideLabels(col, coding), tv);
-      acc[c] = met.accuracy;
-      f1[c] = met.f1;
-      mse[c] = se / va.length;
-    }
-    res.accuracy.push(acc);
-    res.f1.push(f1);
-    res.mse.push(mse);
+    const met = foldScores(scores, Y.data, va, truth, T, coding);
+    res.accuracy.push(met.accuracy);
+    res.f1.push(met.f1);
+    res.macroF1.push(met.macroF1);
+    res.mse.push(met.mse);
   }
   bar.stop();
   res.seconds = (performance.now() - t0) / 1000;
   return res;
+}
+
+/**
+ * One fold's scores per λ from its held-out predictions S (|va| × (|λ|·T)): accuracy, F1 and
+ * macro-F1 of the decided labels (threshold for one target, argmax over T ≥ 2 class columns) and
+ * the mean squared residual against the coded targets (row-major n × T).
+ */
+function foldScores(S: Mat64, y: Float64Array, va: number[], truth: ArrayLike<number>, T: number, coding: LabelCoding) {
+  const m = S.cols / T;
+  const classes = T === 1 ? 2 : T;
+  const acc = new Float64Array(m),
+    f1 = new Float64Array(m),
+    macro = new Float64Array(m),
+    mse = new Float64Array(m);
+  const col = new Float64Array(va.length);
+  const tv = Array.from(va, (i) => truth[i]);
+  for (let c = 0; c < m; c++) {
+    let se = 0;
+    for (let a = 0; a < va.length; a++)
+      for (let t = 0; t < T; t++) {
+        const v = S.data[(a * m + c) * T + t];
+        if (T === 1) col[a] = v;
+        se += (v - y[va[a] * T + t]) ** 2;
+      }
+    const labels = T === 1 ? decideLabels(col, coding) : argmaxLabels(S, T, c);
+    const met = classificationScores(labels, tv, classes);
+    acc[c] = T === 1 ? binaryMetrics(labels, tv).accuracy : met.accuracy;
+    f1[c] = met.f1;
+    macro[c] = met.macroF1;
+    mse[c] = se / (va.length * T);
+  }
+  return { accuracy: acc, f1, macroF1: macro, mse };
 }
 
 /** Mean and sample standard deviation (n − 1) over folds, per λ. */

@@ -32,7 +32,8 @@ export interface KernelCv {
   lambdas: number[];
   /** CV fold 0..k−1 of every fit row (the ntk split). */
   fold: Int8Array;
-  selectBy: 'f1' | 'accuracy';
+  /** The ntk stage's criterion: 'f1' the positive class's F1, 'macro-f1' the mean per-class F1, 'accuracy'. */
+  selectBy: 'f1' | 'macro-f1' | 'accuracy';
   coding: LabelCoding;
   solver?: RidgeSolver;
   /** GEMM precision of the kernel products (the kernel is float64 either way). */
@@ -71,7 +72,8 @@ export function empiricalKernelRidge(
   const cv = crossValidateRidge(K, y, truth, o.fold, { lambdas: o.lambdas, solver: o.solver ?? 'auto', coding: o.coding });
   const acc = foldSummary(cv.accuracy).mean,
     f1 = foldSummary(cv.f1).mean;
-  const best = selectLambda(o.lambdas, o.selectBy === 'f1' ? f1 : acc);
+  const criterion = { f1: cv.f1, 'macro-f1': cv.macroF1, accuracy: cv.accuracy }[o.selectBy];
+  const best = selectLambda(o.lambdas, foldSummary(criterion).mean);
   const lambda = o.lambdas[best];
   const alpha = kernelRidgeFit(K, y, lambda, { overwrite: true, what: 'after-kernel ridge' });
   const shift = decisionThreshold(o.coding);
@@ -86,7 +88,7 @@ export function empiricalKernelRidge(
   return {
     lambda,
     cv: { accuracy: acc[best], f1: f1[best] },
-    nested: nestedLambda(o.lambdas, o.selectBy === 'f1' ? cv.f1 : cv.accuracy, cv),
+    nested: nestedLambda(o.lambdas, criterion, cv),
     eval: ev,
     evalScores,
     testScores: test ? score(test) : null,

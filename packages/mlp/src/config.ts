@@ -51,7 +51,11 @@ const sectionShape = {
     .prefault({}),
   train: z
     .object({
-      /** 'mse': L = 1/(2n) Σ (f − y)² on ±1 labels (the kernel-regression objective); 'bce': logistic loss on t = (y+1)/2. */
+      /**
+       * 'mse': L = 1/(2n) Σ (f − y)² on ±1 labels (the kernel-regression objective; K > 2 classes:
+       * L = 1/(2n) Σ_i ‖f(x_i) − y_i‖² on one-vs-rest ±1 rows); 'bce': logistic loss on t = (y+1)/2
+       * (binary tasks only).
+       */
       loss: z.enum(['mse', 'bce']).default('mse'),
       epochs: z.number().int().positive().default(500),
       /** 0: full-batch gradient descent; otherwise mini-batch SGD with seeded shuffles. */
@@ -87,7 +91,9 @@ const sectionShape = {
        * Predict the train and eval loss curves of the linearised network (full-batch GD on the
        * centred MSE) from Θ̂_0 and from the analytical Θ, stored beside the actual ones in
        * history.arrow. Two n×n matrix–vector products per epoch and kernel, plus the analytical
-       * kernels: off by default (see the dsweep profile).
+       * kernels: off by default (see the dsweep profile). K > 2 classes: the K outputs evolve
+       * independently under Θ ⊗ I_K (and Θ̂_tr,0 ⊗ I_K; linearised-dynamics.ts), one n×n by n×K
+       * product per epoch and kernel.
        */
       dynamics: z.boolean().default(false),
       /** 'float32' runs the kernel GEMMs in float32 (kernel still float64); 'float64' is exact but slower. */
@@ -106,7 +112,8 @@ const sectionShape = {
    * folds, criterion and label coding) → predictions-{init,after}-kernel.arrow and
    * metrics.after_kernel; each one's selection score (fold 0, λ chosen on the other folds) takes
    * Θ̂_T from the fold-0 validation network, which never saw fold 0's labels. Costs three
-   * n_fit × n_fit kernels and three CVs per run, and the validation run (see README).
+   * n_fit × n_fit kernels and three CVs per run, and the validation run (see README). Binary tasks
+   * only so far: a K-class input (K > 2) refuses it.
    */
   afterKernel: z.boolean().default(false),
 };

@@ -12,11 +12,16 @@
  * whose m → ∞ limit is (x·z/d) E[φ'(u)φ'(v)] + E[φ(u)φ(v)], the depth-2 activationNetKernel of
  * @tangent/kernels (relu: ntkRelu2). Two (N×m)·(m×M) GEMMs and a Hadamard product. φ and φ' are
  * the activation registry's (hidden-activation.ts).
+ *
+ * A network with K outputs: the trace over outputs Θ̂_tr = (1/K) Σ_k Θ̂_kk, the same formula with
+ * W2_k² replaced by w̄_k² = (1/K) Σ_o W2[o,k]² (output-trace.ts, where the block kernel and its
+ * Θ ⊗ I_K limit are derived).
  */
 import { formatBytes, fail } from '@tangent/base';
 import { gemm, mirrorLower, syrk, type Mat32, type Mat64 } from '@tangent/linalg';
 import type { Mlp } from '@tangent/nn';
 import { hiddenActivation } from './hidden-activation.ts';
+import { traceReadoutWeights } from './output-trace.ts';
 import { TwoLayerKernel } from './two-layer-kernel.ts';
 
 export interface TwoLayerEntkOptions {
@@ -26,16 +31,16 @@ export interface TwoLayerEntkOptions {
   maxBytes?: number;
 }
 
-/** u-derived factors for one input block: H = φ(u) (N×m) and D = a2 W2 ⊙ φ'(u) (N×m). */
+/** u-derived factors for one input block: H = φ(u) (N×m) and D = a2 W2 ⊙ φ'(u) (K outputs: a2 w̄ ⊙ φ'(u)) (N×m). */
 function factors(net: Mlp, X: Mat32): { H: Mat32; D: Mat32 } {
-  const act = hiddenActivation(net, 'empiricalNtkTwoLayer');
+  const act = hiddenActivation(net, 'empiricalNtkTwoLayer', 'any');
   const [L1, L2] = net.layers;
   if (X.cols !== L1.fanIn) fail(`empirical NTK: inputs have ${X.cols} columns, the network expects ${L1.fanIn}`);
   const m = L1.fanOut;
   const U = gemm(X, L1.W, { transB: true, alpha: L1.wScale }); // u = a1 W1 x  (N × m)
   const H = U.data,
     D = new Float32Array(H.length);
-  const w2 = L2.W.data,
+  const w2 = traceReadoutWeights(net),
     a2 = L2.wScale,
     b1 = L1.b,
     c1 = L1.bScale;
@@ -56,9 +61,12 @@ function factors(net: Mlp, X: Mat32): { H: Mat32; D: Mat32 } {
   return { H: U, D: { rows: X.rows, cols: m, data: D } };
 }
 
-/** Θ̂(X, Z) for a two-layer Mlp with one output (φ: relu or erf), (N × M) float64. Z defaults to X. */
+/**
+ * Θ̂(X, Z) for a two-layer Mlp with one output (φ: relu or erf), (N × M) float64; with K outputs
+ * the trace kernel Θ̂_tr (see above). Z defaults to X.
+ */
 export function empiricalNtkTwoLayer(net: Mlp, X: Mat32, Z?: Mat32, opts: TwoLayerEntkOptions = {}): Mat64 {
-  hiddenActivation(net, 'empiricalNtkTwoLayer');
+  hiddenActivation(net, 'empiricalNtkTwoLayer', 'any');
   const sym = !Z || Z === X;
   const N = X.rows,
     M = sym ? N : Z!.rows;

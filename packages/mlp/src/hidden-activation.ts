@@ -74,12 +74,15 @@ export function hermiteTable(
 const isActivationName = (a: string): a is ActivationName => Object.hasOwn(ACTIVATIONS, a);
 const tables = new Map<ActivationName, ReturnType<typeof hermiteTable>>();
 
-/** φ of a two-layer network with one output; `who` names the caller in the error for any other network. */
-export function hiddenActivation(net: Mlp, who: string): HiddenActivation {
+/**
+ * φ of a two-layer network with one output (`outputs: 'any'`: K ≥ 1 outputs, for the passes
+ * written for K outputs); `who` names the caller in the error for any other network.
+ */
+export function hiddenActivation(net: Mlp, who: string, outputs: 'one' | 'any' = 'one'): HiddenActivation {
   const s = net.spec;
-  if (s.sizes.length !== 3 || s.sizes[2] !== 1 || !isActivationName(s.activation))
+  if (s.sizes.length !== 3 || (outputs === 'one' && s.sizes[2] !== 1) || !isActivationName(s.activation))
     fail(
-      `${who}: needs a two-layer network with one output and activation ${Object.keys(ACTIVATIONS).join(' or ')}, got sizes ${JSON.stringify(s.sizes)} and ${s.activation}`,
+      `${who}: needs a two-layer network with ${outputs === 'one' ? 'one output' : 'K ≥ 1 outputs'} and activation ${Object.keys(ACTIVATIONS).join(' or ')}, got sizes ${JSON.stringify(s.sizes)} and ${s.activation}`,
     );
   const name = s.activation,
     dual = ACTIVATIONS[name],

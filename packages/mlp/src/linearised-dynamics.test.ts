@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { eigh, gemm, mat32, mat64, rng, type Mat32, type Mat64 } from '@tangent/linalg';
 import { ntkGram } from '@tangent/kernels';
 import { kernelLossDeviation, linearisedLossCurves, maxRelativeDeviation } from './linearised-dynamics.ts';
+import { oneVsRestTargets } from './multiclass.ts';
 import { trainOptions, trainTwoLayer } from './train-two-layer.ts';
 
 /** A random PSD kernel A Aᵀ/k over n + ne rows: the train block and the eval–train block. */
@@ -70,6 +71,34 @@ describe('linearisedLossCurves', () => {
     expect(above.train[400]).toBeGreaterThan(1e6 * above.train[0]);
   });
 
+  it('K outputs under Θ ⊗ I_K: the loss is the sum of the K one-output curves (lower triangle read, eval rows too)', () => {
+    const n = 25,
+      ne = 8,
+      K = 4,
+      T = 30;
+    const { K: Th, Kx } = kernels(n, ne, 6);
+    const r = rng(7);
+    const Y = Float64Array.from({ length: n * K }, () => r.normal()),
+      Ye = Float64Array.from({ length: ne * K }, () => r.normal());
+    const eta = (1.2 * n) / Math.max(...eigh(mat64(n, n, Th.data.slice())).values);
+    const col = (A: Float64Array, rows: number, k: number) => Float64Array.from({ length: rows }, (_, i) => A[i * K + k]);
+    const single = Array.from({ length: K }, (_, k) => linearisedLossCurves(Th, col(Y, n, k), eta, T, { Kx, y: col(Ye, ne, k) }));
+    const Klow = mat64(n, n, Th.data.slice());
+    for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) Klow.data[i * n + j] = NaN;
+    const c = linearisedLossCurves(Klow, Y, eta, T, { Kx, y: Ye }, K);
+    for (let t = 0; t <= T; t++) {
+      expect(c.train[t]).toBeCloseTo(
+        single.reduce((a, s) => a + s.train[t], 0),
+        12,
+      );
+      expect(c.eval![t]).toBeCloseTo(
+        single.reduce((a, s) => a + s.eval![t], 0),
+        12,
+      );
+    }
+    expect(() => linearisedLossCurves(Th, Y, eta, T, undefined, 3)).toThrow(/100 targets of 3 output\(s\)/);
+  });
+
   it('maxRelativeDeviation takes the worst epoch over both curves', () => {
     const pred = { train: Float64Array.of(1, 0.5, 0.25), eval: Float64Array.of(1, 0.8, 0.7) };
     const actual = [
@@ -125,6 +154,35 @@ describe('predicted vs actual training of the network', () => {
     // the predicted curves are stored per epoch, and start at the centred loss 1/2
     expect(wide.empirical!.train.length).toBe(41);
     expect(wide.analytic!.eval![0]).toBe(0.5);
+  });
+
+  it('K = 3 outputs (one-vs-rest ±1 targets): the wide net follows Θ̂_tr,0 ⊗ I and Θ ⊗ I, closer than the narrow one', () => {
+    const classes = (p: { X: Mat32 }) =>
+      Array.from({ length: p.X.rows }, (_, i) => (p.X.data[i * 8] > 0.5 ? 0 : p.X.data[i * 8 + 1] > 0 ? 1 : 2));
+    const Y = oneVsRestTargets(classes(tr), 3),
+      Ye = oneVsRestTargets(classes(ev), 3);
+    const runK = (width: number) =>
+      trainTwoLayer(
+        { X: tr.X, y: Y, Xeval: ev.X, yeval: Ye, outputs: 3 },
+        trainOptions({
+          width,
+          seed: 0,
+          lrScale: 0.5,
+          epochs: 40,
+          trackFull: false,
+          precision: 'float64',
+          maxKernelBytes: 2 ** 30,
+          analytical: (X, Z) => ntkGram(X, Z, { depth: 2, sigmaW: 1, sigmaB: 0 }),
+          dynamics: true,
+        }),
+      ).dynamics!;
+    const narrow = runK(32),
+      wide = runK(4096);
+    expect(wide.empirical!.train[0]).toBeCloseTo(1.5, 12); // centred: ‖y_i‖² = K = 3
+    expect(wide.maxRelDevEmpirical!).toBeLessThan(0.02);
+    expect(wide.maxRelDevEmpirical!).toBeLessThan(narrow.maxRelDevEmpirical! / 4);
+    expect(wide.maxRelDevAnalytic!).toBeLessThan(0.03);
+    expect(wide.maxRelDevAnalytic!).toBeLessThan(narrow.maxRelDevAnalytic! / 4);
   });
 
   it('the baseline: the NNGP (a wrong kernel: W1 frozen) computed the same way deviates far more than Θ̂₀ and Θ', () => {

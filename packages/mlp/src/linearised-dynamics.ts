@@ -10,9 +10,16 @@
  * starts at f₀ = 0 on every row. With Θ = Θ̂₀ this is the linearised network itself; with the
  * analytical Θ it is the infinite-width limit. Iterating costs one symmetric and one rectangular
  * matrix–vector product per epoch, cheaper than an eigendecomposition for the epochs we train.
+ *
+ * K outputs (K > 2 classes, n × K targets Y): under the infinite-width kernel Θ ⊗ I_K the outputs
+ * decouple, F_t − Y = (I − ηΘ/n)^t (F₀ − Y) column by column, and the loss
+ * 1/(2n) Σ_i ‖f_t(x_i) − y_i‖² is the sum of the K one-output curves: one n × n by n × K product per
+ * epoch. The Θ̂₀ prediction of a K-output network runs the same with Θ̂_tr,0 ⊗ I_K (the trace kernel,
+ * output-trace.ts): the exact linearised K-output network would need the nK × nK kernel; the two
+ * differ by the O(m^−½) off-diagonal blocks and the diagonal blocks' spread around their mean.
  */
 import { fail } from '@tangent/base';
-import { gemm, symvLower, type Mat32, type Mat64 } from '@tangent/linalg';
+import { gemm, mirrorLower, symvLower, type Mat32, type Mat64 } from '@tangent/linalg';
 
 export interface LossCurves {
   /** Predicted 1/(2n) ‖f_t − y‖² for t = 0..epochs. */
@@ -23,7 +30,9 @@ export interface LossCurves {
 
 /**
  * Predicted train/eval MSE over `epochs` steps of full-batch GD with step η, from f₀ = 0.
- * `K` is the n×n train kernel (only its lower triangle is read), `Kx` the n_e×n eval–train kernel.
+ * `K` is the n×n train kernel (only its lower triangle is read; with several outputs it is
+ * mirrored into its upper triangle first, in place), `Kx` the n_e×n eval–train kernel, y (and the
+ * eval y) n × `outputs` row-major targets.
  */
 export function linearisedLossCurves(
   K: Mat64,
@@ -31,13 +40,16 @@ export function linearisedLossCurves(
   eta: number,
   epochs: number,
   evalRows?: { Kx: Mat64; y: ArrayLike<number> },
+  outputs = 1,
 ): LossCurves {
   const n = K.rows;
-  if (K.cols !== n || y.length !== n) fail(`linearised dynamics: kernel is ${K.rows}×${K.cols} for ${y.length} targets`);
-  if (evalRows && (evalRows.Kx.cols !== n || evalRows.Kx.rows !== evalRows.y.length))
+  if (K.cols !== n || y.length !== n * outputs)
+    fail(`linearised dynamics: kernel is ${K.rows}×${K.cols} for ${y.length} targets of ${outputs} output(s)`);
+  if (evalRows && (evalRows.Kx.cols !== n || evalRows.Kx.rows * outputs !== evalRows.y.length))
     fail(
-      `linearised dynamics: eval kernel is ${evalRows.Kx.rows}×${evalRows.Kx.cols} for ${evalRows.y.length} eval targets and ${n} train rows`,
+      `linearised dynamics: eval kernel is ${evalRows.Kx.rows}×${evalRows.Kx.cols} for ${evalRows.y.length} eval targets of ${outputs} output(s) and ${n} train rows`,
     );
+  if (outputs > 1) return outputCurves(K, y, eta, epochs, evalRows, outputs);
   const r = Float64Array.from(y, (v) => -v); // f₀ − y with f₀ = 0
   const g = new Float64Array(n);
   const ne = evalRows?.y.length ?? 0;
@@ -62,6 +74,40 @@ export function linearisedLossCurves(
     }
     symvLower(K, r, { y: g });
     for (let i = 0; i < n; i++) r[i] -= step * g[i];
+  }
+  return { train, eval: ev };
+}
+
+/** The K-output curves: R ← R − (η/n) Θ R on the n × K residuals (Θ ⊗ I_K), one GEMM per epoch. */
+function outputCurves(
+  K: Mat64,
+  y: ArrayLike<number>,
+  eta: number,
+  epochs: number,
+  evalRows: { Kx: Mat64; y: ArrayLike<number> } | undefined,
+  outputs: number,
+): LossCurves {
+  const n = K.rows,
+    ne = evalRows ? evalRows.Kx.rows : 0;
+  mirrorLower(n, K.data);
+  const R: Mat64 = { rows: n, cols: outputs, data: Float64Array.from(y, (v) => -v) }; // F₀ − Y with F₀ = 0
+  const Fe: Mat64 = { rows: ne, cols: outputs, data: new Float64Array(ne * outputs) };
+  const train = new Float64Array(epochs + 1);
+  const ev = evalRows ? new Float64Array(epochs + 1) : null;
+  const step = eta / n;
+  for (let t = 0; ; t++) {
+    let s = 0;
+    for (const r of R.data) s += r * r;
+    train[t] = s / (2 * n);
+    if (evalRows) {
+      let se = 0;
+      for (let i = 0; i < Fe.data.length; i++) se += (Fe.data[i] - evalRows.y[i]) ** 2;
+      ev![t] = se / (2 * ne);
+    }
+    if (t === epochs) break;
+    if (evalRows) gemm(evalRows.Kx, R, { alpha: -step, beta: 1, out: Fe }); // F_eval ← F_eval − (η/n) Θ(X_eval, X) R, R before this step
+    const G = gemm(K, R);
+    for (let i = 0; i < R.data.length; i++) R.data[i] -= step * G.data[i];
   }
   return { train, eval: ev };
 }
@@ -99,12 +145,12 @@ export type KernelFn = (X: Mat32, Z?: Mat32) => Mat64;
  */
 export function kernelLossDeviation(
   kernel: KernelFn,
-  data: { X: Mat32; y: ArrayLike<number>; Xeval?: Mat32; yeval?: ArrayLike<number> },
+  data: { X: Mat32; y: ArrayLike<number>; Xeval?: Mat32; yeval?: ArrayLike<number>; outputs?: number },
   eta: number,
   epochs: number,
   actual: Array<{ epoch: number; trainLoss: number; evalLoss: number | null }>,
 ): { curves: LossCurves; maxRelDev: number } {
   const evalRows = data.Xeval && data.yeval ? { Kx: kernel(data.Xeval, data.X), y: Float64Array.from(data.yeval) } : undefined;
-  const curves = linearisedLossCurves(kernel(data.X), Float64Array.from(data.y), eta, epochs, evalRows);
+  const curves = linearisedLossCurves(kernel(data.X), Float64Array.from(data.y), eta, epochs, evalRows, data.outputs);
   return { curves, maxRelDev: maxRelativeDeviation(curves, actual) };
 }

@@ -14,11 +14,14 @@ import {
   runStage,
   splitSchema,
   splitTable,
+  classRunPredictionsSchema,
 } from '@tangent/contracts';
 import { ACTIVATIONS, activationNetKernel, ntkRelu2NeuronMoments, reluNetKernel, type ActivationName } from '@tangent/kernels';
-import { rng } from '@tangent/linalg';
-import { initMlp } from '@tangent/nn';
+import { eigh, mat32, mat64, rng } from '@tangent/linalg';
+import { empiricalNtkMlp, initMlp } from '@tangent/nn';
 import { bestLr, mlpStage, mlpSubmitStage } from './stage.ts';
+import { twoLayerAnalyticalKernel } from './analytical-kernel.ts';
+import { relativeFrobeniusDistance } from './kernel-stats.ts';
 import { empiricalKernelRidge } from './after-kernel.ts';
 import { stratifiedSubset } from './tracked-subset.ts';
 import { trainOptions, trainTwoLayer, twoLayerSpec } from './train-two-layer.ts';
@@ -87,6 +90,12 @@ async function fixture(raw: Record<string, unknown>, o: { flipEval?: boolean } =
       { name: 'test.arrow', schema, table: table(TEST_IDS, testT, features(TEST_IDS, testT, 2), 'test'), dtype: 'float32', seed: null },
     ],
   });
+  await publishNtk(m, instances, ids);
+  return { ids, t, X };
+}
+
+/** The ntk stage's files the mlp stage reads, for train ids `ids`: the split (every 5th row eval), cv.arrow, metrics.json. */
+async function publishNtk(m: ReturnType<typeof resolveManifest>, instances: ReturnType<typeof pipelineInstances>, ids: number[]) {
   const isEval = Uint8Array.from(ids, (_, i) => (i % 5 === 4 ? 1 : 0));
   const fold = Int8Array.from(ids, (_, i) => (isEval[i] ? -1 : foldOf(i)));
   // what the after kernel reads of the ntk stage: its λ grid (cv.arrow) and its CV settings (metrics.json)
@@ -127,7 +136,6 @@ async function fixture(raw: Record<string, unknown>, o: { flipEval?: boolean } =
       ],
     },
   );
-  return { ids, t, X };
 }
 
 /** The fixture's CV fold of train row i (fit rows): blocks of three, so every fold holds both classes. */
@@ -515,5 +523,153 @@ describe('mlp stage on synthetic artifacts (runStage)', () => {
       /pca[/\\]toy-d6[/\\]train\.arrow: not found; rerun its stage: npx tangent pca --key toy-d6/,
     );
     expect(existsSync(join(dir, 'mlp'))).toBe(false);
+  });
+});
+
+/** Three classes 'a', 'b', 'c': row i of 90 (ids 100..189) is class i mod 3, its coordinate c shifted by 1.5, rows of unit norm. */
+const CLASSES = ['a', 'b', 'c'];
+async function fixtureClasses(raw: Record<string, unknown>) {
+  const m = resolveManifest(raw);
+  const instances = pipelineInstances(m);
+  const rows = (n: number, seed: number, classOf: (i: number) => number) => {
+    const r = rng(seed),
+      X = new Float32Array(n * D);
+    for (let i = 0; i < n; i++) {
+      let s = 0;
+      for (let j = 0; j < D; j++) s += (X[i * D + j] = r.normal() + (j === classOf(i) ? 1.5 : 0)) ** 2;
+      for (let j = 0; j < D; j++) X[i * D + j] /= Math.sqrt(s);
+    }
+    return X;
+  };
+  const ids = Array.from({ length: 90 }, (_, i) => 100 + i);
+  const t = ids.map((_, i) => i % 3);
+  const X = rows(90, 1, (i) => t[i]);
+  const testT = TEST_IDS.map((_, i) => i % 3); // a labelled test split, as every dataset but the tweets has
+  const schema = embeddingSchema(D);
+  const table = (id: number[], target: number[], x: Float32Array, split: string) =>
+    buildTable(schema, { id: Int32Array.from(id), split: id.map(() => split), target, embedding: fixedSizeListVector(x, D) });
+  const extra = { classes: CLASSES };
+  await publishOutputs({ name: 'pca', version: '1', outputs: ['train.arrow', 'test.arrow'] }, m, findInstance(instances, 'pca', INPUT)!, {
+    files: [
+      { name: 'train.arrow', schema, table: table(ids, t, X, 'train'), dtype: 'float32', seed: null, extra },
+      {
+        name: 'test.arrow',
+        schema,
+        table: table(
+          TEST_IDS,
+          testT,
+          rows(5, 2, (i) => testT[i]),
+          'test',
+        ),
+        dtype: 'float32',
+        seed: null,
+        extra,
+      },
+    ],
+  });
+  await publishNtk(m, instances, ids);
+  return { ids, t, X };
+}
+
+/** (1/K) Σ_k Θ̂_kk on rows `rs` of the fixture (as the network sees them) from nn's block kernel of the seeded initial network. */
+function traceKernel(fx: { X: Float32Array }, rs: number[], width: number, seed: number, K: number) {
+  const s = Math.sqrt(D);
+  const X = mat32(rs.length, D, Float32Array.from(rs.flatMap((i) => Array.from(fx.X.subarray(i * D, (i + 1) * D), (v) => v * s))));
+  const T = empiricalNtkMlp(initMlp(twoLayerSpec(D, width, { parameterization: 'ntk', bias: false, sigmaB: 1 }, K), seed), X);
+  const n = rs.length,
+    out = mat64(n, n);
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j < n; j++) for (let k = 0; k < K; k++) out.data[i * n + j] += T.data[(i * K + k) * n * K + j * K + k] / K;
+  return { X, theta: out };
+}
+
+describe('mlp stage on a 3-class input (K outputs)', () => {
+  const raw = {
+    ...manifest({ widths: [64], seeds: [0] }),
+    mlp: { train: { epochs: 15, validation: 'score' }, tracking: { size: 24, every: 5, dynamics: true } },
+  };
+
+  it('trains a 3-output network: ΔΘ and Θ̂₀ error on the trace kernel, η from its λ_max, class scores and per-class predictions', async () => {
+    const fx = await fixtureClasses(raw);
+    await runStage(mlpStage, { manifest: raw, key: `${INPUT}/w64-s0-lr1` });
+    expect(readdirSync(runDir('w64-s0-lr1')).sort()).toEqual(['history.arrow', 'metrics.json', 'predictions.arrow']);
+    const m = metricsOf('w64-s0-lr1');
+    const fitRows = fx.ids.map((_, i) => i).filter((i) => i % 5 !== 4),
+      evalRows = fx.ids.map((_, i) => i).filter((i) => i % 5 === 4);
+    expect(m).toMatchObject({ classes: CLASSES, n_fit: fitRows.length, n_eval: evalRows.length, tracked: 24, full_kernel: true });
+
+    // η = c n / λ_max(Θ̂_tr,0) on all fit rows, Θ̂_tr from nn's block kernel of the seeded network
+    const full = traceKernel(fx, fitRows, 64, 0, 3);
+    const lmax = eigh(mat64(full.X.rows, full.X.rows, full.theta.data.slice())).values.at(-1)!;
+    expect(m.lambda_max0 / lmax).toBeCloseTo(1, 5);
+    expect(m.lr / (fitRows.length / lmax)).toBeCloseTo(1, 5);
+    // Θ̂₀'s error on the tracked rows: Θ̂_tr,0 against the analytical Θ (of the one-output network)
+    const tracked = Array.from(
+      stratifiedSubset(
+        Int8Array.from(fitRows, (i) => fx.t[i]),
+        24,
+        0,
+      ),
+      (a) => fitRows[a],
+    );
+    const sub = traceKernel(fx, tracked, 64, 0, 3);
+    const want = relativeFrobeniusDistance(sub.theta, twoLayerAnalyticalKernel('relu')(sub.X));
+    expect(m.kernel_init_error / want).toBeCloseTo(1, 4);
+    expect(m.kernel_init_error_sqrt_m_predicted).toBeNull(); // the one-output network's constant
+
+    // the history: centred start at 1/(2n) Σ ‖y_i‖² = K/2, ΔΘ on the trace kernel, predicted curves from Θ ⊗ I
+    const { table: h } = readArtifact(join(runDir('w64-s0-lr1'), 'history.arrow'), historySchema);
+    const col = (k: string) => Array.from({ length: h.numRows }, (_, i) => h.getChild(k)!.get(i) as number | null);
+    expect(col('train_loss')[0]).toBeCloseTo(1.5, 6);
+    expect(col('train_loss')[15]!).toBeLessThan(1);
+    expect(col('delta_theta')[15]).toBeCloseTo(m.delta_theta, 12);
+    expect(m.delta_theta).toBeGreaterThan(0);
+    expect(col('alignment')[5]).not.toBeNull();
+    expect(col('train_loss_pred_empirical')[0]).toBeCloseTo(1.5, 6);
+    expect(m.dynamics_max_rel_dev_empirical).toBeLessThan(m.dynamics_max_rel_dev_nngp);
+
+    // predictions.arrow: eval rows then test rows, the three outputs, the argmax class and its score
+    const { table: pt, meta } = readArtifact(join(runDir('w64-s0-lr1'), 'predictions.arrow'), classRunPredictionsSchema(3));
+    expect(meta.extra).toEqual({ classes: CLASSES });
+    expect(Array.from(pt.getChild('id')!.toArray() as Int32Array)).toEqual([...evalRows.map((i) => fx.ids[i]), ...TEST_IDS]);
+    const scores = Array.from({ length: pt.numRows }, (_, i) => Array.from(pt.getChild('scores')!.get(i)!.toArray() as Float64Array));
+    const label = Array.from(pt.getChild('label')!.toArray() as Int8Array);
+    scores.forEach((f, i) => {
+      expect(label[i]).toBe(f.indexOf(Math.max(...f)));
+      expect(pt.getChild('score')!.get(i)).toBe(f[label[i]]);
+    });
+    // the eval scores: accuracy, per-class recall and macro-F1 by brute force, and the eval loss
+    const truth = evalRows.map((i) => fx.t[i]);
+    const pred = label.slice(0, evalRows.length);
+    expect(m.eval_accuracy).toBeCloseTo(mean(pred.map((p, i) => +(p === truth[i]))), 12);
+    const f1 = CLASSES.map((_, c) => {
+      const tp = pred.filter((p, i) => p === c && truth[i] === c).length,
+        pos = truth.filter((v) => v === c).length;
+      expect(m.eval_per_class_recall[c]).toBeCloseTo(tp / pos, 12);
+      return (2 * tp) / (pos + pred.filter((p) => p === c).length);
+    });
+    expect(m.eval_macro_f1).toBeCloseTo(mean(f1), 12);
+    expect(m.eval_f1).toBe(m.eval_macro_f1);
+    const se = scores
+      .slice(0, evalRows.length)
+      .reduce((a, f, i) => a + f.reduce((b, v, k) => b + (v - (k === truth[i] ? 1 : -1)) ** 2, 0), 0);
+    expect(se / (2 * evalRows.length)).toBeCloseTo(col('eval_loss')[15]!, 5);
+    expect(m.train_accuracy).toBeGreaterThan(0.6); // three shifted classes: it learns
+    expect(m.train_per_class_recall).toHaveLength(3);
+    expect(m.train_macro_f1).toBeGreaterThan(0.5);
+    // the fold-0 score counts rows, not rows × outputs
+    expect(m.validation.rows).toBe(fitRows.filter((i) => foldOf(i) === 0).length);
+  });
+
+  it('refuses, with one line each, the after kernel and a Kaggle submission for K > 2 classes', async () => {
+    await fixtureClasses(raw);
+    const ak = { ...raw, mlp: { ...raw.mlp, afterKernel: true } };
+    await expect(runStage(mlpStage, { manifest: ak, key: `${INPUT}/w64-s0-lr1` })).rejects.toThrowError(
+      /train\.arrow: 3 classes; mlp\.afterKernel .* is binary so far: set mlp\.afterKernel: false/,
+    );
+    expect(existsSync(join(dir, 'mlp'))).toBe(false);
+    await expect(runStage(mlpSubmitStage, { manifest: raw, key: `${INPUT}/submit-w64` })).rejects.toThrowError(
+      /train\.arrow: 3 classes; a Kaggle submission is binary .* set mlp\.submission\.enabled: false/,
+    );
   });
 });

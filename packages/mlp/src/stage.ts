@@ -4,8 +4,14 @@
  * → data/mlp/<input>/<run>/{history.arrow, metrics.json} (or diverged.json); then, per width,
  * "mlp-submit": a network trained on all of train at the width's best learning rate →
  * data/mlp/<input>/submit-w<width>/{submission.csv, submit.json}.
+ *
+ * K > 2 classes (the pca artifacts' provenance names them): networks with K outputs on one-vs-rest
+ * ±1 targets, the ntk stage's coding (train-two-layer.ts, output-trace.ts); metrics.json adds the
+ * classes, macro-F1 and per-class recall (runMetricsSchema's class fields; eval_f1 and the history's f1
+ * columns are macro-F1, as the ntk stage's f1 for K > 2) and predictions.arrow the K scores
+ * (classRunPredictionsSchema). A binary task keeps its one ±1 output and every file as it was.
  */
-import { buildTable } from '@tangent/arrow-io';
+import { buildTable, fixedSizeListVector } from '@tangent/arrow-io';
 import { fail } from '@tangent/base';
 import {
   cvSchema,
@@ -27,6 +33,7 @@ import {
   type StageContext,
   mlpNode,
   mlpSubmitNode,
+  classRunPredictionsSchema,
 } from '@tangent/contracts';
 import {
   EPOCH_FOLD,
@@ -39,6 +46,7 @@ import {
   foldSplit,
   ntkRelu2InitErrorConstant,
   type KernelKind,
+  type MulticlassMetrics,
   type NestedRidgeChoice,
 } from '@tangent/kernels';
 import { gatherRows, type Mat32, type Mat64 } from '@tangent/linalg';
@@ -47,6 +55,7 @@ import { empiricalKernelRidge, type EmpiricalKrr } from './after-kernel.ts';
 import { twoLayerAnalyticalKernel } from './analytical-kernel.ts';
 import { mlpRunConfigSchema, mlpSubmitConfigSchema, trainSettings, type MlpShared } from './config.ts';
 import { kernelLossDeviation } from './linearised-dynamics.ts';
+import { argmaxRows, gatherTargetRows, oneVsRestTargets } from './multiclass.ts';
 import { stratifiedSubset } from './tracked-subset.ts';
 import { trainTwoLayer, twoLayerSpec, type HistoryRow, type PredictedDynamics, type TrainResult } from './train-two-layer.ts';
 
@@ -55,27 +64,42 @@ export const STAGE_VERSION = '4';
 interface Features {
   ids: Int32Array;
   X: Mat32;
-  /** ±1 labels (0 where the target is null). */
+  /** Targets, rows × outputs: binary, the ±1 labels; K > 2 classes, one-vs-rest ±1 rows (zeros where the target is null). */
   y: Float32Array;
+  /** The network's outputs: 1 for two classes, K for K > 2. */
+  outputs: number;
+  /** The class names, index = class (['0', '1'] for the tweets). */
+  classes: string[];
+  /** The class index of each row (−1 where the target is null). */
+  label: Int8Array;
 }
 
-/** A pca artifact as network inputs: rows scaled per `model.inputScale`, targets as ±1. */
+/** The most classes the Int8 label columns hold. */
+const MAX_CLASSES = 127;
+
+/** A pca artifact as network inputs: rows scaled per `model.inputScale`, targets as ±1 (K > 2 classes: one-vs-rest ±1 rows). */
 function readFeatures(ctx: StageContext<MlpShared>, split: 'train' | 'test'): Features {
   const pca = ctx.dep('pca');
-  const { table, path } = ctx.readArrow(pca, `${split}.arrow`, embeddingColumns);
-  const e = readEmbeddings(table, path, split);
+  const { table, path, meta } = ctx.readArrow(pca, `${split}.arrow`, embeddingColumns);
+  const e = readEmbeddings(table, path, split, meta);
+  const K = e.classes.length;
+  if (K > MAX_CLASSES) fail(`${path}: ${K} classes; the networks' label columns hold at most ${MAX_CLASSES}`);
   const X: Mat32 = { rows: e.rows, cols: e.dim, data: e.values };
-  const y = Float32Array.from(e.target, (t) => (t === null ? 0 : t > 0 ? 1 : -1)); // ±1 coding, as in kernel regression
+  const y =
+    K === 2
+      ? Float32Array.from(e.target, (t) => (t === null ? 0 : t > 0 ? 1 : -1)) // ±1 coding, as in kernel regression
+      : oneVsRestTargets(e.target, K); // the ntk stage's one-vs-rest ±1 coding
   if (ctx.config.model.inputScale === 'sqrt_d') {
     const s = Math.sqrt(X.cols);
     for (let i = 0; i < X.data.length; i++) X.data[i] *= s;
   }
-  return { ids: e.ids, X, y };
+  const label = Int8Array.from(e.target, (t) => t ?? -1);
+  return { ids: e.ids, X, y, outputs: K === 2 ? 1 : K, classes: e.classes, label };
 }
 
 export interface Prepared {
-  /** `fold`: the ntk split's CV fold (0..k−1) of each fit row. */
-  fit: { X: Mat32; y: Float32Array; fold: Int8Array };
+  /** `fold`: the ntk split's CV fold (0..k−1) of each fit row; `label` its class index. */
+  fit: { X: Mat32; y: Float32Array; fold: Int8Array; label: Int8Array };
   eval: { X: Mat32; y: Float32Array; ids: Int32Array };
   all: Features;
 }
@@ -100,10 +124,11 @@ export function prepareData(ctx: StageContext<MlpShared>): Prepared {
   return {
     fit: {
       X: gatherRows(all.X, fi),
-      y: Float32Array.from(fi, (i) => all.y[i]),
+      y: gatherTargetRows(all.y, all.outputs, fi),
       fold: Int8Array.from(fi, (i) => split.fold[split.index.get(all.ids[i])!]),
+      label: Int8Array.from(fi, (i) => all.label[i]),
     },
-    eval: { X: gatherRows(all.X, ei), y: Float32Array.from(ei, (i) => all.y[i]), ids: Int32Array.from(ei, (i) => all.ids[i]) },
+    eval: { X: gatherRows(all.X, ei), y: gatherTargetRows(all.y, all.outputs, ei), ids: Int32Array.from(ei, (i) => all.ids[i]) },
     all,
   };
 }
@@ -148,17 +173,55 @@ function historyTable(h: HistoryRow[], dyn: PredictedDynamics | null) {
   });
 }
 
-/** predictions.arrow: the eval rows then the test rows, scored by the one fit-rows-trained network. */
-export function predictionsTable(evalIds: Int32Array, evalScores: ArrayLike<number>, testIds: Int32Array, testScores: ArrayLike<number>) {
+/** The rows of predictions.arrow: the eval ids ('eval') then the test ids ('test'). */
+function predictionRows(evalIds: Int32Array, testIds: Int32Array): { id: Int32Array; split: string[] } {
   const n = evalIds.length + testIds.length;
-  const id = new Int32Array(n),
-    score = new Float64Array(n);
+  const id = new Int32Array(n);
   id.set(evalIds);
   id.set(testIds, evalIds.length);
+  return { id, split: Array.from({ length: n }, (_, i) => (i < evalIds.length ? 'eval' : 'test')) };
+}
+
+/** predictions.arrow: the eval rows then the test rows, scored by the one fit-rows-trained network. */
+export function predictionsTable(evalIds: Int32Array, evalScores: ArrayLike<number>, testIds: Int32Array, testScores: ArrayLike<number>) {
+  const score = new Float64Array(evalIds.length + testIds.length);
   score.set(evalScores);
   score.set(testScores, evalIds.length);
-  const split = Array.from({ length: n }, (_, i) => (i < evalIds.length ? 'eval' : 'test'));
-  return buildTable(runPredictionsSchema, { id, split, score });
+  return buildTable(runPredictionsSchema, { ...predictionRows(evalIds, testIds), score });
+}
+
+/** The K-class predictions.arrow (classRunPredictionsSchema): eval rows then test rows, n × K scores each. */
+export function classPredictionsTable(
+  evalIds: Int32Array,
+  evalScores: Float32Array,
+  testIds: Int32Array,
+  testScores: Float32Array,
+  K: number,
+) {
+  const n = evalIds.length + testIds.length;
+  const scores = new Float64Array(n * K);
+  scores.set(evalScores);
+  scores.set(testScores, evalScores.length);
+  const label = argmaxRows(scores, K);
+  return buildTable(classRunPredictionsSchema(K), {
+    ...predictionRows(evalIds, testIds),
+    score: Float64Array.from(label, (c, i) => scores[i * K + c]),
+    label,
+    scores: fixedSizeListVector(scores, K),
+  });
+}
+
+const recalls = (v: number[]) => v.map((r) => (Number.isFinite(r) ? r : null)); // NaN: a class without rows
+
+/** The K-class fields of metrics.json from the final network's scores. */
+function classFields(classes: string[], c: { train: MulticlassMetrics; eval: MulticlassMetrics | null }) {
+  return {
+    classes,
+    train_macro_f1: c.train.macroF1,
+    train_per_class_recall: recalls(c.train.perClassRecall),
+    eval_macro_f1: c.eval?.macroF1 ?? null,
+    eval_per_class_recall: c.eval ? recalls(c.eval.perClassRecall) : null,
+  };
 }
 
 const finiteOrNull = (v: number | null | undefined): number | null => (v != null && Number.isFinite(v) ? v : null);
@@ -167,7 +230,7 @@ type Settings = { width: number; seed: number; lrScale: number } & ReturnType<ty
 
 /** Fit rows `idx` as a training or held-out set. */
 function fitPart(data: Prepared, idx: number[]): { X: Mat32; y: Float32Array } {
-  return { X: gatherRows(data.fit.X, idx), y: Float32Array.from(idx, (i) => data.fit.y[i]) };
+  return { X: gatherRows(data.fit.X, idx), y: gatherTargetRows(data.fit.y, data.all.outputs, idx) };
 }
 
 /** The same network trained on the fit rows outside CV fold `heldOut`, scored on that fold every epoch (no kernel tracking). */
@@ -175,7 +238,10 @@ function trainHeldOut(data: Prepared, s: Settings, heldOut: number, epochs: numb
   const { held, rest } = foldSplit(data.fit.fold, heldOut);
   const a = fitPart(data, rest),
     b = fitPart(data, held);
-  return trainTwoLayer({ X: a.X, y: a.y, Xeval: b.X, yeval: b.y }, { ...s, epochs, trackFull: false, tracked: null, label });
+  return trainTwoLayer(
+    { X: a.X, y: a.y, Xeval: b.X, yeval: b.y, outputs: data.all.outputs },
+    { ...s, epochs, trackFull: false, tracked: null, label },
+  );
 }
 
 type Validation = NonNullable<RunMetrics['validation']>;
@@ -195,7 +261,7 @@ function validate(data: Prepared, s: Settings, mode: 'score' | 'early-stop', lab
   }
   const v = trainHeldOut(data, s, SELECTION_FOLD, epochs, label);
   const metrics: Validation = {
-    rows: v.evalPredictions!.length,
+    rows: v.evalPredictions!.length / v.outputs,
     accuracy: v.final.evalAccuracy!,
     f1: v.final.evalF1!,
     best_epoch: epochs,
@@ -255,8 +321,14 @@ export const mlpStage = defineStage(mlpNode, {
     const { width, seed, lr } = c.run;
     const id = runName(ctx.instance);
     const data = prepareData(ctx);
+    const K = data.all.outputs;
+    if (K > 1 && c.afterKernel)
+      fail(
+        `${ctx.path(ctx.dep('pca'), 'train.arrow')}: ${K} classes; mlp.afterKernel (kernel ridge with the run's Θ̂_0 and Θ̂_T) is binary so far: set mlp.afterKernel: false in this dataset's profile`,
+      );
     const test = readFeatures(ctx, 'test');
-    const tracked = stratifiedSubset(data.fit.y, Math.min(c.tracking.size, data.fit.X.rows), c.tracking.seed);
+    // stratified by class: the ±1 labels (binary, as always), the class indices for K > 2
+    const tracked = stratifiedSubset(K === 1 ? data.fit.y : data.fit.label, Math.min(c.tracking.size, data.fit.X.rows), c.tracking.seed);
     const analytical = analyticalKernel(c);
     const settings = { width, seed, lrScale: lr, ...trainSettings(c) };
     let r: TrainResult;
@@ -267,7 +339,7 @@ export const mlpStage = defineStage(mlpNode, {
       if (mode) held = validate(data, settings, mode, `mlp ${c.input} ${id} (validation)`);
       const epochs = held ? held.metrics.epochs_used : c.train.epochs;
       r = trainTwoLayer(
-        { X: data.fit.X, y: data.fit.y, Xeval: data.eval.X, yeval: data.eval.y, Xtest: test.X },
+        { X: data.fit.X, y: data.fit.y, Xeval: data.eval.X, yeval: data.eval.y, Xtest: test.X, outputs: K },
         { ...settings, epochs, tracked, analytical, dynamics: c.tracking.dynamics, label: `mlp ${c.input} ${id}` },
       );
     } catch (e) {
@@ -280,7 +352,7 @@ export const mlpStage = defineStage(mlpNode, {
     const ak = c.afterKernel ? afterKernels(ctx, data, test.X, r, settings, held!.network) : null;
     // the predicted dynamics' baseline: the same prediction from the NNGP, a kernel known to be wrong here
     const nngp = r.dynamics ? analyticalKernel(c, 'nngp') : undefined;
-    const fitEval = { X: data.fit.X, y: data.fit.y, Xeval: data.eval.X, yeval: data.eval.y };
+    const fitEval = { X: data.fit.X, y: data.fit.y, Xeval: data.eval.X, yeval: data.eval.y, outputs: K };
     const nngpDev = nngp ? kernelLossDeviation(nngp, fitEval, r.lr, r.history[r.history.length - 1].epoch, r.history).maxRelDev : null;
     let best: HistoryRow | null = null;
     for (const h of r.history) if (h.evalAccuracy !== null && (!best || h.evalAccuracy > best.evalAccuracy!)) best = h;
@@ -319,8 +391,10 @@ export const mlpStage = defineStage(mlpNode, {
       dynamics_max_rel_dev_analytic: finiteOrNull(r.dynamics?.maxRelDevAnalytic),
       dynamics_max_rel_dev_empirical: finiteOrNull(r.dynamics?.maxRelDevEmpirical),
       dynamics_max_rel_dev_nngp: finiteOrNull(nngpDev),
-      kernel_init_error_sqrt_m_predicted: analytical ? initErrorConstant(c, gatherRows(data.fit.X, tracked)) : null,
+      // the binary network's constant: Θ̂_tr of K outputs fluctuates less (output-trace.ts)
+      kernel_init_error_sqrt_m_predicted: analytical && K === 1 ? initErrorConstant(c, gatherRows(data.fit.X, tracked)) : null,
     };
+    const metrics = r.classes ? runMetricsSchema.parse({ ...m, ...classFields(data.all.classes, r.classes) }) : runMetricsSchema.parse(m);
     const f = (v: number | null, p = 4) => (v === null ? '-' : v.toPrecision(p));
     return {
       files: [
@@ -330,15 +404,24 @@ export const mlpStage = defineStage(mlpNode, {
           table: historyTable(r.history, r.dynamics),
           dtype: 'float32 (training), float64 (kernels)',
           seed,
-          extra: m,
+          extra: K === 1 ? m : metrics,
         },
-        {
-          name: runPredictionsFile('network'),
-          schema: runPredictionsSchema,
-          table: predictionsTable(data.eval.ids, r.evalPredictions!, test.ids, r.testPredictions!),
-          dtype: 'float32 (network output, stored as float64)',
-          seed,
-        },
+        K === 1
+          ? {
+              name: runPredictionsFile('network'),
+              schema: runPredictionsSchema,
+              table: predictionsTable(data.eval.ids, r.evalPredictions!, test.ids, r.testPredictions!),
+              dtype: 'float32 (network output, stored as float64)',
+              seed,
+            }
+          : {
+              name: runPredictionsFile('network'),
+              schema: classRunPredictionsSchema(K),
+              table: classPredictionsTable(data.eval.ids, r.evalPredictions!, test.ids, r.testPredictions!, K),
+              dtype: 'float32 (network outputs, stored as float64)',
+              seed,
+              extra: { classes: data.all.classes },
+            },
         ...(ak
           ? (['init', 'final'] as const).map((k) => ({
               name: runPredictionsFile(k === 'init' ? 'init-kernel' : 'after-kernel'),
@@ -348,7 +431,7 @@ export const mlpStage = defineStage(mlpNode, {
               seed,
             }))
           : []),
-        { name: 'metrics.json', json: runMetricsSchema.parse(m), dtype: 'float32 (training), float64 (kernels)', seed },
+        { name: 'metrics.json', json: metrics, dtype: 'float32 (training), float64 (kernels)', seed },
       ],
       summary: `${c.input} ${id}: eval accuracy ${f(m.eval_accuracy)}, ΔΘ ${f(m.delta_theta, 3)}, init error ${f(m.kernel_init_error, 3)}, η ${f(m.lr)}, ${m.seconds}s${r.dynamics ? `; dynamics: max rel. deviation ${f(m.dynamics_max_rel_dev_analytic, 3)} (Θ), ${f(m.dynamics_max_rel_dev_empirical, 3)} (Θ̂_0), ${f(m.dynamics_max_rel_dev_nngp, 3)} (NNGP baseline), ${r.dynamics.seconds.toFixed(1)}s` : ''}`,
     };
@@ -387,11 +470,15 @@ export const mlpSubmitStage = defineStage(mlpSubmitNode, {
   configSchema: mlpSubmitConfigSchema,
   async run(ctx) {
     const c = ctx.config;
+    const all = readFeatures(ctx, 'train');
+    if (all.outputs > 1)
+      fail(
+        `${ctx.path(ctx.dep('pca'), 'train.arrow')}: ${all.classes.length} classes; a Kaggle submission is binary (the tweets), so mlp-submit makes none for a K-class dataset: set mlp.submission.enabled: false in its profile`,
+      );
     // one learning rate: nothing to choose (the instance then does not wait for the runs)
     const choice =
       c.lrs.length === 1 ? null : bestLr(ctx.deps('mlp').map((run) => ({ lr: run.point.lr!, selectionF1: selectionF1(ctx, run) })));
     const lr = choice?.lr ?? c.lrs[0];
-    const all = readFeatures(ctx, 'train');
     const test = readFeatures(ctx, 'test');
     const r = trainTwoLayer(
       { X: all.X, y: all.y, Xtest: test.X },

@@ -162,6 +162,8 @@ export function trainTwoLayerReference(data: TrainData, o: TrainOptions): TrainR
     final,
     testPredictions: data.Xtest ? minus(Float32Array.from(forward(net, data.Xtest).out.data), f0Test) : null,
     evalPredictions: data.Xeval ? minus(Float32Array.from(forward(net, data.Xeval).out.data), f0Eval) : null,
+    outputs: 1,
+    classes: null,
     seconds: (performance.now() - t0) / 1000,
     network: net,
     dynamics: null, // the oracle of the training path only

@@ -6,25 +6,37 @@
  * with η = c · n / λ_max(Θ̂_0) (c in natural NTK units: the linearised dynamics
  * f_{t+1} − y = (I − η Θ̂/n)(f_t − y) are stable iff c < 2).
  * Every row of the history describes the parameters θ_t after t epochs (t = 0 is initialisation).
+ *
+ * K > 2 classes: K outputs, f = W2 h/√m with W2 ∈ R^{K×m}, trained on L = 1/(2n) Σ_i ‖f(x_i) − y_i‖²
+ * with one-vs-rest ±1 targets y_i (multiclass.ts), predicted class argmax_k f_k. Its NTK tends to
+ * Θ ⊗ I_K; what is tracked (ΔΘ, λ_max, Θ̂₀'s error, η) is the trace kernel Θ̂_tr = (1/K) Σ_k Θ̂_kk
+ * (output-trace.ts, where η's scale is justified). A binary task keeps its one ±1 output.
  */
 import { formatBytes, fail, progress } from '@tangent/base';
 import { gatherRows, type Mat32, type Mat64 } from '@tangent/linalg';
 import { DivergenceError, binaryCrossEntropy, fit, gdStep, initMlp, mse, type Mlp, type MlpSpec, type Parameterization } from '@tangent/nn';
-import { binaryScores, type ActivationName } from '@tangent/kernels';
+import { binaryScores, type ActivationName, type MulticlassMetrics } from '@tangent/kernels';
 import { empiricalNtkTwoLayer } from './empirical-ntk-two-layer.ts';
 import { DEFAULT_ACTIVATION, trainSettings } from './config.ts';
 import { relativeFrobeniusDistance } from './kernel-stats.ts';
 import { linearisedLossCurves, maxRelativeDeviation, type LossCurves } from './linearised-dynamics.ts';
-import { TwoLayerGd } from './two-layer-gd.ts';
+import { argmaxRows, classScores, gatherTargetRows, outputAlignment } from './multiclass.ts';
+import { TwoLayerGd, type RowCapture } from './two-layer-gd.ts';
+import { TwoLayerGdMulti } from './two-layer-gd-multi.ts';
 import { TwoLayerKernel, type KernelSummary } from './two-layer-kernel.ts';
 
 export interface TrainData {
-  /** Training inputs (n × d, float32) and ±1 labels. */
+  /**
+   * Training inputs (n × d, float32) and targets, n × K row-major: K = 1 the ±1 labels; K > 1
+   * outputs, one-vs-rest ±1 rows (multiclass.ts oneVsRestTargets; the class is the row's argmax).
+   */
   X: Mat32;
   y: Float32Array;
-  /** Held-out inputs and ±1 labels (optional). */
+  /** Held-out inputs and their targets, coded as y (optional). */
   Xeval?: Mat32;
   yeval?: Float32Array;
+  /** K, the network's outputs (default 1: the binary network). */
+  outputs?: number;
   /** Unlabelled inputs to predict at the end (optional). */
   Xtest?: Mat32;
 }
@@ -95,9 +107,13 @@ export interface TrainResult {
   trackedSize: number;
   fullKernel: boolean;
   final: HistoryRow;
-  /** Predictions f on Xtest at the end (if given). */
+  /** Predictions f on Xtest at the end (if given; n × K row-major for K outputs, centred as the training). */
   testPredictions: Float32Array | null;
   evalPredictions: Float32Array | null;
+  /** K (predictions are n × K row-major). */
+  outputs: number;
+  /** K > 1: the final network's accuracy, macro-F1 and per-class recall on the train and eval rows. */
+  classes: { train: MulticlassMetrics; eval: MulticlassMetrics | null } | null;
   seconds: number;
   network: Mlp;
   /** The loss curves predicted by the linearised dynamics (with `dynamics`), and how far the actual ones strayed. */
@@ -115,14 +131,15 @@ export interface PredictedDynamics {
   seconds: number;
 }
 
-/** The network of a run: d inputs, `width` hidden units with φ = o.activation (default: the config's), one output. */
+/** The network of a run: d inputs, `width` hidden units with φ = o.activation (default: the config's), `outputs` outputs (default one). */
 export function twoLayerSpec(
   d: number,
   width: number,
   o: Pick<TrainOptions, 'parameterization' | 'bias' | 'sigmaB'> & Partial<Pick<TrainOptions, 'activation'>>,
+  outputs = 1,
 ): MlpSpec {
   return {
-    sizes: [d, width, 1],
+    sizes: [d, width, outputs],
     activation: o.activation ?? DEFAULT_ACTIVATION,
     parameterization: o.parameterization,
     bias: o.bias,
@@ -130,6 +147,12 @@ export function twoLayerSpec(
     sigmaB: o.sigmaB,
     biasInit: 'zeros',
   };
+}
+
+/** The full-batch passes: the fused one-output ones (two-layer-gd.ts) or the K-output ones (two-layer-gd-multi.ts). */
+interface GdPasses {
+  forward(X: Mat32, out: Float32Array, keep?: boolean, capture?: RowCapture): Float32Array;
+  backward(X: Mat32, dPred: Float32Array, grad: Float32Array): Float32Array;
 }
 
 function lossOf(kind: 'mse' | 'bce', f: Mat32, y: Float32Array) {
@@ -182,11 +205,28 @@ export function trainOptions(o: Partial<TrainOptions> = {}): TrainOptions {
 export function trainTwoLayer(data: TrainData, o: TrainOptions): TrainResult {
   const t0 = performance.now();
   const n = data.X.rows,
-    d = data.X.cols;
-  if (data.y.length !== n) fail(`train: ${data.y.length} labels for ${n} rows`);
+    d = data.X.cols,
+    K = data.outputs ?? 1;
+  if (!(Number.isInteger(K) && K >= 1)) fail(`train: outputs must be a positive integer, got ${K}`);
+  if (data.y.length !== n * K)
+    fail(K === 1 ? `train: ${data.y.length} labels for ${n} rows` : `train: ${data.y.length} targets for ${n} rows × ${K} outputs`);
   if (!(o.lrScale > 0)) fail(`train: learning rate (natural units) must be > 0, got ${o.lrScale}`);
-  const net = initMlp(twoLayerSpec(d, o.width, o), o.seed);
-  const gd = new TwoLayerGd(net);
+  if (K > 1 && o.loss !== 'mse')
+    fail(
+      `train: train.loss '${o.loss}' is the one-output logistic loss; ${K} outputs train on the MSE of one-vs-rest ±1 targets: set train.loss: mse`,
+    );
+  const net = initMlp(twoLayerSpec(d, o.width, o, K), o.seed);
+  const gd: GdPasses = K === 1 ? new TwoLayerGd(net) : new TwoLayerGdMulti(net);
+  // K > 1: the classes (argmax of the target rows) the scores compare with, and the K-column alignment
+  const truth = (y?: Float32Array) => (K > 1 && y ? argmaxRows(y, K) : null);
+  const tTrain = truth(data.y),
+    tEval = truth(data.yeval);
+  // K > 1: accuracy of the argmax and, as f1, the macro-F1 (the ntk stage's f1 for K > 2 classes)
+  const scoresOf = (f: Float32Array, y: Float32Array, t: Int8Array | null): { accuracy: number; f1: number } => {
+    if (!t) return binaryScores(f, y);
+    const c = classScores(f, t, K);
+    return { accuracy: c.accuracy, f1: c.macroF1 };
+  };
   const precision = o.precision;
 
   // Tracked subset kernel Θ̂_0 (refused if it cannot fit), kept as its lower triangle.
@@ -202,9 +242,9 @@ export function trainTwoLayer(data: TrainData, o: TrainOptions): TrainResult {
         `tracked subset of ${tracked.length} points needs ${formatBytes(kernelPeakBytes(tracked.length))} for its kernel (tracking.maxKernelBytes = ${formatBytes(o.maxKernelBytes)}); lower tracking.size`,
       );
     Xs = gatherRows(data.X, tracked);
-    ys = Float32Array.from(tracked, (i) => data.y[i]);
+    ys = gatherTargetRows(data.y, K, tracked);
     sub = new TwoLayerKernel(Xs, { precision, cache: true });
-    s0 = sub.update(net, { y: ys });
+    s0 = withAlignment(sub, sub.update(net, { y: K === 1 ? ys : null }), ys, K);
     theta0 = sub.snapshot();
   }
 
@@ -246,7 +286,7 @@ export function trainTwoLayer(data: TrainData, o: TrainOptions): TrainResult {
   // Centring: predictions f − f₀; with squared loss that is fitting f to y + f₀ on the train rows.
   if (o.center && o.loss !== 'mse') fail('train: model.center works with loss mse only (it shifts the regression targets by f₀)');
   // (the train rows through the training buffer: no second N×m buffer for one pass)
-  const f0 = (X?: Mat32, keep = false) => (o.center && X ? gd.forward(X, new Float32Array(X.rows), keep) : null);
+  const f0 = (X?: Mat32, keep = false) => (o.center && X ? gd.forward(X, new Float32Array(X.rows * K), keep) : null);
   const f0Train = f0(data.X, true),
     f0Eval = f0(data.Xeval),
     f0Test = f0(data.Xtest);
@@ -255,9 +295,9 @@ export function trainTwoLayer(data: TrainData, o: TrainOptions): TrainResult {
 
   const history: HistoryRow[] = [];
   const grad = new Float32Array(net.params.length);
-  const fTrain = new Float32Array(n),
-    fEval = data.Xeval ? new Float32Array(data.Xeval.rows) : null;
-  const out: Mat32 = { rows: n, cols: 1, data: fTrain };
+  const fTrain = new Float32Array(n * K),
+    fEval = data.Xeval ? new Float32Array(data.Xeval.rows * K) : null;
+  const out: Mat32 = { rows: n, cols: K, data: fTrain };
   const bar = o.label ? progress(o.label, o.epochs, 'epoch') : { tick() {}, stop() {} };
   let initialLoss = NaN;
   // the tracked rows' pre-activations come out of the training forward pass (no sgemm of their own)
@@ -278,14 +318,14 @@ export function trainTwoLayer(data: TrainData, o: TrainOptions): TrainResult {
         loss,
       );
     }
-    const tr = binaryScores(minus(fTrain, f0Train), data.y);
+    const tr = scoresOf(minus(fTrain, f0Train), data.y, tTrain);
     let evalLoss: number | null = null,
       ev: { accuracy: number; f1: number } | null = null;
     if (data.Xeval && data.yeval) {
       gd.forward(data.Xeval, fEval!);
-      const centred = { rows: data.Xeval.rows, cols: 1, data: minus(fEval!, f0Eval) };
+      const centred = { rows: data.Xeval.rows, cols: K, data: minus(fEval!, f0Eval) };
       evalLoss = lossOf(o.loss, centred, data.yeval).loss;
-      ev = binaryScores(centred.data, data.yeval);
+      ev = scoresOf(centred.data, data.yeval, tEval);
     }
     const row: HistoryRow = {
       epoch: t,
@@ -301,7 +341,7 @@ export function trainTwoLayer(data: TrainData, o: TrainOptions): TrainResult {
     };
     if (sub && isTrackedEpoch(t, o.trackEvery, o.epochs)) {
       // ΔΘ(t) = ‖Θ̂_t − Θ̂_0‖_F / ‖Θ̂_0‖_F, λ_max(Θ̂_t), A(Θ̂_t, y) on the tracked subset
-      const s = t === 0 ? { ...s0!, deltaTheta: 0 } : sub.update(net, { ref: theta0, y: ys });
+      const s = t === 0 ? { ...s0!, deltaTheta: 0 } : withAlignment(sub, sub.update(net, { ref: theta0, y: K === 1 ? ys : null }), ys!, K);
       row.deltaTheta = s.deltaTheta;
       row.lambdaMax = s.lambdaMax;
       row.alignment = s.alignment;
@@ -334,6 +374,9 @@ export function trainTwoLayer(data: TrainData, o: TrainOptions): TrainResult {
     deltaThetaFullFinal = fullK.update(net, { ref: full0, lambdaMax: false, consumeXz: true }).deltaTheta;
     fullK.dispose();
   }
+  const predictions = (X?: Mat32, f0X?: Float32Array | null) =>
+    X ? minus(gd.forward(X, new Float32Array(X.rows * K)), f0X ?? null) : null;
+  const evalPredictions = predictions(data.Xeval, f0Eval);
   return {
     history,
     lr,
@@ -346,12 +389,22 @@ export function trainTwoLayer(data: TrainData, o: TrainOptions): TrainResult {
     trackedSize: tracked?.length ?? 0,
     fullKernel: fullOk,
     final,
-    testPredictions: data.Xtest ? minus(gd.forward(data.Xtest, new Float32Array(data.Xtest.rows)), f0Test) : null,
-    evalPredictions: data.Xeval ? minus(gd.forward(data.Xeval, new Float32Array(data.Xeval.rows)), f0Eval) : null,
+    testPredictions: predictions(data.Xtest, f0Test),
+    evalPredictions,
+    outputs: K,
+    classes: tTrain && {
+      train: classScores(minus(fTrain, f0Train), tTrain, K), // fTrain: the last epoch's forward pass, at θ_T
+      eval: tEval && classScores(evalPredictions!, tEval, K),
+    },
     seconds: (performance.now() - t0) / 1000,
     network: net,
     dynamics,
   };
+}
+
+/** K > 1: the summary's alignment against the K target columns (outputAlignment); K = 1 has it from the fused pass. */
+function withAlignment(sub: TwoLayerKernel, s: KernelSummary, ys: Float32Array, K: number): KernelSummary {
+  return K === 1 ? s : { ...s, alignment: outputAlignment(sub.theta, ys, K) };
 }
 
 /**
@@ -366,7 +419,8 @@ function predictor(
   lr: number,
 ): (history: HistoryRow[]) => PredictedDynamics {
   const t0 = performance.now();
-  const n = data.X.rows;
+  const n = data.X.rows,
+    K = data.outputs ?? 1; // K > 1: each output on its own, by Θ ⊗ I_K (Θ̂₀: its trace Θ̂_tr,0 ⊗ I_K; linearised-dynamics.ts)
   const yFit = Float64Array.from(data.y);
   const ev = (Kx: Mat64) => (data.Xeval && data.yeval ? { Kx, y: Float64Array.from(data.yeval) } : undefined);
   const empirical = fullTheta0
@@ -376,10 +430,11 @@ function predictor(
         lr,
         o.epochs,
         data.Xeval ? ev(empiricalNtkTwoLayer(net0, data.Xeval, data.X, { precision: o.precision, maxBytes: o.maxKernelBytes })) : undefined,
+        K,
       )
     : null;
   const analytic = o.analytical
-    ? linearisedLossCurves(o.analytical(data.X), yFit, lr, o.epochs, data.Xeval ? ev(o.analytical(data.Xeval, data.X)) : undefined)
+    ? linearisedLossCurves(o.analytical(data.X), yFit, lr, o.epochs, data.Xeval ? ev(o.analytical(data.Xeval, data.X)) : undefined, K)
     : null;
   const seconds = (performance.now() - t0) / 1000;
   return (history) => ({

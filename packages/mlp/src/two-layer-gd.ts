@@ -33,7 +33,7 @@ export interface RowCapture {
 }
 
 /** Copy the captured rows that fall in r0..r1 from U (rows r0.. of the block at U[r0·m..]). */
-function copyRows(c: RowCapture, U: Float32Array, m: number, r0: number, r1: number): void {
+export function copyRows(c: RowCapture, U: Float32Array, m: number, r0: number, r1: number): void {
   const rows = c.rows;
   for (let p = 0; p < rows.length; p++) {
     const r = rows[p];

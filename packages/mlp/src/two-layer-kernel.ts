@@ -7,7 +7,9 @@
  *   D_k = a2 W2_k φ'(u_k), h = φ(u), u = a1 W1 x + c1 b1
  *
  * (relu: φ' = 1[u > 0], in WebAssembly SIMD where it can; another φ of the registry through its
- * φ and φ' in JavaScript, see hidden-activation.ts).
+ * φ and φ' in JavaScript, see hidden-activation.ts). A network with K outputs gets its trace
+ * kernel Θ̂_tr = (1/K) Σ_k Θ̂_kk: the same pass with W2_k replaced by w̄_k = √((1/K) Σ_o W2[o,k]²)
+ * (output-trace.ts).
  *
  * Only the lower triangle is formed (xSYRK), in a float64 buffer reused across epochs; the
  * x·z factor is computed once. In the pass that combines the GEMM outputs it accumulates
@@ -30,6 +32,7 @@ import {
 } from '@tangent/linalg';
 import type { Mlp } from '@tangent/nn';
 import { hiddenActivation } from './hidden-activation.ts';
+import { traceReadoutWeights } from './output-trace.ts';
 import { FactorBuffer, KernelWorkspace } from './two-layer-passes.ts';
 
 export interface KernelSummary {
@@ -157,9 +160,9 @@ export class TwoLayerKernel {
     this.uGiven = true;
   }
 
-  /** Factor matrices D (a2 W2 ⊙ φ'(u)) and H (φ(u)), n × m, in the GEMM precision. */
+  /** Factor matrices D (a2 W2 ⊙ φ'(u); K outputs: a2 w̄ ⊙ φ'(u)) and H (φ(u)), n × m, in the GEMM precision. */
   private factors(net: Mlp): void {
-    const act = hiddenActivation(net, 'empirical NTK');
+    const act = hiddenActivation(net, 'empirical NTK', 'any');
     const [L1, L2] = net.layers;
     const n = this.n,
       m = L1.fanOut,
@@ -170,7 +173,7 @@ export class TwoLayerKernel {
       H = this.H!;
     if (this.uGiven) this.uGiven = false;
     else gemm(this.X, L1.W, { transB: true, alpha: L1.wScale, out: { rows: n, cols: m, data: U } });
-    const w2 = L2.W.data,
+    const w2 = traceReadoutWeights(net), // W2 itself for one output
       a2 = L2.wScale,
       b1 = L1.b,
       c1 = L1.bScale;

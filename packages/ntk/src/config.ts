@@ -38,10 +38,19 @@ export const ntkConfigSchema = z
     /** Stratified share of train held out as the shared evaluation split. */
     evalFraction: z.number().min(0.01).max(0.9).default(0.2),
     seed: z.number().int().min(0).default(42),
-    /** 'pm1': y ∈ {−1, +1}, threshold 0 (default); '01': y ∈ {0, 1}, threshold 0.5. */
+    /**
+     * Binary: 'pm1': y ∈ {−1, +1}, threshold 0 (default); '01': y ∈ {0, 1}, threshold 0.5.
+     * K > 2 classes: K one-vs-rest targets, 'pm1' +1 for the row's class and −1 elsewhere, '01'
+     * the plain one-hot; the prediction is the argmax of the K scores, the same for both codings
+     * (encodeOneHot in @tangent/kernels); only the MSEs differ.
+     */
     labelCoding: z.enum(['pm1', '01']).default('pm1'),
-    /** CV criterion for λ (mean over folds); the Kaggle metric is F1. */
-    selectBy: z.enum(['f1', 'accuracy']).default('f1'),
+    /**
+     * CV criterion for λ (mean over folds). 'f1': the positive class's F1 for two classes (the
+     * Kaggle metric), macro-F1 for K > 2 classes; 'macro-f1': the mean of the per-class F1 (for two
+     * classes too); 'accuracy'.
+     */
+    selectBy: z.enum(['f1', 'macro-f1', 'accuracy']).default('f1'),
     /**
      * CV solves. 'shared-eigh': one eigendecomposition of the fit kernel for every fold and λ (exact
      * leave-group-out identity; shared with `loo`); 'eigh': one per fold; 'cholesky': one per fold

@@ -1,11 +1,13 @@
 import { fail, log } from '@tangent/base';
 import {
+  argmaxLabels,
   assertFitsInMemory,
   autoSolver,
-  binaryMetrics,
+  classificationScores,
   crossValidateRidge,
   decideLabels,
   encodeLabels,
+  encodeOneHot,
   foldSummary,
   kernelRidgeFit,
   kernelRidgePredict,
@@ -21,7 +23,7 @@ import {
   type GramOptions,
   type RidgeSpectrum,
 } from '@tangent/kernels';
-import { TS_EIGH_MAX_N, hasEigh, type Mat64 } from '@tangent/linalg';
+import { TS_EIGH_MAX_N, hasEigh, mat64, gatherRows, type Mat64 } from '@tangent/linalg';
 import type { NtkConfig } from './config.ts';
 
 /**
@@ -33,43 +35,73 @@ import type { NtkConfig } from './config.ts';
  * Σ are different matrices); within a kernel, ONE eigendecomposition of the fit kernel serves
  * LOO, every CV fold and λ ('shared-eigh': a Cholesky per fold and λ of a |fold|² block, no
  * refactorisation) and the eval model; the refit on all of train is one Cholesky.
+ *
+ * K > 2 classes: K one-vs-rest targets (encodeOneHot), solved as K right-hand sides of the SAME
+ * factorisations (the eigendecomposition, each fold's G_FF Cholesky, the refit's Cholesky), and a
+ * row's class is the argmax of its K scores. Two classes keep the one ±1 (or 0/1) target vector
+ * and its threshold, exactly as before classes existed.
  */
+
+/** Coded targets: one vector (two classes) or n × K one-vs-rest columns (K > 2 classes). */
+export type Targets = Float64Array | Mat64;
 
 /** The split's rows and targets, shared by every kernel of a run. */
 export interface RidgeSplit {
   lambdas: number[];
+  /** K, the number of classes (2: one target vector; > 2: K target columns). */
+  classes: number;
   fitIdx: number[];
   evalIdx: number[];
   /** Coded targets of all train rows (labelCoding). */
-  y: Float64Array;
-  yFit: Float64Array;
+  y: Targets;
+  yFit: Targets;
   tFit: Int8Array;
   foldFit: Int8Array;
   evalTruth: Int8Array;
 }
 
-export function ridgeSplit(cfg: NtkConfig, target: ArrayLike<number>, split: { isEval: Uint8Array; fold: Int8Array }): RidgeSplit {
+/** The coded targets of class indices `truth`: encodeLabels for two classes, encodeOneHot for more. */
+export function codeTargets(truth: ArrayLike<number>, classes: number, coding: NtkConfig['labelCoding']): Targets {
+  return classes === 2 ? encodeLabels(truth, coding) : encodeOneHot(truth, classes, coding);
+}
+
+/** Rows `idx` of the targets. */
+const targetRows = (y: Targets, idx: number[]): Targets =>
+  ArrayBuffer.isView(y) ? Float64Array.from(idx, (i) => y[i]) : gatherRows(y, idx);
+
+/** Class decisions from scores: the coding's threshold for one target vector, the argmax of K columns. */
+export const decideClasses = (scores: Targets, coding: NtkConfig['labelCoding']): Int8Array =>
+  ArrayBuffer.isView(scores) ? decideLabels(scores, coding) : argmaxLabels(scores);
+
+export function ridgeSplit(
+  cfg: NtkConfig,
+  target: ArrayLike<number>,
+  split: { isEval: Uint8Array; fold: Int8Array },
+  classes = 2,
+): RidgeSplit {
   const fitIdx: number[] = [],
     evalIdx: number[] = [];
   for (let i = 0; i < target.length; i++) (split.isEval[i] ? evalIdx : fitIdx).push(i);
   const truth = Int8Array.from(target);
-  const y = encodeLabels(truth, cfg.labelCoding);
+  const y = codeTargets(truth, classes, cfg.labelCoding);
   return {
     lambdas: cfg.lambdas ?? logGrid(cfg.lambdaGrid.min, cfg.lambdaGrid.max, cfg.lambdaGrid.count),
+    classes,
     fitIdx,
     evalIdx,
     y,
-    yFit: Float64Array.from(fitIdx, (i) => y[i]),
+    yFit: targetRows(y, fitIdx),
     tFit: Int8Array.from(fitIdx, (i) => truth[i]),
     foldFit: Int8Array.from(fitIdx, (i) => split.fold[i]),
     evalTruth: Int8Array.from(evalIdx, (i) => truth[i]),
   };
 }
 
-/** Per-λ LOO metrics (null where LOO was not computed). */
+/** Per-λ LOO metrics (null where LOO was not computed); f1 as CvResult's (macro-F1 for K > 2). */
 export interface LooTable {
   accuracy: Array<number | null>;
   f1: Array<number | null>;
+  macroF1: Array<number | null>;
   mse: Array<number | null>;
 }
 
@@ -80,6 +112,7 @@ export interface RidgeSelection {
   cv: CvResult;
   acc: Summary;
   f1: Summary;
+  macroF1: Summary;
   mse: Summary;
   best: number;
   lambda: number;
@@ -89,8 +122,10 @@ export interface RidgeSelection {
 export interface KernelRidgeOutcome {
   kernel: NtkConfig['kernel'];
   selection: RidgeSelection;
-  eval: { scores: Float64Array; labels: Int8Array; accuracy: number; f1: number };
-  test: { scores: Float64Array; labels: Int8Array };
+  /** The fit-part model on the eval rows: scores (a vector, or rows × K), decided classes and their scores. */
+  eval: { scores: Targets; labels: Int8Array; accuracy: number; f1: number; macroF1: number; perClassRecall: number[] };
+  /** The refit on all of train on the test rows. */
+  test: { scores: Targets; labels: Int8Array };
   /** Seconds of the Gram passes that made this kernel (shared passes: the same in each kernel) and of its own steps; total: its own steps. */
   timings: Record<string, number>;
 }
@@ -185,7 +220,7 @@ interface FittedRidge {
   kernel: Kernel;
   selection: RidgeSelection;
   eval: KernelRidgeOutcome['eval'];
-  alpha: Float64Array;
+  alpha: Targets;
   timings: Record<string, number>;
   lap: Lap;
 }
@@ -207,9 +242,10 @@ export function fitKernelRidge(cfg: NtkConfig, kernel: Kernel, Ktrain: Mat64, s:
 function predictTest(cfg: NtkConfig, f: FittedRidge, Ktest: Mat64, gramSeconds: Record<string, number>): KernelRidgeOutcome {
   const test = f.lap('test', () => {
     const scores = kernelRidgePredict(Ktest, f.alpha);
-    return { scores, labels: decideLabels(scores, cfg.labelCoding) };
+    return { scores, labels: decideClasses(scores, cfg.labelCoding) };
   });
-  for (const v of [f.eval.scores, test.scores]) if (!v.every(Number.isFinite)) fail('ntk: non-finite scores; increase λ or set jitter');
+  for (const v of [f.eval.scores, test.scores])
+    if (!(ArrayBuffer.isView(v) ? v : v.data).every(Number.isFinite)) fail('ntk: non-finite scores; increase λ or set jitter');
   const own = Object.values(f.timings).reduce((a, b) => a + b, 0);
   const timings = { ...gramSeconds, ...f.timings, total: +own.toFixed(3) };
   return { kernel: f.kernel, selection: f.selection, eval: f.eval, test, timings };
@@ -254,24 +290,36 @@ function crossValidate(cfg: NtkConfig, fit: FitKernel, s: RidgeSplit): CvResult 
   return cv;
 }
 
-/** Fold means and SDs, and the λ with the best mean of `selectBy` (ties to the larger λ). */
+/**
+ * Fold means and SDs, and the λ with the best mean of `selectBy` (ties to the larger λ): 'f1' is
+ * CvResult's f1 (the positive class's for two classes, macro-F1 for K > 2), 'macro-f1' macro-F1.
+ */
 function chooseLambda(cfg: NtkConfig, kernel: string, cv: CvResult, lambdas: number[]) {
   const acc = foldSummary(cv.accuracy),
     f1 = foldSummary(cv.f1),
+    macroF1 = foldSummary(cv.macroF1),
     mse = foldSummary(cv.mse);
-  const by = cfg.selectBy === 'f1' ? f1 : acc;
+  const by = { f1, 'macro-f1': macroF1, accuracy: acc }[cfg.selectBy];
   const best = selectLambda(lambdas, by.mean);
   const lambda = lambdas[best];
   log(
     `ntk (${kernel}): CV (${cv.solver}) picked λ = ${lambda.toPrecision(4)}: ${cfg.selectBy} ${by.mean[best].toFixed(4)} ± ${by.sd[best].toFixed(4)}`,
   );
-  return { acc, f1, mse, best, lambda };
+  // an optimum at the grid's edge may lie beyond it: say so (the choice stands, on the grid as given)
+  const lo = Math.min(...lambdas),
+    hi = Math.max(...lambdas);
+  if (lambdas.length > 2 && (lambda === lo || lambda === hi))
+    log(
+      `ntk (${kernel}): warning: λ = ${lambda.toPrecision(4)} is the grid's ${lambda === lo ? 'smallest' : 'largest'} value; the best λ may lie beyond ntk.lambdaGrid: extend it`,
+    );
+  return { acc, f1, macroF1, mse, best, lambda };
 }
 
 /** Exact LOO on the whole fit part over the grid, from the one eigendecomposition (looResiduals). */
 function looTable(cfg: NtkConfig, kernel: string, spectrum: RidgeSpectrum | null, s: RidgeSplit): LooTable {
   const m = s.lambdas.length;
-  const loo: LooTable = { accuracy: new Array(m).fill(null), f1: new Array(m).fill(null), mse: new Array(m).fill(null) };
+  const none = () => new Array<number | null>(m).fill(null);
+  const loo: LooTable = { accuracy: none(), f1: none(), macroF1: none(), mse: none() };
   if (!cfg.loo) return loo;
   if (!spectrum) {
     log(
@@ -279,29 +327,42 @@ function looTable(cfg: NtkConfig, kernel: string, spectrum: RidgeSpectrum | null
     );
     return loo;
   }
+  // R: n × (|λ|·T), column c·T + t; the LOO prediction is y − r.
   const R = looResiduals(spectrum, s.lambdas);
-  const n = s.yFit.length;
-  const pred = new Float64Array(n);
+  const T = spectrum.targets;
+  const y = ArrayBuffer.isView(s.yFit) ? s.yFit : s.yFit.data;
+  const n = s.tFit.length;
+  const pred = T === 1 ? new Float64Array(n) : mat64(n, T);
   for (let c = 0; c < m; c++) {
     let se = 0;
-    for (let i = 0; i < n; i++) {
-      pred[i] = s.yFit[i] - R.data[i * m + c];
-      se += R.data[i * m + c] ** 2;
-    }
-    const met = binaryMetrics(decideLabels(pred, cfg.labelCoding), s.tFit);
+    for (let i = 0; i < n; i++)
+      for (let t = 0; t < T; t++) {
+        const r = R.data[(i * m + c) * T + t];
+        if (ArrayBuffer.isView(pred)) pred[i] = y[i] - r;
+        else pred.data[i * T + t] = y[i * T + t] - r;
+        se += r ** 2;
+      }
+    const met = classificationScores(decideClasses(pred, cfg.labelCoding), s.tFit, s.classes);
     loo.accuracy[c] = met.accuracy;
     loo.f1[c] = met.f1;
-    loo.mse[c] = se / n;
+    loo.macroF1[c] = met.macroF1;
+    loo.mse[c] = se / (n * T);
   }
   return loo;
 }
 
 /** The fit-part model at the chosen λ scored on the eval rows (from the spectrum when there is one). */
 function evalModel(cfg: NtkConfig, Ktrain: Mat64, fit: FitKernel, s: RidgeSplit, lambda: number) {
-  const alpha = fit.spectrum
-    ? spectralRidgeAlphas(fit.spectrum, [lambda], 'eval fit').data
+  const alpha: Targets = fit.spectrum
+    ? spectralAlpha(fit.spectrum, lambda)
     : kernelRidgeFit(fit.K, s.yFit, lambda, { jitter: cfg.jitter, overwrite: true, what: 'eval fit' });
   const scores = kernelRidgePredict(subKernel(Ktrain, s.evalIdx, s.fitIdx), alpha);
-  const labels = decideLabels(scores, cfg.labelCoding);
-  return { scores, labels, ...binaryMetrics(labels, s.evalTruth) };
+  const labels = decideClasses(scores, cfg.labelCoding);
+  return { scores, labels, ...classificationScores(labels, s.evalTruth, s.classes) };
+}
+
+/** The weights at one λ from the spectrum: a vector for one target, n × T for T targets. */
+function spectralAlpha(spectrum: RidgeSpectrum, lambda: number): Targets {
+  const A = spectralRidgeAlphas(spectrum, [lambda], 'eval fit');
+  return spectrum.targets === 1 ? A.data : A;
 }

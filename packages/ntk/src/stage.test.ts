@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { buildTable, fixedSizeListVector, readArtifact } from '@tangent/arrow-io';
+import type { Table } from 'apache-arrow';
 import {
   applySets,
   cvSchema,
@@ -15,9 +16,12 @@ import {
   readSplit,
   resolveManifest,
   runStage,
+  cvWithMacroF1Schema,
+  multiclassPredictionsSchema,
 } from '@tangent/contracts';
 import { reluNetKernel } from '@tangent/kernels';
 import { hasEigh, rng, setBackend } from '@tangent/linalg';
+
 import { ntkStage } from './stage.ts';
 
 const d = 6;
@@ -180,7 +184,7 @@ describe('ntk stage (runStage)', () => {
     expect(m.loo.computed).toBe(true); // LOO has its own eigendecomposition, whatever the CV solver
     await runStage(ntkStage, { manifest: manifest({ ...BASE_NTK, loo: false }), key: KEY });
     const noLoo = JSON.parse(readFileSync(out('metrics.json'), 'utf8'));
-    expect(noLoo.loo).toEqual({ computed: false, accuracy: null, f1: null, mse: null });
+    expect(noLoo.loo).toEqual({ computed: false, accuracy: null, f1: null, mse: null, macro_f1: null });
     expect(readSplit(out('split.arrow')).fold).toEqual(before.fold);
   });
 
@@ -335,5 +339,235 @@ describe('ntk stage (runStage)', () => {
       /pca[/\\]syn-d6[/\\]train\.arrow: not found; rerun its stage: npx tangent pca --key syn-d6/,
     );
     expect(existsSync(join(dir, 'ntk'))).toBe(false);
+  });
+});
+
+/** A FixedSizeList<Float64> column as float64 rows (row-major), read row by row. */
+function float64Rows(t: Table, column: string): { values: Float64Array; dim: number } {
+  const rows = Array.from({ length: t.numRows }, (_, r) => Array.from(t.getChild(column)!.get(r)!.toArray() as Float64Array));
+  return { values: Float64Array.from(rows.flat()), dim: rows[0].length };
+}
+
+/**
+ * A K-class input: rows near K orthogonal centres on the unit sphere (class = centre), the class
+ * names in the pca artifacts' provenance (extra.classes), the test split labelled or not.
+ */
+async function writeClassInputs(classes: string[], nTrain: number, nTest: number, testLabelled = true) {
+  const K = classes.length;
+  const r = rng(23);
+  const schema = embeddingSchema(d);
+  const make = (n: number, split: 'train' | 'test', idBase: number) => {
+    const X = new Float32Array(n * d);
+    const t: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const c = (i * 7) % K;
+      const x = Array.from({ length: d }, (_, k) => (k === c ? 1 : 0) + 0.4 * r.normal());
+      const s = Math.hypot(...x);
+      x.forEach((v, k) => (X[i * d + k] = v / s));
+      t.push(c);
+    }
+    const ids = Int32Array.from(r.permutation(n), (p) => idBase + 2 * p);
+    const target = split === 'test' && !testLabelled ? t.map(() => null) : t;
+    const table = buildTable(schema, { id: ids, split: new Array(n).fill(split), target, embedding: fixedSizeListVector(X, d) });
+    return { ids, X, t, file: { name: `${split}.arrow`, schema, table, dtype: 'float32', seed: null, extra: { classes } } };
+  };
+  const data = { train: make(nTrain, 'train', 1), test: make(nTest, 'test', 50000) };
+  const m = resolveManifest(manifest());
+  await publishOutputs(
+    { name: 'pca', version: '1', outputs: ['train.arrow', 'test.arrow'] },
+    m,
+    findInstance(pipelineInstances(m), 'pca', KEY)!,
+    { files: [data.train.file, data.test.file] },
+  );
+  return data;
+}
+
+/** Ridge weights for the columns of Y (rows × K) by Gaussian elimination: K independent single-target solves. */
+function gaussSolveColumns(A0: number[][], Y: number[][], lambda: number): number[][] {
+  const n = A0.length;
+  return Y[0].map((_, k) => {
+    const A = A0.map((row, a) => [...row.map((v, b) => v + (a === b ? lambda : 0)), Y[a][k]]);
+    for (let c = 0; c < n; c++)
+      for (let r = c + 1; r < n; r++) {
+        const f = A[r][c] / A[c][c];
+        for (let j = c; j <= n; j++) A[r][j] -= f * A[c][j];
+      }
+    const x = new Array<number>(n).fill(0);
+    for (let r = n - 1; r >= 0; r--) x[r] = (A[r][n] - x.reduce((s, v, j) => (j > r ? s + A[r][j] * v : s), 0)) / A[r][r];
+    return x;
+  });
+}
+
+describe('ntk stage with K > 2 classes', () => {
+  const CLASSES = ['cat', 'dog', 'eel'];
+
+  it('one-hot ridge, argmax labels, per-class scores in predictions.arrow, test scored by the refit; no submission', async () => {
+    const data = await writeClassInputs(CLASSES, 180, 45);
+    const [res] = await runStage(ntkStage, { manifest: manifest(), key: KEY });
+    expect(readdirSync(res.outDir).sort()).toEqual(['cv.arrow', 'metrics.json', 'predictions.arrow', 'split.arrow']);
+    const m = JSON.parse(readFileSync(out('metrics.json'), 'utf8'));
+    expect(m.classes).toEqual(CLASSES);
+    expect(m.test.predicted_positive).toBeUndefined();
+    expect(m.test).toMatchObject({ rows: 45, refit_rows: 180 });
+
+    // The split is stratified by class: each class's eval share is round(0.2 · n_c).
+    const split = readSplit(out('split.arrow'));
+    const role = (i: number) => split.role[split.index.get(data.train.ids[i])!];
+    for (let c = 0; c < 3; c++) {
+      const rows = data.train.t.flatMap((t, i) => (t === c ? [i] : []));
+      expect(rows.filter((i) => role(i) === 'eval').length).toBe(Math.round(0.2 * rows.length));
+    }
+
+    const { table: pred } = readArtifact(out('predictions.arrow'), multiclassPredictionsSchema(3));
+    const { values: scores, dim } = float64Rows(pred, 'scores');
+    expect(dim).toBe(3);
+    const nEval = m.eval.rows;
+    expect(pred.numRows).toBe(nEval + 45);
+    const rows = Array.from({ length: pred.numRows }, (_, r) => ({
+      split: pred.getChild('split')!.get(r) as string,
+      id: pred.getChild('id')!.get(r) as number,
+      label: pred.getChild('label')!.get(r) as number,
+      target: pred.getChild('target')!.get(r) as number,
+      score: pred.getChild('score')!.get(r) as number,
+      s: Array.from(scores.subarray(r * 3, r * 3 + 3)),
+    }));
+    for (const row of rows) {
+      expect(row.label).toBe(row.s.indexOf(Math.max(...row.s)));
+      expect(row.score).toBe(row.s[row.label]);
+    }
+    // Brute-force metrics from the rows against metrics.json.
+    const check = (part: 'eval' | 'test', block: { accuracy: number; macro_f1: number; per_class_recall: number[] }) => {
+      const sel = rows.filter((row) => row.split === part);
+      expect(block.accuracy).toBeCloseTo(sel.filter((row) => row.label === row.target).length / sel.length, 14);
+      let f1 = 0;
+      for (let c = 0; c < 3; c++) {
+        const tp = sel.filter((row) => row.label === c && row.target === c).length;
+        const fn = sel.filter((row) => row.label !== c && row.target === c).length;
+        const fp = sel.filter((row) => row.label === c && row.target !== c).length;
+        expect(block.per_class_recall[c]).toBeCloseTo(tp / (tp + fn), 14);
+        f1 += (2 * tp) / (2 * tp + fp + fn) / 3;
+      }
+      expect(block.macro_f1).toBeCloseTo(f1, 14);
+    };
+    check('eval', m.eval);
+    check('test', m.test);
+    expect(m.eval.f1).toBe(m.eval.macro_f1);
+    expect(m.cv.f1).toEqual(m.cv.macro_f1);
+    expect(m.test.accuracy).toBeGreaterThan(0.85);
+
+    // The test scores: K independent single-target solves (Gaussian elimination) on all train rows at the chosen λ.
+    const dot = (a: Float32Array, b: Float32Array) => a.reduce((s, v, k) => s + v * b[k], 0);
+    const row = (X: Float32Array, i: number) => X.subarray(i * d, (i + 1) * d);
+    const kern = (a: Float32Array, b: Float32Array) => reluNetKernel(dot(a, a), dot(b, b), dot(a, b), d, { depth: 2 }).ntk;
+    const n = 180;
+    const Kxx = Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) => kern(row(data.train.X, i), row(data.train.X, j))));
+    const Y = data.train.t.map((t) => [0, 1, 2].map((c) => (c === t ? 1 : -1)));
+    const alpha = gaussSolveColumns(Kxx, Y, m.chosen_lambda);
+    const testRows = rows.filter((r) => r.split === 'test');
+    testRows.forEach((r, a) => {
+      expect(r.id).toBe(data.test.ids[a]);
+      expect(r.target).toBe(data.test.t[a]);
+      const kx = Array.from({ length: n }, (_, j) => kern(row(data.test.X, a), row(data.train.X, j)));
+      for (let c = 0; c < 3; c++)
+        expect(r.s[c]).toBeCloseTo(
+          kx.reduce((s, v, j) => s + v * alpha[c][j], 0),
+          6,
+        );
+    });
+  });
+
+  it('selectBy macro-f1 picks the λ with the best mean macro-F1 in cv.arrow; compare: [nngp] fits the NNGP the same way', async () => {
+    await writeClassInputs(CLASSES, 150, 30);
+    await runStage(ntkStage, { manifest: manifest({ ...BASE_NTK, kernel: 'nngp', selectBy: 'macro-f1' }), key: KEY });
+    const alone = JSON.parse(readFileSync(out('metrics.json'), 'utf8'));
+    const aloneScores = float64Rows(readArtifact(out('predictions.arrow'), multiclassPredictionsSchema(3)).table, 'scores').values;
+    await runStage(ntkStage, { manifest: manifest({ ...BASE_NTK, selectBy: 'macro-f1', compare: ['nngp'] }), key: KEY });
+    expect(readdirSync(join(dir, 'ntk', KEY)).sort()).toEqual([
+      'cv-nngp.arrow',
+      'cv.arrow',
+      'metrics-nngp.json',
+      'metrics.json',
+      'predictions-nngp.arrow',
+      'predictions.arrow',
+      'split.arrow',
+    ]);
+    for (const kernel of ['ntk', 'nngp'] as const) {
+      const m = JSON.parse(readFileSync(out(krrFile('metrics', kernel, 'ntk')), 'utf8'));
+      expect(m).toMatchObject({ kernel, select_by: 'macro-f1', classes: CLASSES });
+      const { table: cv } = readArtifact(out(krrFile('cv', kernel, 'ntk')), cvWithMacroF1Schema(4));
+      const lambdas = Array.from(cv.getChild('lambda')!.toArray() as Float64Array);
+      const folds = float64Rows(cv, 'fold_macro_f1').values;
+      const mean = lambdas.map((_, c) => (folds[4 * c] + folds[4 * c + 1] + folds[4 * c + 2] + folds[4 * c + 3]) / 4);
+      const best = mean.reduce((b, v, c) => (v > mean[b] || (v === mean[b] && lambdas[c] > lambdas[b]) ? c : b), 0);
+      expect(m.chosen_lambda).toBe(lambdas[best]);
+      expect(cv.getChild('macro_f1_mean')!.get(best)).toBeCloseTo(mean[best], 14);
+    }
+    const nngp = JSON.parse(readFileSync(out('metrics-nngp.json'), 'utf8'));
+    expect(nngp.chosen_lambda).toBe(alone.chosen_lambda);
+    expect(nngp.eval).toEqual(alone.eval);
+    expect(nngp.test).toEqual(alone.test);
+    const both = float64Rows(readArtifact(out('predictions-nngp.arrow'), multiclassPredictionsSchema(3)).table, 'scores').values;
+    expect(Array.from(both)).toEqual(Array.from(aloneScores));
+  });
+
+  it('two classes with a labelled test split: the binary layout and numbers, test scores added, no submission', async () => {
+    await writeClassInputs(['ham', 'spam'], 160, 40);
+    await runStage(ntkStage, { manifest: manifest(), key: KEY });
+    expect(readdirSync(join(dir, 'ntk', KEY)).sort()).toEqual(['cv.arrow', 'metrics.json', 'predictions.arrow', 'split.arrow']);
+    const m = JSON.parse(readFileSync(out('metrics.json'), 'utf8'));
+    const { table: pred } = readArtifact(out('predictions.arrow'), predictionsSchema);
+    expect(pred.getChild('scores')).toBeNull();
+    const test = Array.from({ length: pred.numRows }, (_, r) => r).filter((r) => pred.getChild('split')!.get(r) === 'test');
+    const label = (r: number) => pred.getChild('label')!.get(r) as number;
+    const target = (r: number) => pred.getChild('target')!.get(r) as number;
+    expect(test.every((r) => label(r) === ((pred.getChild('score')!.get(r) as number) >= 0 ? 1 : 0))).toBe(true);
+    const tp = test.filter((r) => label(r) === 1 && target(r) === 1).length;
+    const wrong = test.filter((r) => label(r) !== target(r)).length;
+    expect(m.classes).toEqual(['ham', 'spam']);
+    expect(m.test.accuracy).toBeCloseTo((test.length - wrong) / test.length, 14);
+    expect(m.test.f1).toBeCloseTo((2 * tp) / (2 * tp + wrong), 14); // the positive class's F1 for two classes
+    expect(m.test.predicted_positive).toBe(test.filter((r) => label(r) === 1).length);
+    expect(m.test.per_class_recall).toHaveLength(2);
+    expect(m.eval.macro_f1).toBeGreaterThan(0.8);
+    // selectBy macro-f1 for two classes: the mean of both classes' F1, a column of its own in cv.arrow
+    await runStage(ntkStage, { manifest: manifest({ ...BASE_NTK, selectBy: 'macro-f1' }), key: KEY });
+    const mm = JSON.parse(readFileSync(out('metrics.json'), 'utf8'));
+    const { table: cv } = readArtifact(out('cv.arrow'), cvWithMacroF1Schema(4));
+    const macro = Array.from(cv.getChild('macro_f1_mean')!.toArray() as Float64Array);
+    const lambdas = Array.from(cv.getChild('lambda')!.toArray() as Float64Array);
+    const best = macro.reduce((b, v, c) => (v > macro[b] || (v === macro[b] && lambdas[c] > lambdas[b]) ? c : b), 0);
+    expect(mm.chosen_lambda).toBe(lambdas[best]);
+    expect(mm.cv.macro_f1.mean).toBe(macro[best]);
+    expect(mm.cv.f1.mean).toBe(cv.getChild('f1_mean')!.get(best));
+  });
+
+  it('refuses a partly labelled test split and test classes that differ from train’s, each with one line', async () => {
+    const data = await writeClassInputs(CLASSES, 60, 12);
+    const schema = embeddingSchema(d);
+    const republish = async (target: Array<number | null>, classes: string[]) => {
+      const m = resolveManifest(manifest());
+      const table = buildTable(schema, {
+        id: data.test.ids,
+        split: new Array(12).fill('test'),
+        target,
+        embedding: fixedSizeListVector(data.test.X, d),
+      });
+      await publishOutputs(
+        { name: 'pca', version: '1', outputs: ['train.arrow', 'test.arrow'] },
+        m,
+        findInstance(pipelineInstances(m), 'pca', KEY)!,
+        {
+          files: [data.train.file, { name: 'test.arrow', schema, table, dtype: 'float32', seed: null, extra: { classes } }],
+        },
+      );
+    };
+    await republish([null, ...data.test.t.slice(1)], CLASSES);
+    await expect(runStage(ntkStage, { manifest: manifest(), key: KEY })).rejects.toThrow(
+      /test\.arrow: 11 of 12 test rows have a target; a test split is all labelled or all unlabelled/,
+    );
+    await republish(data.test.t, ['cat', 'dog', 'emu']);
+    await expect(runStage(ntkStage, { manifest: manifest(), key: KEY })).rejects.toThrow(
+      /test\.arrow: classes \[cat, dog, emu\] differ from train's \[cat, dog, eel\]; rerun the pca stage/,
+    );
   });
 });

@@ -2,7 +2,6 @@ import type { Table } from 'apache-arrow';
 import { buildTable, fixedSizeListVector } from '@tangent/arrow-io';
 import { fail } from '@tangent/base';
 import {
-  cvSchema,
   defineStage,
   embeddingColumns,
   krrFile,
@@ -15,11 +14,14 @@ import {
   type OutputFile,
   type StageContext,
   ntkNode,
+  cvWithMacroF1Schema,
+  multiclassPredictionsSchema,
 } from '@tangent/contracts';
-import { stratifiedSplit } from '@tangent/kernels';
+import { classificationScores, stratifiedSplit } from '@tangent/kernels';
 import { TS_EIGH_MAX_N, backendInfo, hasEigh, mat64, type Mat64 } from '@tangent/linalg';
+
 import { ntkConfigSchema, type NtkConfig } from './config.ts';
-import { kernelRidgeOutcomes, ridgeSplit, type KernelRidgeOutcome, type RidgeSplit } from './ridge-on-split.ts';
+import { kernelRidgeOutcomes, ridgeSplit, type KernelRidgeOutcome, type RidgeSplit, type Targets } from './ridge-on-split.ts';
 
 export const STAGE = 'ntk';
 export const STAGE_VERSION = '2'; // 2: metrics and artifacts record the activation
@@ -28,23 +30,35 @@ interface SplitData {
   path: string;
   ids: Int32Array;
   target: Array<number | null>;
+  /** The class names (index = target value); K = classes.length. */
+  classes: string[];
   X: Mat64;
 }
 
 /** The (train, test) rows of a pca artifact pair, float64 for the kernels. */
-function readInputs(ctx: StageContext<NtkConfig>): { train: SplitData; test: SplitData } {
+function readInputs(ctx: StageContext<NtkConfig>): { train: SplitData; test: SplitData; testLabelled: boolean } {
   const pca = ctx.dep('pca');
   const read = (split: 'train' | 'test'): SplitData => {
-    const { table, path } = ctx.readArrow(pca, `${split}.arrow`, embeddingColumns);
-    const e = readEmbeddings(table, path, split);
-    return { path, ids: e.ids, target: e.target, X: mat64(e.rows, e.dim, Float64Array.from(e.values)) };
+    const { table, path, meta } = ctx.readArrow(pca, `${split}.arrow`, embeddingColumns);
+    const e = readEmbeddings(table, path, split, meta);
+    return { path, ids: e.ids, target: e.target, classes: e.classes, X: mat64(e.rows, e.dim, Float64Array.from(e.values)) };
   };
   const train = read('train');
   const test = read('test');
   if (test.X.cols !== train.X.cols)
     fail(`${test.path}: embeddings have dim ${test.X.cols} but train has ${train.X.cols}; rerun the pca stage`);
-  if (new Set(train.target).size < 2) fail(`${train.path}: the training rows have a single class; kernel ridge classification needs both`);
-  return { train, test };
+  if (test.classes.join('\n') !== train.classes.join('\n'))
+    fail(`${test.path}: classes [${test.classes.join(', ')}] differ from train's [${train.classes.join(', ')}]; rerun the pca stage`);
+  if (train.classes.length > 127)
+    fail(`${train.path}: ${train.classes.length} classes; the ntk stage's Int8 label columns hold at most 127`);
+  if (new Set(train.target).size < 2)
+    fail(`${train.path}: the training rows have a single class; kernel ridge classification needs at least two`);
+  const labelled = test.target.filter((t) => t !== null).length;
+  if (labelled && labelled < test.target.length)
+    fail(
+      `${test.path}: ${labelled} of ${test.target.length} test rows have a target; a test split is all labelled or all unlabelled; rerun the stage that wrote it`,
+    );
+  return { train, test, testLabelled: labelled > 0 };
 }
 
 /**
@@ -53,6 +67,11 @@ function readInputs(ctx: StageContext<NtkConfig>): { train: SplitData; test: Spl
  * Kaggle submission, all in data/ntk/<input>/, published together. Each kernel of `compare` is
  * fitted the same way on the same split and folds (metrics-<kernel>.json, cv-<kernel>.arrow,
  * predictions-<kernel>.arrow), so kernels are compared row by row.
+ *
+ * Classes: two (the tweets) regress one ±1 target; K > 2 regress K one-vs-rest targets from the
+ * same factorisations and predict the argmax (ridge-on-split.ts). A labelled test split (every
+ * dataset but the Kaggle tweets) is scored by the refit on all of train (metrics.json `test`);
+ * submission.csv, the Kaggle format, is written only for an unlabelled two-class test split.
  */
 export const ntkStage = defineStage(ntkNode, {
   version: STAGE_VERSION,
@@ -67,20 +86,22 @@ const seconds = (t0: number) => +((performance.now() - t0) / 1000).toFixed(3);
 async function runNtk(ctx: StageContext<NtkConfig>) {
   const cfg = ctx.config;
   const tStart = performance.now();
-  const { train, test } = readInputs(ctx);
+  const { train, test, testLabelled } = readInputs(ctx);
   const readSeconds = seconds(tStart);
   const split = splitRows(cfg, train);
   // The primary kernel, then each compared kernel on the same split, folds and λ grid.
   const kernels: Kernel[] = [cfg.kernel, ...cfg.compare.filter((k) => k !== cfg.kernel)];
-  const results = await kernelRidgeAll(cfg, kernels, train, test, split);
+  const results = await kernelRidgeAll(cfg, kernels, train, test, split, testLabelled);
   // The primary kernel's metrics carry the stage's reading time and its total (all kernels included).
   const primary = results[0];
   primary.metrics.timings = { read: readSeconds, ...primary.metrics.timings, stage_total: seconds(tStart) };
+  // A Kaggle submission is a competition's unlabelled two-class test set; a labelled test split is scored instead.
+  const submit = !testLabelled && train.classes.length === 2;
   return {
     files: [
       splitFile(cfg, train, test, split, primary),
       ...results.flatMap((r) => kernelFiles(cfg, r, train, test)),
-      submissionFile(test, primary),
+      ...(submit ? [submissionFile(test, primary)] : []),
     ],
     summary: results.map((r) => formatSummary(r.metrics, ctx.outDir)).join('\n'),
   };
@@ -101,33 +122,76 @@ function splitRows(cfg: NtkConfig, train: SplitData): Split {
   return split;
 }
 
+/**
+ * metrics.json: the contract's KrrMetrics (for K > 2 every `f1` is macro-F1, and there is no
+ * `predicted_positive`), plus the class names, macro-F1 (CV, LOO, eval) and per-class recall
+ * (eval), and, for a labelled test split, the refit's accuracy, F1, macro-F1 and per-class recall
+ * on it. A recall is null for a class without rows.
+ */
+export type NtkMetrics = Omit<KrrMetrics, 'select_by' | 'classes' | 'cv' | 'loo' | 'eval' | 'test'> & {
+  select_by: NtkConfig['selectBy'];
+  classes: string[];
+  cv: KrrMetrics['cv'] & { macro_f1: { mean: number; sd: number } };
+  loo: KrrMetrics['loo'] & { macro_f1: number | null };
+  eval: Omit<KrrMetrics['eval'], keyof ClassScores> & ClassScores;
+  test: Pick<KrrMetrics['test'], 'rows' | 'refit_rows'> & { predicted_positive?: number } & Partial<
+      ClassScores & { accuracy: number; f1: number }
+    >;
+};
+type ClassScores = { macro_f1: number; per_class_recall: Array<number | null> };
+
 interface KernelRidgeResult {
-  metrics: KrrMetrics;
+  metrics: NtkMetrics;
   cvTable: Table;
   predTable: Table;
   testLabels: Int8Array;
 }
 
 /** Every kernel's ridge on the split (ridge-on-split.ts), then its tables, one kernel at a time. */
-async function kernelRidgeAll(cfg: NtkConfig, kernels: Kernel[], train: SplitData, test: SplitData, split: Split) {
-  const s = ridgeSplit(cfg, train.target as number[], split);
+async function kernelRidgeAll(cfg: NtkConfig, kernels: Kernel[], train: SplitData, test: SplitData, split: Split, testLabelled: boolean) {
+  const s = ridgeSplit(cfg, train.target as number[], split, train.classes.length);
+  const testTruth = testLabelled ? Int8Array.from(test.target as number[]) : null;
   const results: KernelRidgeResult[] = [];
-  for await (const outcome of kernelRidgeOutcomes(cfg, kernels, train.X, test.X, s)) results.push(krrTables(cfg, outcome, s, train, test));
+  for await (const outcome of kernelRidgeOutcomes(cfg, kernels, train.X, test.X, s))
+    results.push(krrTables(cfg, outcome, s, train, test, testTruth));
   return results;
 }
 
 /** One kernel's metrics.json, cv table and predictions table. */
-function krrTables(cfg: NtkConfig, o: KernelRidgeOutcome, s: RidgeSplit, train: SplitData, test: SplitData): KernelRidgeResult {
+function krrTables(
+  cfg: NtkConfig,
+  o: KernelRidgeOutcome,
+  s: RidgeSplit,
+  train: SplitData,
+  test: SplitData,
+  testTruth: Int8Array | null,
+): KernelRidgeResult {
   return {
-    metrics: krrMetrics(cfg, o, s, test.X.rows),
+    metrics: krrMetrics(cfg, o, s, train.classes, test.X.rows, testTruth),
     cvTable: cvTable(o, s),
-    predTable: predictionsTable(o, s, train, test),
+    predTable: predictionsTable(o, s, train, test, testTruth),
     testLabels: o.test.labels,
   };
 }
 
-function krrMetrics(cfg: NtkConfig, o: KernelRidgeOutcome, s: RidgeSplit, nTest: number): KrrMetrics {
-  const { cv, acc, f1, best, lambda, loo } = o.selection;
+/** NaN (a class without rows) as null, the JSON of "undefined". */
+const recalls = (r: number[]) => r.map((v) => (Number.isNaN(v) ? null : v));
+
+/** The refit's scores on a labelled test split (classificationScores: `f1` is macro-F1 for K > 2). */
+function testScores(labels: Int8Array, truth: Int8Array, classes: number) {
+  const m = classificationScores(labels, truth, classes);
+  return { accuracy: m.accuracy, f1: m.f1, macro_f1: m.macroF1, per_class_recall: recalls(m.perClassRecall) };
+}
+
+function krrMetrics(
+  cfg: NtkConfig,
+  o: KernelRidgeOutcome,
+  s: RidgeSplit,
+  classes: string[],
+  nTest: number,
+  testTruth: Int8Array | null,
+): NtkMetrics {
+  const { cv, acc, f1, macroF1, best, lambda, loo } = o.selection;
   return {
     input: cfg.input,
     kernel: o.kernel,
@@ -137,34 +201,56 @@ function krrMetrics(cfg: NtkConfig, o: KernelRidgeOutcome, s: RidgeSplit, nTest:
     sigma_b: cfg.sigmaB,
     label_coding: cfg.labelCoding,
     select_by: cfg.selectBy,
+    classes,
     chosen_lambda: lambda,
     cv: {
       solver: cv.solver,
       folds: cv.folds,
       accuracy: { mean: acc.mean[best], sd: acc.sd[best] },
       f1: { mean: f1.mean[best], sd: f1.sd[best] },
+      macro_f1: { mean: macroF1.mean[best], sd: macroF1.sd[best] },
     },
-    loo: { computed: loo.accuracy[best] !== null, accuracy: loo.accuracy[best], f1: loo.f1[best], mse: loo.mse[best] },
-    eval: { rows: s.evalIdx.length, accuracy: o.eval.accuracy, f1: o.eval.f1, fit_rows: s.fitIdx.length },
-    test: { rows: nTest, predicted_positive: o.test.labels.reduce((a, v) => a + v, 0), refit_rows: s.y.length },
+    loo: {
+      computed: loo.accuracy[best] !== null,
+      accuracy: loo.accuracy[best],
+      f1: loo.f1[best],
+      mse: loo.mse[best],
+      macro_f1: loo.macroF1[best],
+    },
+    eval: {
+      rows: s.evalIdx.length,
+      accuracy: o.eval.accuracy,
+      f1: o.eval.f1,
+      fit_rows: s.fitIdx.length,
+      macro_f1: o.eval.macroF1,
+      per_class_recall: recalls(o.eval.perClassRecall),
+    },
+    test: {
+      rows: nTest,
+      ...(classes.length === 2 ? { predicted_positive: o.test.labels.reduce((a, v) => a + v, 0) } : {}),
+      refit_rows: s.tFit.length + s.evalIdx.length,
+      ...(testTruth ? testScores(o.test.labels, testTruth, classes.length) : {}),
+    },
     timings: o.timings,
     backend: { ...backendInfo(), eigensolver: hasEigh() ? 'LAPACK dsyevd' : `none (TypeScript QL only up to ${TS_EIGH_MAX_N})` },
   };
 }
 
-/** Per λ: fold means and SDs, each fold's accuracy and F1, LOO, and the selected row. */
+/** Per λ: fold means and SDs, each fold's accuracy, F1 and macro-F1, LOO, and the selected row. */
 function cvTable(o: KernelRidgeOutcome, s: RidgeSplit): Table {
-  const { cv, acc, f1, mse, best, loo } = o.selection;
+  const { cv, acc, f1, macroF1, mse, best, loo } = o.selection;
   const m = s.lambdas.length,
     k = cv.folds;
   const foldAcc = new Float64Array(m * k),
-    foldF1 = new Float64Array(m * k);
+    foldF1 = new Float64Array(m * k),
+    foldMacro = new Float64Array(m * k);
   for (let c = 0; c < m; c++)
     for (let f = 0; f < k; f++) {
       foldAcc[c * k + f] = cv.accuracy[f][c];
       foldF1[c * k + f] = cv.f1[f][c];
+      foldMacro[c * k + f] = cv.macroF1[f][c];
     }
-  return buildTable(cvSchema(k), {
+  return buildTable(cvWithMacroF1Schema(k), {
     lambda: Float64Array.from(s.lambdas),
     accuracy_mean: acc.mean,
     accuracy_sd: acc.sd,
@@ -177,20 +263,46 @@ function cvTable(o: KernelRidgeOutcome, s: RidgeSplit): Table {
     loo_f1: loo.f1,
     loo_mse: loo.mse,
     selected: Int8Array.from(s.lambdas, (_, c) => (c === best ? 1 : 0)),
+    macro_f1_mean: macroF1.mean,
+    macro_f1_sd: macroF1.sd,
+    fold_macro_f1: fixedSizeListVector(foldMacro, k),
+    loo_macro_f1: loo.macroF1,
   });
 }
 
-/** Eval rows (fit-part model) then test rows (refit on all of train). */
-function predictionsTable(o: KernelRidgeOutcome, s: RidgeSplit, train: SplitData, test: SplitData): Table {
+/**
+ * Eval rows (fit-part model) then test rows (refit on all of train); `target` the class index
+ * (null for an unlabelled test row). Two classes: `score` the one score (the contract's layout).
+ * K > 2: `scores` the K class scores, `score` the predicted class's (the largest).
+ */
+function predictionsTable(o: KernelRidgeOutcome, s: RidgeSplit, train: SplitData, test: SplitData, testTruth: Int8Array | null): Table {
   const nEval = s.evalIdx.length,
     nTest = test.X.rows;
-  return buildTable(predictionsSchema, {
+  const columns = {
     id: Int32Array.from([...s.evalIdx.map((i) => train.ids[i]), ...test.ids]),
     split: [...new Array<string>(nEval).fill('eval'), ...new Array<string>(nTest).fill('test')],
-    score: Float64Array.from([...o.eval.scores, ...o.test.scores]),
     label: Int8Array.from([...o.eval.labels, ...o.test.labels]),
-    target: Array.from({ length: nEval + nTest }, (_, r) => (r < nEval ? s.evalTruth[r] : null)),
+    target: Array.from({ length: nEval + nTest }, (_, r) => (r < nEval ? s.evalTruth[r] : testTruth ? testTruth[r - nEval] : null)),
+  };
+  const [ev, te] = [o.eval.scores, o.test.scores];
+  if (ArrayBuffer.isView(ev) && ArrayBuffer.isView(te))
+    return buildTable(predictionsSchema, { ...columns, score: Float64Array.from([...ev, ...te]) });
+  const K = s.classes;
+  const all = new Float64Array((nEval + nTest) * K);
+  all.set(scoreRows(ev, K));
+  all.set(scoreRows(te, K), nEval * K);
+  const labels = columns.label;
+  return buildTable(multiclassPredictionsSchema(K), {
+    ...columns,
+    score: Float64Array.from(labels, (c, r) => all[r * K + c]),
+    scores: fixedSizeListVector(all, K),
   });
+}
+
+/** Row-major rows × K scores (K > 2 targets are a matrix). */
+function scoreRows(v: Targets, K: number): Float64Array {
+  if (ArrayBuffer.isView(v) || v.cols !== K) fail(`ntk: internal: expected scores with ${K} columns`);
+  return v.data;
 }
 
 /** What every artifact of a kernel records besides the contract's provenance. */
@@ -207,6 +319,7 @@ function extra(cfg: NtkConfig, r: KernelRidgeResult, train: SplitData, test: Spl
     evalRows: r.metrics.eval.rows,
     testRows: test.X.rows,
     dim: train.X.cols,
+    classes: train.classes,
   };
 }
 
@@ -215,7 +328,7 @@ function kernelFiles(cfg: NtkConfig, r: KernelRidgeResult, train: SplitData, tes
   return [
     {
       name: krrFile('cv', kernel, cfg.kernel),
-      schema: cvSchema(r.metrics.cv.folds),
+      schema: cvWithMacroF1Schema(r.metrics.cv.folds),
       table: r.cvTable,
       dtype: 'float64',
       seed: cfg.seed,
@@ -223,7 +336,7 @@ function kernelFiles(cfg: NtkConfig, r: KernelRidgeResult, train: SplitData, tes
     },
     {
       name: krrFile('predictions', kernel, cfg.kernel),
-      schema: predictionsSchema,
+      schema: train.classes.length === 2 ? predictionsSchema : multiclassPredictionsSchema(train.classes.length),
       table: r.predTable,
       dtype: 'float64',
       seed: cfg.seed,
@@ -248,9 +361,14 @@ function submissionFile(test: SplitData, primary: KernelRidgeResult): OutputFile
   return { name: 'submission.csv', text: submissionCsv(test.ids, primary.testLabels) };
 }
 
-export function formatSummary(m: KrrMetrics, outDir: string): string {
+export function formatSummary(m: NtkMetrics, outDir: string): string {
+  const f1 = m.classes.length === 2 ? 'F1' : 'macro-F1';
+  const test =
+    m.test.accuracy === undefined
+      ? ''
+      : `; test (${m.test.rows} rows): accuracy ${m.test.accuracy.toFixed(4)}, ${f1} ${m.test.f1!.toFixed(4)}`;
   return [
-    `ntk ${m.input}: ${m.kernel} KRR, λ = ${m.chosen_lambda.toPrecision(4)} (CV ${m.cv.solver}: acc ${m.cv.accuracy.mean.toFixed(4)} ± ${m.cv.accuracy.sd.toFixed(4)}, F1 ${m.cv.f1.mean.toFixed(4)} ± ${m.cv.f1.sd.toFixed(4)})`,
-    `  eval (${m.eval.rows} rows): accuracy ${m.eval.accuracy.toFixed(4)}, F1 ${m.eval.f1.toFixed(4)}; ${(m.timings.total ?? 0).toFixed(1)} s -> ${outDir}`,
+    `ntk ${m.input}: ${m.kernel} KRR, ${m.classes.length} classes, λ = ${m.chosen_lambda.toPrecision(4)} (CV ${m.cv.solver}: acc ${m.cv.accuracy.mean.toFixed(4)} ± ${m.cv.accuracy.sd.toFixed(4)}, ${f1} ${m.cv.f1.mean.toFixed(4)} ± ${m.cv.f1.sd.toFixed(4)})`,
+    `  eval (${m.eval.rows} rows): accuracy ${m.eval.accuracy.toFixed(4)}, ${f1} ${m.eval.f1.toFixed(4)}${test}; ${(m.timings.total ?? 0).toFixed(1)} s -> ${outDir}`,
   ].join('\n');
 }

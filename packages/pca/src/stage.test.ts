@@ -136,7 +136,7 @@ describe('pca stage (runStage)', () => {
     const raw = manifestFor([16]);
     await fakeEmbed(raw, 8);
     await expect(runStage(pcaStage, { manifest: raw, key: `${EMBEDDER}-d16` })).rejects.toThrowError(
-      /grid\.d contains 16, more than the embedding dimension 8 .*choose d <= 8/,
+      /grid\.d contains 16, more than the input dimension 8 .*choose d <= 8/,
     );
     expect(existsSync(join(dir, 'pca'))).toBe(false);
   });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { datasetNameSchema, datasetSchema, type Dataset } from '@tangent/contracts';
 
 /** How each cleaning step treats tweets; every step can be switched off. */
 export const cleanOptionsSchema = z
@@ -46,11 +47,33 @@ const encodingLabel = z.string().refine(
   { message: "unknown encoding; use a label such as 'utf-8', 'latin1' or 'windows-1252'" },
 );
 
+/** A `text-csv` dataset of the manifest's `datasets:` with its name, as the text node puts it in an instance's config. */
+export type TextCsvDataset = Extract<Dataset, { kind: 'text-csv' }> & { name: string };
+
+/**
+ * The `dataset` field: contracts' datasetSchema plus `name`. Checked through datasetSchema itself
+ * (its kinds are strict objects that would refuse `name`), and only a text-csv: the tweets are the
+ * text stage's instance without `dataset`, and tables and images skip the text stage.
+ */
+export const textDatasetSchema = z.looseObject({ name: datasetNameSchema }).transform(({ name, ...spec }, ctx): TextCsvDataset => {
+  const r = datasetSchema.safeParse(spec);
+  if (!r.success) {
+    for (const i of r.error.issues) ctx.addIssue({ code: 'custom', path: i.path, message: i.message });
+    return z.NEVER;
+  }
+  if (r.data.kind !== 'text-csv') {
+    ctx.addIssue({ code: 'custom', path: ['kind'], message: `the text stage reads a 'text-csv' dataset here, not '${r.data.kind}'` });
+    return z.NEVER;
+  }
+  return { name, ...r.data };
+});
+
 export const textConfigSchema = z
   .object({
     /**
-     * Encoding of train.csv/test.csv. Unset: UTF-8 (or UTF-16 with a byte-order mark), and any
-     * byte that is not valid UTF-8 is an error; set it (e.g. 'latin1') to decode other files.
+     * Encoding of train.csv/test.csv (or of a text-csv dataset's files). Unset: UTF-8 (or UTF-16
+     * with a byte-order mark for the tweets), and any byte that is not valid UTF-8 is an error;
+     * set it (e.g. 'latin1') to decode other files.
      */
     encoding: encodingLabel.optional(),
     clean: cleanOptionsSchema.prefault({}),
@@ -68,6 +91,11 @@ export const textConfigSchema = z
       })
       .strict()
       .prefault({}),
+    /**
+     * Set by the text node for a text-csv dataset's instance (key = its name): read that file
+     * instead of the Kaggle tweets. Absent for the tweets, whose config is the section as it is.
+     */
+    dataset: textDatasetSchema.optional(),
   })
   .strict();
 

@@ -24,7 +24,7 @@ function bruteForce(texts: string[], targets: Array<number | null>) {
     const members = texts.flatMap((t, k) => (t === texts[i] ? [k] : []));
     if (members.length > 1) duplicateGroups++;
     const ys = new Set(members.map((k) => targets[k]).filter((y) => y !== null));
-    if (ys.size === 2) {
+    if (ys.size >= 2) {
       conflictingGroups++;
       conflictingRows += members.length;
     }
@@ -43,6 +43,20 @@ describe('duplicateStats', () => {
       conflictingRows: 3,
     });
     expect(duplicateStats(['x', 'x'], [null, null]).conflictingGroups).toBe(0);
+  });
+
+  it('counts conflicts among more than two classes, ignoring unlabelled rows', () => {
+    const texts = ['a', 'a', 'b', 'b', 'b', 'c', 'c', 'd', 'd'];
+    const targets = [2, 2, 0, null, 3, 1, null, 4, 5];
+    expect(duplicateStats(texts, targets)).toEqual({
+      rows: 9,
+      unique: 4,
+      duplicates: 5,
+      duplicateGroups: 4,
+      conflictingGroups: 2,
+      conflictingRows: 5,
+    });
+    expect(duplicateStats(texts, targets)).toEqual(bruteForce(texts, targets));
   });
 
   it('matches the brute-force count and the known facts on the raw training texts', () => {

@@ -7,20 +7,23 @@ export interface DuplicateStats {
   duplicates: number;
   /** Distinct texts that occur more than once. */
   duplicateGroups: number;
-  /** Distinct texts whose rows carry both target 0 and target 1. */
+  /** Distinct texts whose labelled rows carry more than one target (0 and 1 for the tweets). */
   conflictingGroups: number;
   /** All rows belonging to those texts. */
   conflictingRows: number;
 }
 
 export function duplicateStats(texts: readonly string[], targets?: ReadonlyArray<number | null>): DuplicateStats {
-  const groups = new Map<string, { n: number; labels: number }>();
+  // A group conflicts once a labelled row disagrees with its first label (any number of classes).
+  const groups = new Map<string, { n: number; first: number | null; conflict: boolean }>();
   texts.forEach((t, i) => {
-    const g = groups.get(t) ?? { n: 0, labels: 0 };
+    const g = groups.get(t) ?? { n: 0, first: null, conflict: false };
     g.n++;
-    const y = targets?.[i];
-    if (y === 0) g.labels |= 1;
-    else if (y === 1) g.labels |= 2;
+    const y = targets?.[i] ?? null;
+    if (y !== null) {
+      if (g.first === null) g.first = y;
+      else if (y !== g.first) g.conflict = true;
+    }
     groups.set(t, g);
   });
   let duplicateGroups = 0;
@@ -28,7 +31,7 @@ export function duplicateStats(texts: readonly string[], targets?: ReadonlyArray
   let conflictingRows = 0;
   for (const g of groups.values()) {
     if (g.n > 1) duplicateGroups++;
-    if (g.labels === 3) {
+    if (g.conflict) {
       conflictingGroups++;
       conflictingRows += g.n;
     }

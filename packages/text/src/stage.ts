@@ -4,8 +4,10 @@ import { buildTable, paths, readArtifact, validateConfig } from '@tangent/arrow-
 import { fail, progress } from '@tangent/base';
 import {
   defineStage,
+  BINARY_CLASSES,
   pipelineInstances,
   publishOutputs,
+  readLabelledCsv,
   resolveManifest,
   SPLITS,
   textSchema,
@@ -15,7 +17,7 @@ import {
   textNode,
 } from '@tangent/contracts';
 import { cleanLocation, cleanTweet, urlDecodeKeyword } from './clean.ts';
-import { textConfigSchema, type TextConfig } from './config.ts';
+import { textConfigSchema, type TextConfig, type TextCsvDataset } from './config.ts';
 import { findKaggleFile, KAGGLE_URL, loadKaggleCsv, type KaggleCsv } from './csv.ts';
 import { duplicateStats, type DuplicateStats } from './duplicates.ts';
 
@@ -26,8 +28,8 @@ export interface SplitSummary {
   split: Split;
   source: string;
   rows: number;
-  /** Rows per target value; null for the unlabelled test split. */
-  targets: { '0': number; '1': number } | null;
+  /** Rows per class, by class name ('0'/'1' for the tweets); null for an unlabelled test split (the tweets'). */
+  targets: Record<string, number> | null;
   /** Rows whose raw text has chars U+0080..U+00FF, i.e. were touched by the mojibake repair. */
   mojibakeRows: number;
   emptyAfterCleaning: number;
@@ -45,52 +47,81 @@ interface CleanedSplit {
   text: string[];
 }
 
+/** Each text cleaned by `each` (tweets: text, keyword and location of a row), with a progress bar. */
+function withProgress(n: number, split: Split, each: (i: number) => void): void {
+  const bar = progress(`text: cleaning ${split}`, n, 'rows');
+  for (let i = 0; i < n; i++) {
+    each(i);
+    if (i % 1000 === 999) bar.tick(1000);
+  }
+  bar.tick(n % 1000);
+  bar.stop();
+}
+
 function cleanSplit(csv: KaggleCsv, config: TextConfig, split: Split): CleanedSplit {
   const n = csv.rows.length;
   const keyword = new Array<string>(n);
   const location = new Array<string>(n);
   const text = new Array<string>(n);
-  const bar = progress(`text: cleaning ${split}`, n, 'rows');
-  csv.rows.forEach((r, i) => {
+  withProgress(n, split, (i) => {
+    const r = csv.rows[i];
     text[i] = cleanTweet(r.text, config.clean);
     keyword[i] = config.keyword.urlDecode ? urlDecodeKeyword(r.keyword) : r.keyword;
     location[i] = config.location.clean ? cleanLocation(r.location, config.clean) : r.location;
-    if (i % 1000 === 999) bar.tick(1000);
   });
-  bar.tick(n % 1000);
-  bar.stop();
   return { csv, keyword, location, text };
 }
 
-function summarise(split: Split, c: CleanedSplit, trainTexts: Set<string> | null): SplitSummary {
-  const rows = c.csv.rows;
-  const targets = rows.map((r) => r.target);
-  let t0 = 0;
-  let t1 = 0;
-  for (const y of targets) {
-    if (y === 0) t0++;
-    else if (y === 1) t1++;
-  }
+/** What a split's summary is computed from, whichever file it came from. */
+interface SummaryInput {
+  path: string;
+  raw: readonly string[];
+  text: readonly string[];
+  /** Class index per row, null where unlabelled. */
+  targets: ReadonlyArray<number | null>;
+  /** The split has a label column (false only for the tweets' test.csv). */
+  labelled: boolean;
+  classes: readonly string[];
+}
+
+function classCounts(targets: ReadonlyArray<number | null>, classes: readonly string[]): Record<string, number> {
+  const counts = Object.fromEntries(classes.map((c) => [c, 0]));
+  for (const y of targets) if (y !== null && y >= 0 && y < classes.length) counts[classes[y]]++;
+  return counts;
+}
+
+function summarise(split: Split, c: SummaryInput, trainTexts: Set<string> | null): SplitSummary {
   return {
     split,
-    source: relative(process.cwd(), c.csv.path) || c.csv.path,
-    rows: rows.length,
-    targets: c.csv.hasTarget ? { '0': t0, '1': t1 } : null,
-    mojibakeRows: rows.filter((r) => /[\u0080-\u00ff]/.test(r.text)).length,
+    source: relative(process.cwd(), c.path) || c.path,
+    rows: c.raw.length,
+    targets: c.labelled ? classCounts(c.targets, c.classes) : null,
+    mojibakeRows: c.raw.filter((t) => /[\u0080-\u00ff]/.test(t)).length,
     emptyAfterCleaning: c.text.filter((t) => t === '').length,
-    duplicates: duplicateStats(c.text, targets),
-    rawDuplicates: duplicateStats(
-      rows.map((r) => r.text),
-      targets,
-    ),
+    duplicates: duplicateStats(c.text, c.targets),
+    rawDuplicates: duplicateStats(c.raw, c.targets),
     textInTrain: trainTexts ? c.text.filter((t) => trainTexts.has(t)).length : 0,
   };
 }
 
+const tweetSummaryInput = (c: CleanedSplit): SummaryInput => ({
+  path: c.csv.path,
+  raw: c.csv.rows.map((r) => r.text),
+  text: c.text,
+  targets: c.csv.rows.map((r) => r.target),
+  labelled: c.csv.hasTarget,
+  classes: BINARY_CLASSES,
+});
+
 export interface TextOutputs {
   tables: Record<Split, Table>;
   summaries: Record<Split, SplitSummary>;
+  /** The file each split was read from (the same one for a stratified split). */
   files: Record<Split, string>;
+  /** Provenance `extra` beyond the summary: a text-csv dataset's name and classes; none for the tweets. */
+  extra?: Record<string, unknown>;
+  /** The seed of a stratified test split; null when the files give the splits. */
+  seed?: number | null;
 }
 
 /**
@@ -115,8 +146,8 @@ export function cleanKaggle(cfg: TextConfig, dataDir = paths.rawData()): TextOut
   }
   const trainTexts = new Set(cleaned.train.text);
   const summaries = {
-    train: summarise('train', cleaned.train, null),
-    test: summarise('test', cleaned.test, trainTexts),
+    train: summarise('train', tweetSummaryInput(cleaned.train), null),
+    test: summarise('test', tweetSummaryInput(cleaned.test), trainTexts),
   };
   const tables = {} as Record<Split, Table>;
   for (const split of SPLITS) {
@@ -135,7 +166,42 @@ export function cleanKaggle(cfg: TextConfig, dataDir = paths.rawData()): TextOut
   return { tables, summaries, files };
 }
 
-/** Stage 1: Kaggle CSVs → data/text/{train,test}.arrow (both splits in one commit). */
+/**
+ * A text-csv dataset (`datasets.<name>`, see contracts' dataset-csv.ts) → cleaned tables in the
+ * tweets' schema: target = class index in both splits (the test split is labelled), keyword and
+ * location '', text cleaned with the same `clean` options as the tweets.
+ */
+export function cleanDataset(cfg: TextConfig, ds: TextCsvDataset, dataDir = paths.rawData()): TextOutputs {
+  const csv = readLabelledCsv(ds, dataDir, `datasets.${ds.name}`, { encoding: cfg.encoding });
+  const inputs = {} as Record<Split, SummaryInput>;
+  for (const split of SPLITS) {
+    const raw = csv[split].rows.map((r) => r[0]);
+    const text = new Array<string>(raw.length);
+    withProgress(raw.length, split, (i) => (text[i] = cleanTweet(raw[i], cfg.clean)));
+    inputs[split] = { path: csv[split].file, raw, text, targets: Array.from(csv[split].labels), labelled: true, classes: csv.classes };
+  }
+  const summaries = {
+    train: summarise('train', inputs.train, null),
+    test: summarise('test', inputs.test, new Set(inputs.train.text)),
+  };
+  const tables = {} as Record<Split, Table>;
+  for (const split of SPLITS) {
+    const n = inputs[split].raw.length;
+    tables[split] = buildTable(textSchema, {
+      id: csv[split].ids,
+      split: new Array<string>(n).fill(split),
+      target: inputs[split].targets,
+      keyword: new Array<string>(n).fill(''),
+      location: new Array<string>(n).fill(''),
+      raw_text: inputs[split].raw,
+      text: inputs[split].text,
+    });
+  }
+  const files = { train: csv.train.file, test: csv.test.file };
+  return { tables, summaries, files, extra: { dataset: ds.name, classes: csv.classes }, seed: ds.test ? null : ds.seed };
+}
+
+/** Stage 1: Kaggle CSVs (or a text-csv dataset) → data/text[/<dataset>]/{train,test}.arrow (both splits in one commit). */
 export const textStage = defineStage(textNode, {
   version: STAGE_VERSION,
   configSchema: textConfigSchema,
@@ -151,7 +217,7 @@ function textOutputs(
   dataDir: string,
   outDir: string,
 ): { output: StageOutput; files: string[]; summaries: Record<Split, SplitSummary> } {
-  const r = cleanKaggle(cfg, dataDir);
+  const r = cfg.dataset ? cleanDataset(cfg, cfg.dataset, dataDir) : cleanKaggle(cfg, dataDir);
   return {
     output: {
       files: SPLITS.map((split) => ({
@@ -159,12 +225,13 @@ function textOutputs(
         schema: textSchema,
         table: r.tables[split],
         dtype: 'utf8',
-        seed: null,
-        extra: { ...r.summaries[split] },
+        seed: r.seed ?? null,
+        extra: { ...r.summaries[split], ...r.extra },
       })),
       summary: formatSummary(r.summaries, outDir),
     },
-    files: SPLITS.map((s) => r.files[s]),
+    // One entry per file read: a stratified split reads one file for both splits.
+    files: [...new Set(SPLITS.map((s) => r.files[s]))],
     summaries: r.summaries,
   };
 }
@@ -196,7 +263,12 @@ export function formatSummary(summaries: Record<Split, SplitSummary>, outDir: st
   return SPLITS.map((split) => {
     const s = summaries[split];
     const parts = [`${s.rows} rows`];
-    if (s.targets) parts.push(`targets 0=${s.targets['0']} 1=${s.targets['1']}`);
+    if (s.targets)
+      parts.push(
+        `targets ${Object.entries(s.targets)
+          .map(([c, n]) => `${c}=${n}`)
+          .join(' ')}`,
+      );
     parts.push(`${s.mojibakeRows} with mojibake repaired`);
     parts.push(`${s.emptyAfterCleaning} empty after cleaning`);
     parts.push(`${s.duplicates.duplicates} duplicate texts (${s.rawDuplicates.duplicates} raw)`);
@@ -204,7 +276,7 @@ export function formatSummary(summaries: Record<Split, SplitSummary>, outDir: st
       parts.push(
         `${s.duplicates.conflictingGroups} texts with conflicting labels (${s.duplicates.conflictingRows} rows; raw ${s.rawDuplicates.conflictingGroups}/${s.rawDuplicates.conflictingRows})`,
       );
-    else parts.push(`${s.textInTrain} texts also in train`);
+    if (split === 'test') parts.push(`${s.textInTrain} texts also in train`);
     const out = `${outDir}/${split}.arrow`;
     return `text ${split}: ${parts.join(', ')} -> ${relative(process.cwd(), out) || out}`;
   }).join('\n');

@@ -1,3 +1,4 @@
+import { isKaggleDataset } from '../datasets.ts';
 import { lrsAt } from '../grid.ts';
 import { defineNode } from '../stage-node.ts';
 import { mlpSubmits } from './mlp.ts';
@@ -19,10 +20,12 @@ export const mlpSubmitNode = defineNode({
   outputs: ['submission.csv', 'submit.json'],
   folder: (key) => `mlp/${key}`,
   batch: true,
-  instances({ grid, section, of }) {
+  instances({ manifest, grid, section, of }) {
     if (!mlpSubmits(section)) return [];
     const gridRuns = of('mlp').filter((r) => r.point.regime === undefined);
-    return of('pca').flatMap((pca) => {
+    // a Kaggle submission is for the competition's (unlabelled) test rows only
+    const kaggle = of('pca').filter((pca) => isKaggleDataset(manifest.datasets, pca.point.dataset));
+    return kaggle.flatMap((pca) => {
       const runs = gridRuns.filter((r) => r.key.startsWith(`${pca.key}/`));
       const widths = [...new Set(runs.map((r) => r.point.width!))];
       return widths.map((width) => {

@@ -1,3 +1,4 @@
+import { isKaggleDataset } from '../datasets.ts';
 import { defineNode } from '../stage-node.ts';
 
 /**
@@ -17,7 +18,9 @@ export const submissionsNode = defineNode({
   outputs: ['*.csv', 'index.json'],
   folder: () => 'submissions',
   instances({ manifest, of }) {
-    const finals = [...of('ntk'), ...of('mlp-submit')];
+    const kaggle = of('ntk').filter((ntk) => isKaggleDataset(manifest.datasets, ntk.point.dataset));
+    const finals = [...kaggle, ...of('mlp-submit')];
+    if (!finals.length) return []; // no Kaggle dataset in the profile: nothing to submit
     const fl = (manifest.sections.analysis as { featureLearning?: { enabled?: boolean } }).featureLearning?.enabled === true;
     return [
       fl ? { key: '', config: { featureLearning: true }, deps: [...finals, ...of('analysis')] } : { key: '', config: {}, deps: finals },
