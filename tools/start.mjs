@@ -33,7 +33,9 @@ if (status === 0) {
   register();
   const c = await import(new URL('../packages/contracts/src/index.ts', import.meta.url).href);
   const inst = c.pipelineInstances(c.loadManifest(undefined, profile));
-  const dir = (stage) => inst.find((i) => i.stage === stage)?.dir ?? stage;
-  process.stdout.write(`\nprofile ${profile}: done; report in data/${dir('analysis')}/, submissions in data/${dir('submissions')}/\n`);
+  const dir = (stage) => inst.find((i) => i.stage === stage)?.dir;
+  // a profile without the Kaggle dataset makes no submissions
+  const subs = dir('submissions') ? `, submissions in data/${dir('submissions')}/` : '';
+  process.stdout.write(`\nprofile ${profile}: done; report in data/${dir('analysis') ?? 'analysis'}/${subs}\n`);
 }
 process.exit(status);

@@ -65,4 +65,22 @@ describe('datasets in the manifest', () => {
     expect(() => resolveManifest({ datasets: { x: { kind: 'parquet' } } })).toThrow(/datasets.x/);
     expect(() => resolveManifest({ datasets: { '../up': { kind: 'kaggle-tweets' } } })).toThrow(/dataset name 'datasets.\.\.\/up'/);
   });
+
+  it('a profile extends another: its overrides merged over the base profile; a cycle or an unknown base is one line', () => {
+    const raw = {
+      ...base,
+      profiles: {
+        fl: { grid: { widths: [64, 1024] }, regimes: { mup: { widths: [64] } }, ntk: { folds: 3 } },
+        'spam-fl': { extends: 'fl', grid: { datasets: ['spam'] }, ntk: { loo: false } },
+      },
+    };
+    const m = resolveManifest(raw, 'spam-fl');
+    expect(m.grid.widths).toEqual([64, 1024]);
+    expect(m.grid.datasets).toEqual(['spam']);
+    expect(Object.keys(m.regimes)).toEqual(['mup']);
+    expect(m.sections.ntk).toEqual({ folds: 3, loo: false });
+    const loop = { profiles: { a: { extends: 'b' }, b: { extends: 'a' } } };
+    expect(() => resolveManifest(loop, 'a')).toThrow(/profiles a -> b -> a: a profile cannot extend itself/);
+    expect(() => resolveManifest({ profiles: { a: { extends: 'zz' } } }, 'a')).toThrow(/profiles.a.extends names 'zz'/);
+  });
 });

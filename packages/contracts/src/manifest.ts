@@ -102,6 +102,8 @@ const sectionsShape = Object.fromEntries(SECTION_NAMES.map((s) => [s, section]))
 
 const profileSchema = z
   .object({
+    /** Another profile this one starts from (its overrides first, then this one's, deep-merged). */
+    extends: z.string().optional(),
     grid: z.record(z.string(), z.unknown()).optional(),
     regimes: z.record(z.string(), z.unknown()).optional(),
     datasets: z.record(z.string(), z.unknown()).optional(),
@@ -149,7 +151,7 @@ export function resolveManifest(raw: unknown, profile = DEFAULT_PROFILE, source 
   for (const name of Object.keys(m.profiles)) assertPathSegment(name, `profile name 'profiles.${name}'`, source);
   if (profile !== DEFAULT_PROFILE && !(profile in m.profiles))
     fail(`${source}: no profile '${profile}'; defined: ${[DEFAULT_PROFILE, ...Object.keys(m.profiles)].join(', ')}`);
-  const over = profile === DEFAULT_PROFILE ? {} : (m.profiles[profile] as Record<string, Record<string, unknown> | undefined>);
+  const over = profile === DEFAULT_PROFILE ? {} : profileOverrides(m.profiles, profile, source);
   const gridRaw = deepMerge(m.grid, over.grid ?? {});
   const grid = gridSchema.safeParse(gridRaw);
   if (!grid.success) fail(`${source} (profile ${profile}) grid: ${schemaIssueLine(grid.error)}`);
@@ -177,6 +179,21 @@ export function resolveManifest(raw: unknown, profile = DEFAULT_PROFILE, source 
       );
   const resolved: Manifest = { profile, grid: grid.data, sections, regimes, datasets, source };
   return profile === DEFAULT_PROFILE ? resolved : { ...resolved, defaultProfile: resolveManifest(raw, DEFAULT_PROFILE, source) };
+}
+
+type Overrides = Record<string, Record<string, unknown> | undefined>;
+
+/**
+ * A profile's overrides with what it `extends` merged underneath (e.g. the feature-learning
+ * regimes on another dataset: `{ extends: features, grid: { datasets: [sms-spam] } }`).
+ */
+function profileOverrides(profiles: Record<string, Record<string, unknown>>, name: string, source: string, seen: string[] = []): Overrides {
+  if (seen.includes(name)) fail(`${source}: profiles ${[...seen, name].join(' -> ')}: a profile cannot extend itself`);
+  const { extends: base, ...own } = profiles[name] as { extends?: string } & Overrides;
+  if (base === undefined) return own;
+  if (!(base in profiles))
+    fail(`${source}: profiles.${name}.extends names '${base}', which is not a profile (defined: ${Object.keys(profiles).join(', ')})`);
+  return deepMerge(profileOverrides(profiles, base, source, [...seen, name]), own) as Overrides;
 }
 
 /** The built-in datasets and the manifest's, each checked (its name a folder name, its fields by kind). */

@@ -18,6 +18,7 @@ import {
   runStage,
   cvWithMacroF1Schema,
   multiclassPredictionsSchema,
+  type OutputFile,
 } from '@tangent/contracts';
 import { reluNetKernel } from '@tangent/kernels';
 import { hasEigh, rng, setBackend } from '@tangent/linalg';
@@ -43,6 +44,13 @@ afterEach(() => {
 
 const out = (file: string) => join(dir, 'ntk', KEY, file);
 
+/** Publish pca train/test files as the manifest's pca instance KEY. */
+async function publishPca(files: OutputFile[]): Promise<void> {
+  const m = resolveManifest(manifest());
+  const pca = findInstance(pipelineInstances(m), 'pca', KEY)!;
+  await publishOutputs({ name: 'pca', version: '1', outputs: ['train.arrow', 'test.arrow'] }, m, pca, { files });
+}
+
 /**
  * A PCA-like input: unit-norm rows, a nonlinear labelling rule, shuffled ids, published as the
  * pca instance of the manifest (its identity does not depend on the ntk section).
@@ -64,13 +72,7 @@ async function writeInputs(nTrain: number, nTest: number) {
     return { ids, X, t, file: { name: `${split}.arrow`, schema, table, dtype: 'float32', seed: null } };
   };
   const data = { train: make(nTrain, 'train', 1), test: make(nTest, 'test', 100000) };
-  const m = resolveManifest(manifest());
-  await publishOutputs(
-    { name: 'pca', version: '1', outputs: ['train.arrow', 'test.arrow'] },
-    m,
-    findInstance(pipelineInstances(m), 'pca', KEY)!,
-    { files: [data.train.file, data.test.file] },
-  );
+  await publishPca([data.train.file, data.test.file]);
   return data;
 }
 
@@ -372,13 +374,7 @@ async function writeClassInputs(classes: string[], nTrain: number, nTest: number
     return { ids, X, t, file: { name: `${split}.arrow`, schema, table, dtype: 'float32', seed: null, extra: { classes } } };
   };
   const data = { train: make(nTrain, 'train', 1), test: make(nTest, 'test', 50000) };
-  const m = resolveManifest(manifest());
-  await publishOutputs(
-    { name: 'pca', version: '1', outputs: ['train.arrow', 'test.arrow'] },
-    m,
-    findInstance(pipelineInstances(m), 'pca', KEY)!,
-    { files: [data.train.file, data.test.file] },
-  );
+  await publishPca([data.train.file, data.test.file]);
   return data;
 }
 
