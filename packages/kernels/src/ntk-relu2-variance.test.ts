@@ -54,7 +54,7 @@ describe('arc-cosine moments of order 2 and the per-neuron variance', () => {
     }
   });
 
-  it('matches Monte-Carlo over 2·10⁵ neurons drawn as the network draws them, pair by pair', () => {
+  it.each([1, 10])('matches Monte-Carlo over 2·10⁵ neurons drawn as the network draws them, pair by pair (K = %i outputs, traced)', (K) => {
     const d = 5,
       X = points(5, d, 11),
       n = X.length,
@@ -67,7 +67,10 @@ describe('arc-cosine moments of order 2 and the per-neuron variance', () => {
       s4 = new Float64Array(n * n);
     for (let k = 0; k < N; k++) {
       r.fillNormal(w);
-      neuronTerms(X, d, w, r.normal(), t);
+      // the trace over K readouts: w̄² = (1/K) Σ_k w2_k², passed as its square root
+      let w2 = 0;
+      for (let k2 = 0; k2 < K; k2++) w2 += r.normal() ** 2;
+      neuronTerms(X, d, w, Math.sqrt(w2 / K), t);
       for (let p = 0; p < n * n; p++) {
         const v = t[p];
         s1[p] += v;
@@ -81,7 +84,7 @@ describe('arc-cosine moments of order 2 and the per-neuron variance', () => {
         const p = a * n + b;
         const mu = s1[p] / N,
           variance = s2[p] / N - mu * mu;
-        const want = ntkRelu2NeuronMoments(Math.sqrt(dot(X[a], X[a])), Math.sqrt(dot(X[b], X[b])), dot(X[a], X[b]), d).variance;
+        const want = ntkRelu2NeuronMoments(Math.sqrt(dot(X[a], X[a])), Math.sqrt(dot(X[b], X[b])), dot(X[a], X[b]), d, K).variance;
         // SE of the sample variance ≈ √((E τ⁴ − (E τ²)²)/N) (a bound: uses raw, not central, moments)
         const se = Math.sqrt((s4[p] / N - (s2[p] / N) ** 2) / N);
         expect(Math.abs(variance - want), `pair (${a}, ${b})`).toBeLessThan(4 * se);

@@ -20,6 +20,10 @@
  *   E τ²  = 3 s² J0/(2π) + 2 s ab J1/(2π) + (ab)² J2/(2π)                        (eq. V1)
  *   Var τ = E τ² − Θ².
  *
+ * A network with K outputs (f = W2 h/√m, W2 ∈ ℝ^{K×m}) tracked by the trace over outputs,
+ * Θ̂_tr = (1/K) Σ_k Θ̂_kk, has the same τ with w2² replaced by w̄² = (1/K) Σ_k W2[k]²: still
+ * E w̄² = 1, but w̄² ~ χ²_K/K has E w̄⁴ = 1 + 2/K, so the 3 of eq. V1 becomes 1 + 2/K (3 at K = 1).
+ *
  * Because the τ_k are i.i.d. with mean Θ, E‖Θ̂₀ − Θ‖²_F = (1/m) Σ_ij Var τ(x_i, x_j) EXACTLY at every
  * width m (no large-m limit), so the relative Frobenius error err = ‖Θ̂₀ − Θ‖_F/‖Θ‖_F on a fixed set
  * of rows has
@@ -38,8 +42,17 @@ export function arcCosJ2(c: number): number {
   return 3 * Math.sqrt(1 - cc * cc) * cc + (Math.PI - Math.acos(cc)) * (1 + 2 * cc * cc);
 }
 
-/** Mean (= Θ(x, z)) and variance of one neuron's term τ(x, z) of the two-layer ReLU NTK (eq. V1). */
-export function ntkRelu2NeuronMoments(normX: number, normZ: number, dot: number, d: number): { mean: number; variance: number } {
+/**
+ * Mean (= Θ(x, z)) and variance of one neuron's term τ(x, z) of the two-layer ReLU NTK (eq. V1),
+ * of the trace over `outputs` = K readouts (1: the one-output network).
+ */
+export function ntkRelu2NeuronMoments(
+  normX: number,
+  normZ: number,
+  dot: number,
+  d: number,
+  outputs = 1,
+): { mean: number; variance: number } {
   const ab = (normX * normZ) / d;
   if (ab === 0) return { mean: 0, variance: 0 };
   const s = dot / d;
@@ -50,7 +63,8 @@ export function ntkRelu2NeuronMoments(normX: number, normZ: number, dot: number,
     j1 = Math.sqrt(1 - c * c) + piMinusPhi * c;
   const twoPi = 2 * Math.PI;
   const mean = (s * j0 + ab * j1) / twoPi;
-  const second = (3 * s * s * j0 + 2 * s * ab * j1 + ab * ab * arcCosJ2(c)) / twoPi;
+  const w4 = 1 + 2 / outputs; // E w̄⁴ of χ²_K/K; exactly 3 for one output
+  const second = (w4 * s * s * j0 + 2 * s * ab * j1 + ab * ab * arcCosJ2(c)) / twoPi;
   // E τ² ≥ (E τ)² analytically; clamp the rounding at φ → 0 of a degenerate pair
   return { mean, variance: Math.max(0, second - mean * mean) };
 }
@@ -66,9 +80,10 @@ export interface InitErrorConstant {
 
 /**
  * C of eq. V2 on the rows of X (n × d, as fed to the network: the same 1/√d scaling), summed over
- * every ordered pair (i, j) as the Frobenius norms do. O(n² d) for the inner products, O(n²) pairs.
+ * every ordered pair (i, j) as the Frobenius norms do, for the trace over `outputs` readouts.
+ * O(n² d) for the inner products, O(n²) pairs.
  */
-export function ntkRelu2InitErrorConstant(X: Matrix): InitErrorConstant {
+export function ntkRelu2InitErrorConstant(X: Matrix, outputs = 1): InitErrorConstant {
   const n = X.rows,
     d = X.cols;
   if (n < 1 || d < 1) fail(`ntkRelu2InitErrorConstant: needs at least one row and column, got ${n}×${d}`);
@@ -82,7 +97,7 @@ export function ntkRelu2InitErrorConstant(X: Matrix): InitErrorConstant {
   for (let i = 0; i < n; i++)
     for (let j = 0; j <= i; j++) {
       // the diagonal's cosine is exactly 1 (norm² may round 1 ulp away from G_ii, and arccos amplifies it)
-      const { mean, variance } = ntkRelu2NeuronMoments(norm[i], norm[j], i === j ? norm[i] * norm[i] : G[i * n + j], d);
+      const { mean, variance } = ntkRelu2NeuronMoments(norm[i], norm[j], i === j ? norm[i] * norm[i] : G[i * n + j], d, outputs);
       const w = i === j ? 1 : 2; // the off-diagonal pair appears twice in the Frobenius sums
       varianceSum += w * variance;
       thetaSquaredSum += w * mean * mean;

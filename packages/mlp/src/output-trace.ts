@@ -27,8 +27,8 @@
  * and Θ̂₀'s error ‖Θ̂_tr,0 − Θ‖_F / ‖Θ‖_F are defined exactly as for the binary network; ΔΘ on
  * the trace does not see the off-diagonal blocks move (they start at O(m^−½) and stay small in
  * the lazy regime). Θ̂_tr's fluctuation at init is smaller than one block's: its readout factor
- * w̄_r² has variance 2/K instead of 2, so the relu constant of E[m err²] (ntk-relu2-variance.ts)
- * is the binary network's only.
+ * w̄_r² has variance 2/K instead of 2 (E w̄⁴ = 1 + 2/K), which the relu constant of E[m err²]
+ * takes as its `outputs` argument (ntk-relu2-variance.ts).
  *
  * The learning rate η = c · n / λ_max(Θ̂_tr,0): gradient descent on L = 1/(2n) Σ_i ‖f(x_i) − y_i‖²
  * moves the outputs as vec F_{t+1} = vec F_t − (η/n) Θ̂ vec(F_t − Y) with the full nK × nK kernel,

@@ -16,7 +16,14 @@ import {
   splitTable,
   classRunPredictionsSchema,
 } from '@tangent/contracts';
-import { ACTIVATIONS, activationNetKernel, ntkRelu2NeuronMoments, reluNetKernel, type ActivationName } from '@tangent/kernels';
+import {
+  ACTIVATIONS,
+  activationNetKernel,
+  ntkRelu2InitErrorConstant,
+  ntkRelu2NeuronMoments,
+  reluNetKernel,
+  type ActivationName,
+} from '@tangent/kernels';
 import { eigh, mat32, mat64, rng } from '@tangent/linalg';
 import { empiricalNtkMlp, initMlp } from '@tangent/nn';
 import { bestLr, mlpStage, mlpSubmitStage } from './stage.ts';
@@ -615,7 +622,10 @@ describe('mlp stage on a 3-class input (K outputs)', () => {
     const sub = traceKernel(fx, tracked, 64, 0, 3);
     const want = relativeFrobeniusDistance(sub.theta, twoLayerAnalyticalKernel('relu')(sub.X));
     expect(m.kernel_init_error / want).toBeCloseTo(1, 4);
-    expect(m.kernel_init_error_sqrt_m_predicted).toBeNull(); // the one-output network's constant
+    // the predicted constant of the trace (E w̄⁴ = 1 + 2/K): below the one-output network's on the same rows
+    const c3 = ntkRelu2InitErrorConstant(sub.X, 3).constant;
+    expect(m.kernel_init_error_sqrt_m_predicted!).toBeCloseTo(c3, 10);
+    expect(c3).toBeLessThan(ntkRelu2InitErrorConstant(sub.X).constant);
 
     // the history: centred start at 1/(2n) Σ ‖y_i‖² = K/2, ΔΘ on the trace kernel, predicted curves from Θ ⊗ I
     const { table: h } = readArtifact(join(runDir('w64-s0-lr1'), 'history.arrow'), historySchema);

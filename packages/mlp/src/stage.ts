@@ -143,13 +143,13 @@ function analyticalKernel(c: MlpShared, kind: KernelKind = 'ntk'): ((X: Mat32, Z
 }
 
 /**
- * C of E[m·err²] = C² for Θ̂₀'s error on the tracked rows (@tangent/kernels ntk-relu2-variance.ts):
- * closed-form for the relu network only. For another φ, Var τ needs E[φ(u)²φ(v)²] and
+ * C of E[m·err²] = C² for Θ̂₀'s error on the tracked rows (@tangent/kernels ntk-relu2-variance.ts;
+ * with K outputs, of the trace over them): closed-form for the relu network only. For another φ, Var τ needs E[φ(u)²φ(v)²] and
  * E[φ(u)φ'(u)φ(v)φ'(v)], which for erf have no closed form (a 2-d quadrature per pair, ~10⁶ pairs
  * on the default subset), so it is null there rather than a number for another network.
  */
-function initErrorConstant(c: MlpShared, trackedRows: Mat32): number | null {
-  return c.model.activation === 'relu' ? ntkRelu2InitErrorConstant(trackedRows).constant : null;
+function initErrorConstant(c: MlpShared, trackedRows: Mat32, outputs: number): number | null {
+  return c.model.activation === 'relu' ? ntkRelu2InitErrorConstant(trackedRows, outputs).constant : null;
 }
 
 function historyTable(h: HistoryRow[], dyn: PredictedDynamics | null) {
@@ -392,7 +392,7 @@ export const mlpStage = defineStage(mlpNode, {
       dynamics_max_rel_dev_empirical: finiteOrNull(r.dynamics?.maxRelDevEmpirical),
       dynamics_max_rel_dev_nngp: finiteOrNull(nngpDev),
       // the binary network's constant: Θ̂_tr of K outputs fluctuates less (output-trace.ts)
-      kernel_init_error_sqrt_m_predicted: analytical && K === 1 ? initErrorConstant(c, gatherRows(data.fit.X, tracked)) : null,
+      kernel_init_error_sqrt_m_predicted: analytical ? initErrorConstant(c, gatherRows(data.fit.X, tracked), K) : null,
     };
     const metrics = r.classes ? runMetricsSchema.parse({ ...m, ...classFields(data.all.classes, r.classes) }) : runMetricsSchema.parse(m);
     const f = (v: number | null, p = 4) => (v === null ? '-' : v.toPrecision(p));

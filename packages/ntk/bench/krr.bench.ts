@@ -13,7 +13,7 @@ import {
   largeScaleKrrConfigSchema,
   loadFashionMnistKrr,
   krrPcaSchema,
-  loadPcaTweetsKrr,
+  loadPcaKrr,
   runLargeScaleKrr,
   type KrrData,
   type LargeScaleKrrRun,
@@ -146,7 +146,7 @@ export const benchmarks: Benchmark[] = [
         'krr_falkon_agreement_tweets',
         7613,
         () =>
-          loadPcaTweetsKrr(
+          loadPcaKrr(
             { ...fullConfig().data, kind: 'pca', input: 'use-lite-d128', trainSubset: null, testSubset: null },
             42,
             readPcaOutsidePipeline(resolve(root, 'data/pca/use-lite-d128/train.arrow')),

@@ -14,9 +14,10 @@ export const largeScaleKrrConfigSchema = z
       .object({
         /**
          * 'fashion_mnist': the idx-ubyte.gz files under $TANGENT_DATA_DIR/fashion-mnist/ (60 000
-         * train / 10 000 test, 784 pixels / 255, 10 classes); 'pca': the tweets as the pca stage
-         * wrote them (data/pca/<input>/train.arrow, unit-norm rows, 2 classes) with a stratified
-         * `evalFraction` of the labelled rows as the test set (Kaggle's test rows have no labels).
+         * train / 10 000 test, 784 pixels / 255, 10 classes); 'pca': any pca input of the manifest
+         * (the tweets or another dataset) as the pca stage wrote it (data/pca/<input>/train.arrow,
+         * unit-norm rows, the classes its provenance names) with a stratified `evalFraction` of the
+         * train rows as the test set.
          */
         kind: z.enum(['fashion_mnist', 'pca']).default('fashion_mnist'),
         /** First n training rows (null: all). */

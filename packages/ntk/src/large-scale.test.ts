@@ -2,10 +2,10 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { readArtifact } from '@tangent/arrow-io';
-import { runStage } from '@tangent/contracts';
+import { buildTable, fixedSizeListVector, readArtifact } from '@tangent/arrow-io';
+import { embeddingSchema, runStage } from '@tangent/contracts';
 import { publishToyEmbeddings } from '@tangent/contracts/testing';
-import { krrPredictionsSchema, krrTargets, krrValidationSchema, runLargeScaleKrr } from './large-scale.ts';
+import { krrPredictionsSchema, krrTargets, krrValidationSchema, loadPcaKrr, runLargeScaleKrr } from './large-scale.ts';
 import { ntkStage } from './stage.ts';
 
 const out = mkdtempSync(join(tmpdir(), 'krr-'));
@@ -79,5 +79,28 @@ describe('tangent krr (runLargeScaleKrr)', () => {
     expect(Array.from(krrTargets(Int32Array.from([0, 1]), 2).data)).toEqual([-1, 1]);
     const Y = krrTargets(Int32Array.from([2]), 4);
     expect(Array.from(Y.data)).toEqual([-0.25, -0.25, 0.75, -0.25]);
+  });
+});
+
+describe('a pca input of another dataset (loadPcaKrr)', () => {
+  it('takes its classes from the provenance and stratifies the test rows by class; a target outside them is one line', () => {
+    const n = 60;
+    const table = buildTable(embeddingSchema(2), {
+      id: Int32Array.from({ length: n }, (_, i) => i),
+      split: new Array(n).fill('train'),
+      target: Array.from({ length: n }, (_, i) => i % 3),
+      embedding: fixedSizeListVector(
+        Float32Array.from({ length: 2 * n }, (_, i) => Math.cos(i)),
+        2,
+      ),
+    });
+    const cfg = { kind: 'pca', input: 'x.raw', evalFraction: 0.2, trainSubset: null, testSubset: null, preprocess: 'none' } as const;
+    const data = loadPcaKrr(cfg as never, 0, { table, path: 'x/train.arrow', meta: { extra: { classes: ['a', 'b', 'c'] } } });
+    expect(data.classes).toBe(3);
+    expect(data.xTest.rows).toBe(12);
+    expect([0, 1, 2].map((c) => data.labelsTest.filter((y) => y === c).length)).toEqual([4, 4, 4]);
+    expect(() => loadPcaKrr(cfg as never, 0, { table, path: 'x/train.arrow' })).toThrow(
+      /x\/train\.arrow: train row 2 has target 2; expected a class index 0\.\.1/,
+    );
   });
 });

@@ -13,6 +13,7 @@ import {
   type RunStageOptions,
   type StageContext,
   type StageOutput,
+  tableClasses,
 } from '@tangent/contracts';
 import { fitLargeScaleKrr, scoreAccuracy, stratifiedSplit, type LargeScaleKrrResult } from '@tangent/kernels';
 import { backendInfo, mat64, type Mat64 } from '@tangent/linalg';
@@ -66,11 +67,17 @@ const pcaSchema = defineSchema('pca', [
 export const krrPcaSchema = pcaSchema;
 
 /**
- * The tweets as the pca stage wrote them (`train.arrow`, read by the caller: the stage through
- * the contract, identity-checked), a stratified `evalFraction` of the labelled rows as the test set.
+ * A pca input as the pca stage wrote it (`train.arrow`, read by the caller: the stage through the
+ * contract, identity-checked; its provenance names the classes, absent for the binary tweets), a
+ * stratified `evalFraction` of the labelled rows as the test set.
  */
-export function loadPcaTweetsKrr(cfg: LargeScaleKrrConfig['data'], seed: number, pca: { table: Table; path: string }): KrrData {
+export function loadPcaKrr(
+  cfg: LargeScaleKrrConfig['data'],
+  seed: number,
+  pca: { table: Table; path: string; meta?: { extra?: Record<string, unknown> } },
+): KrrData {
   const { table, path } = pca;
+  const classes = tableClasses(pca.meta?.extra, path);
   const t = table.schema.fields.find((f) => f.name === 'embedding')?.type;
   if (!t || !DataType.isFixedSizeList(t) || !DataType.isFloat((t as FixedSizeList).children[0].type))
     fail(`${path}: column 'embedding' should be FixedSizeList<Float32>[d] as the pca stage writes it`);
@@ -78,7 +85,8 @@ export function loadPcaTweetsKrr(cfg: LargeScaleKrrConfig['data'], seed: number,
   const target = table.getChild('target')!;
   const y = Int32Array.from({ length: rows }, (_, i) => {
     const v = target.get(i) as number | null;
-    if (v !== 0 && v !== 1) fail(`${path}: train row ${i} has target ${v}; expected 0 or 1`);
+    if (v === null || !(v >= 0 && v < classes.length))
+      fail(`${path}: train row ${i} has target ${v}; expected a class index 0..${classes.length - 1}`);
     return v;
   });
   const { isEval } = stratifiedSplit(y, { evalFraction: cfg.evalFraction, folds: 2, seed });
@@ -91,12 +99,12 @@ export function loadPcaTweetsKrr(cfg: LargeScaleKrrConfig['data'], seed: number,
   const tr = pick(0, cfg.trainSubset),
     te = pick(1, cfg.testSubset);
   return {
-    name: `tweets-${cfg.input}`,
+    name: `pca-${cfg.input}`,
     xTrain: tr.X,
     labelsTrain: tr.labels,
     xTest: te.X,
     labelsTest: te.labels,
-    classes: 2,
+    classes: classes.length,
     inputs: [path],
   };
 }
@@ -205,7 +213,7 @@ async function computeLargeScaleKrr(
   const data =
     cfg.data.kind === 'fashion_mnist'
       ? loadFashionMnistKrr(cfg.data, opts.dataDir)
-      : loadPcaTweetsKrr(cfg.data, cfg.seed, opts.pca ?? fail(`krr ${cfg.name}: a pca run needs its pca input`));
+      : loadPcaKrr(cfg.data, cfg.seed, opts.pca ?? fail(`krr ${cfg.name}: a pca run needs its pca input`));
   preprocess(data, cfg.data.preprocess);
   const Y = krrTargets(data.labelsTrain, data.classes);
   const tLoad = performance.now();

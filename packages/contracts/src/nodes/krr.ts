@@ -36,7 +36,7 @@ export function krrInstance(
  */
 export const krrNode = defineNode({
   name: 'krr',
-  description: 'kernel regression past the N×N wall (exact or Falkon by a memory model) on Fashion-MNIST or the tweets',
+  description: 'kernel regression past the N×N wall (exact or Falkon by a memory model) on Fashion-MNIST or any pca input',
   implementation: { package: '@tangent/ntk', export: 'krrStage', cliExtension: 'krrCli' },
   inputs: [{ stage: 'pca', files: ['train.arrow'] }],
   outputs: ['predictions.arrow', 'validation.arrow', 'metrics.json'],
