@@ -254,15 +254,11 @@ describe('ntk stage (runStage)', () => {
       at: number[],
     ) => {
       const x = (i: number) => rowOf(data.train.X, i);
-      const A = rows.map((i, a) => [...rows.map((j, b) => kern(x(i), x(j)) + (a === b ? lambda : 0)), y(i)]);
-      const n = rows.length;
-      for (let c = 0; c < n; c++)
-        for (let r = c + 1; r < n; r++) {
-          const f = A[r][c] / A[c][c];
-          for (let k = c; k <= n; k++) A[r][k] -= f * A[c][k];
-        }
-      const alpha = new Array<number>(n).fill(0);
-      for (let r = n - 1; r >= 0; r--) alpha[r] = (A[r][n] - alpha.reduce((acc, v, k) => (k > r ? acc + A[r][k] * v : acc), 0)) / A[r][r];
+      const [alpha] = gaussSolveColumns(
+        rows.map((i) => rows.map((j) => kern(x(i), x(j)))),
+        rows.map((i) => [y(i)]),
+        lambda,
+      );
       return at.map((i) => rows.reduce((acc, j, a) => acc + kern(rowOf(Xa, i), x(j)) * alpha[a], 0));
     };
     const f1 = (scores: number[], rows: number[]) => {
