@@ -1,5 +1,5 @@
 import { fail } from '@tangent/base';
-import { mat64, type Mat64 } from '@tangent/linalg';
+import { mat64, type Mat64, type Matrix } from '@tangent/linalg';
 
 /**
  * Label coding for regressing a binary target with squared loss. 'pm1' (default): y = 2t − 1 ∈
@@ -83,7 +83,7 @@ export function encodeOneHot(t: ArrayLike<number>, classes: number, coding: Labe
  * class). `block` picks one of several K-column blocks (column c·K + k ↔ λ_c, class k: the layout
  * of the multi-target ridge solvers); K ≤ 127 (Int8 labels).
  */
-export function argmaxLabels(S: Mat64, classes = S.cols, block = 0): Int8Array {
+export function argmaxLabels(S: Matrix, classes = S.cols, block = 0): Int8Array {
   if (classes > 127) fail(`labels: ${classes} classes; at most 127 fit the Int8 label column`);
   if ((block + 1) * classes > S.cols) fail(`argmaxLabels: block ${block} of ${classes} classes exceeds ${S.cols} columns`);
   const out = new Int8Array(S.rows);

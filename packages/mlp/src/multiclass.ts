@@ -5,7 +5,7 @@
  * predicted class argmax_k f_k(x), and the scores the project reports for K classes (accuracy,
  * macro-F1, per-class recall: multiclassMetrics, the ntk stage's).
  */
-import { encodeOneHot, multiclassMetrics, type MulticlassMetrics } from '@tangent/kernels';
+import { argmaxLabels, encodeOneHot, multiclassMetrics, type MulticlassMetrics } from '@tangent/kernels';
 
 /** Row i: +1 at column t_i, −1 elsewhere (n × K row-major, float32); a row without a class (t_i < 0 or null) stays 0. */
 export function oneVsRestTargets(t: ArrayLike<number | null>, K: number): Float32Array {
@@ -20,17 +20,8 @@ export function oneVsRestTargets(t: ArrayLike<number | null>, K: number): Float3
   return out;
 }
 
-/** argmax_k F[i, k] per row of a row-major n × K matrix (ties to the lower class, as argmaxLabels). */
-export function argmaxRows(F: ArrayLike<number>, K: number): Int8Array {
-  const n = F.length / K,
-    out = new Int8Array(n);
-  for (let i = 0; i < n; i++) {
-    let best = 0;
-    for (let k = 1; k < K; k++) if (F[i * K + k] > F[i * K + best]) best = k;
-    out[i] = best;
-  }
-  return out;
-}
+/** argmax_k F[i, k] per row of a row-major n × K matrix (argmaxLabels: ties to the lower class). */
+export const argmaxRows = (F: Float32Array | Float64Array, K: number): Int8Array => argmaxLabels({ rows: F.length / K, cols: K, data: F });
 
 /** Rows `idx` of a row-major n × K matrix. */
 export function gatherTargetRows(Y: Float32Array, K: number, idx: ArrayLike<number>): Float32Array {
@@ -41,7 +32,7 @@ export function gatherTargetRows(Y: Float32Array, K: number, idx: ArrayLike<numb
 }
 
 /** The K-class scores of outputs F (n × K) against the classes `truth`: accuracy, macro-F1, per-class recall (NaN: a class without rows). */
-export function classScores(F: ArrayLike<number>, truth: Int8Array, K: number): MulticlassMetrics {
+export function classScores(F: Float32Array, truth: Int8Array, K: number): MulticlassMetrics {
   return multiclassMetrics(argmaxRows(F, K), truth, K);
 }
 

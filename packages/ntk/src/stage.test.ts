@@ -2,8 +2,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { buildTable, fixedSizeListVector, readArtifact } from '@tangent/arrow-io';
-import type { Table } from 'apache-arrow';
+import { buildTable, fixedSizeListVector, readArtifact, readFixedSizeList } from '@tangent/arrow-io';
 import {
   applySets,
   cvSchema,
@@ -340,12 +339,6 @@ describe('ntk stage (runStage)', () => {
   });
 });
 
-/** A FixedSizeList<Float64> column as float64 rows (row-major), read row by row. */
-function float64Rows(t: Table, column: string): { values: Float64Array; dim: number } {
-  const rows = Array.from({ length: t.numRows }, (_, r) => Array.from(t.getChild(column)!.get(r)!.toArray() as Float64Array));
-  return { values: Float64Array.from(rows.flat()), dim: rows[0].length };
-}
-
 /**
  * A K-class input: rows near K orthogonal centres on the unit sphere (class = centre), the class
  * names in the pca artifacts' provenance (extra.classes), the test split labelled or not.
@@ -411,7 +404,7 @@ describe('ntk stage with K > 2 classes', () => {
     }
 
     const { table: pred } = readArtifact(out('predictions.arrow'), multiclassPredictionsSchema(3));
-    const { values: scores, dim } = float64Rows(pred, 'scores');
+    const { values: scores, dim } = readFixedSizeList(pred, 'scores');
     expect(dim).toBe(3);
     const nEval = m.eval.rows;
     expect(pred.numRows).toBe(nEval + 45);
@@ -472,7 +465,7 @@ describe('ntk stage with K > 2 classes', () => {
     await writeClassInputs(CLASSES, 150, 30);
     await runStage(ntkStage, { manifest: manifest({ ...BASE_NTK, kernel: 'nngp', selectBy: 'macro-f1' }), key: KEY });
     const alone = JSON.parse(readFileSync(out('metrics.json'), 'utf8'));
-    const aloneScores = float64Rows(readArtifact(out('predictions.arrow'), multiclassPredictionsSchema(3)).table, 'scores').values;
+    const aloneScores = readFixedSizeList(readArtifact(out('predictions.arrow'), multiclassPredictionsSchema(3)).table, 'scores').values;
     await runStage(ntkStage, { manifest: manifest({ ...BASE_NTK, selectBy: 'macro-f1', compare: ['nngp'] }), key: KEY });
     expect(readdirSync(join(dir, 'ntk', KEY)).sort()).toEqual([
       'cv-nngp.arrow',
@@ -488,7 +481,7 @@ describe('ntk stage with K > 2 classes', () => {
       expect(m).toMatchObject({ kernel, select_by: 'macro-f1', classes: CLASSES });
       const { table: cv } = readArtifact(out(krrFile('cv', kernel, 'ntk')), cvWithMacroF1Schema(4));
       const lambdas = Array.from(cv.getChild('lambda')!.toArray() as Float64Array);
-      const folds = float64Rows(cv, 'fold_macro_f1').values;
+      const folds = readFixedSizeList(cv, 'fold_macro_f1').values;
       const mean = lambdas.map((_, c) => (folds[4 * c] + folds[4 * c + 1] + folds[4 * c + 2] + folds[4 * c + 3]) / 4);
       const best = mean.reduce((b, v, c) => (v > mean[b] || (v === mean[b] && lambdas[c] > lambdas[b]) ? c : b), 0);
       expect(m.chosen_lambda).toBe(lambdas[best]);
@@ -498,7 +491,7 @@ describe('ntk stage with K > 2 classes', () => {
     expect(nngp.chosen_lambda).toBe(alone.chosen_lambda);
     expect(nngp.eval).toEqual(alone.eval);
     expect(nngp.test).toEqual(alone.test);
-    const both = float64Rows(readArtifact(out('predictions-nngp.arrow'), multiclassPredictionsSchema(3)).table, 'scores').values;
+    const both = readFixedSizeList(readArtifact(out('predictions-nngp.arrow'), multiclassPredictionsSchema(3)).table, 'scores').values;
     expect(Array.from(both)).toEqual(Array.from(aloneScores));
   });
 
