@@ -1,6 +1,6 @@
 import { fail, progress } from '@tangent/base';
 import { cholesky, choleskySolve, gatherRows, gemm, hasEigh, mat64, syrk, type Mat64 } from '@tangent/linalg';
-import { argmaxLabels, binaryMetrics, classificationScores, decideLabels, type LabelCoding } from './classification-metrics.ts';
+import { argmaxLabels, classificationScores, decideLabels, type LabelCoding } from './classification-metrics.ts';
 import { kernelRidgeFit, kernelRidgePredict } from './kernel-ridge-fit.ts';
 import { ridgeSpectrum, shiftedInverse, spectralRidgeAlphas, targetColumns, type RidgeSpectrum } from './spectral-ridge.ts';
 
@@ -228,7 +228,7 @@ function foldScores(S: Mat64, y: Float64Array, va: number[], truth: ArrayLike<nu
       }
     const labels = T === 1 ? decideLabels(col, coding) : argmaxLabels(S, T, c);
     const met = classificationScores(labels, tv, classes);
-    acc[c] = T === 1 ? binaryMetrics(labels, tv).accuracy : met.accuracy;
+    acc[c] = met.accuracy;
     f1[c] = met.f1;
     macro[c] = met.macroF1;
     mse[c] = se / (va.length * T);

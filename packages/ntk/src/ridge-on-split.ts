@@ -332,14 +332,15 @@ function looTable(cfg: NtkConfig, kernel: string, spectrum: RidgeSpectrum | null
   const T = spectrum.targets;
   const y = ArrayBuffer.isView(s.yFit) ? s.yFit : s.yFit.data;
   const n = s.tFit.length;
-  const pred = T === 1 ? new Float64Array(n) : mat64(n, T);
+  // one target vector and n × T columns share the row-major layout
+  const predData = new Float64Array(n * T);
+  const pred: Targets = T === 1 ? predData : mat64(n, T, predData);
   for (let c = 0; c < m; c++) {
     let se = 0;
     for (let i = 0; i < n; i++)
       for (let t = 0; t < T; t++) {
         const r = R.data[(i * m + c) * T + t];
-        if (ArrayBuffer.isView(pred)) pred[i] = y[i] - r;
-        else pred.data[i * T + t] = y[i * T + t] - r;
+        predData[i * T + t] = y[i * T + t] - r;
         se += r ** 2;
       }
     const met = classificationScores(decideClasses(pred, cfg.labelCoding), s.tFit, s.classes);

@@ -122,26 +122,8 @@ function splitRows(cfg: NtkConfig, train: SplitData): Split {
   return split;
 }
 
-/**
- * metrics.json: the contract's KrrMetrics (for K > 2 every `f1` is macro-F1, and there is no
- * `predicted_positive`), plus the class names, macro-F1 (CV, LOO, eval) and per-class recall
- * (eval), and, for a labelled test split, the refit's accuracy, F1, macro-F1 and per-class recall
- * on it. A recall is null for a class without rows.
- */
-export type NtkMetrics = Omit<KrrMetrics, 'select_by' | 'classes' | 'cv' | 'loo' | 'eval' | 'test'> & {
-  select_by: NtkConfig['selectBy'];
-  classes: string[];
-  cv: KrrMetrics['cv'] & { macro_f1: { mean: number; sd: number } };
-  loo: KrrMetrics['loo'] & { macro_f1: number | null };
-  eval: Omit<KrrMetrics['eval'], keyof ClassScores> & ClassScores;
-  test: Pick<KrrMetrics['test'], 'rows' | 'refit_rows'> & { predicted_positive?: number } & Partial<
-      ClassScores & { accuracy: number; f1: number }
-    >;
-};
-type ClassScores = { macro_f1: number; per_class_recall: Array<number | null> };
-
 interface KernelRidgeResult {
-  metrics: NtkMetrics;
+  metrics: KrrMetrics;
   cvTable: Table;
   predTable: Table;
   testLabels: Int8Array;
@@ -190,7 +172,7 @@ function krrMetrics(
   classes: string[],
   nTest: number,
   testTruth: Int8Array | null,
-): NtkMetrics {
+): KrrMetrics {
   const { cv, acc, f1, macroF1, best, lambda, loo } = o.selection;
   return {
     input: cfg.input,
@@ -361,14 +343,15 @@ function submissionFile(test: SplitData, primary: KernelRidgeResult): OutputFile
   return { name: 'submission.csv', text: submissionCsv(test.ids, primary.testLabels) };
 }
 
-export function formatSummary(m: NtkMetrics, outDir: string): string {
-  const f1 = m.classes.length === 2 ? 'F1' : 'macro-F1';
+export function formatSummary(m: KrrMetrics, outDir: string): string {
+  const K = m.classes?.length ?? 2; // files from before datasets: the binary tweets
+  const f1 = K === 2 ? 'F1' : 'macro-F1';
   const test =
     m.test.accuracy === undefined
       ? ''
       : `; test (${m.test.rows} rows): accuracy ${m.test.accuracy.toFixed(4)}, ${f1} ${m.test.f1!.toFixed(4)}`;
   return [
-    `ntk ${m.input}: ${m.kernel} KRR, ${m.classes.length} classes, λ = ${m.chosen_lambda.toPrecision(4)} (CV ${m.cv.solver}: acc ${m.cv.accuracy.mean.toFixed(4)} ± ${m.cv.accuracy.sd.toFixed(4)}, ${f1} ${m.cv.f1.mean.toFixed(4)} ± ${m.cv.f1.sd.toFixed(4)})`,
+    `ntk ${m.input}: ${m.kernel} KRR, ${K} classes, λ = ${m.chosen_lambda.toPrecision(4)} (CV ${m.cv.solver}: acc ${m.cv.accuracy.mean.toFixed(4)} ± ${m.cv.accuracy.sd.toFixed(4)}, ${f1} ${m.cv.f1.mean.toFixed(4)} ± ${m.cv.f1.sd.toFixed(4)})`,
     `  eval (${m.eval.rows} rows): accuracy ${m.eval.accuracy.toFixed(4)}, ${f1} ${m.eval.f1.toFixed(4)}${test}; ${(m.timings.total ?? 0).toFixed(1)} s -> ${outDir}`,
   ].join('\n');
 }
