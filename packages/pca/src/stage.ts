@@ -39,7 +39,8 @@ interface Inputs {
   test: InputSplit;
   /** Recorded only where the input names them (a text dataset's embeddings, a table or image dataset). */
   classes: string[] | null;
-  source: string;
+  /** A table or image dataset's raw values and what was done to them (recorded in the provenance). */
+  source?: string;
 }
 
 /** A text dataset's embeddings (data/embed/<embedder>/), checked. */
@@ -53,7 +54,7 @@ function readEmbedInputs(ctx: StageContext<PcaConfig>): Inputs {
     if (meta.extra?.classes !== undefined) classes = e.classes;
     out[split] = { ids: e.ids, target: e.target, path, X: mat32(e.rows, e.dim, e.values) };
   }
-  return { ...out, classes, source: `embeddings of ${cfgName(ctx.config)}` };
+  return { ...out, classes };
 }
 
 /** A table or image dataset's features, read from its raw files. */
@@ -63,8 +64,6 @@ function readDatasetInputs(ctx: StageContext<PcaConfig>, dataset: NonNullable<Pc
   const at = (s: FeatureSplit, split: Split): InputSplit => ({ ids: s.ids, target: s.target, X: s.X, path: `${dataset.name} (${split})` });
   return { train: at(rows.train, 'train'), test: at(rows.test, 'test'), classes: rows.classes, source: `${dataset.name}: ${rows.scaling}` };
 }
-
-const cfgName = (cfg: PcaConfig): string => cfg.embedder ?? cfg.dataset?.name ?? '?';
 
 /**
  * Stage 3: a text dataset's embeddings (data/embed/<embedder>/{train,test}.arrow) or a table or
