@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { pipelineInstances } from './instances.ts';
+import { datasetKey, datasetNameProblem } from './datasets.ts';
 import { resolveManifest } from './manifest.ts';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'datasets-'));
@@ -64,6 +65,19 @@ describe('datasets in the manifest', () => {
     expect(() => resolveManifest({ datasets: { x: { kind: 'table-csv', path: 'a.csv' } } })).toThrow(/datasets.x: .*columns/);
     expect(() => resolveManifest({ datasets: { x: { kind: 'parquet' } } })).toThrow(/datasets.x/);
     expect(() => resolveManifest({ datasets: { '../up': { kind: 'kaggle-tweets' } } })).toThrow(/dataset name 'datasets.\.\.\/up'/);
+  });
+
+  it('a dataset name holds no dot: dataset x with embedder y.z and dataset x.y with embedder z would share the key x.y.z', () => {
+    const models = { embed: { models: { 'y.z': { kind: 'minilm' }, z: { kind: 'minilm' } } } };
+    const spec = { kind: 'text-csv', path: 'a.csv', columns: { text: 'text', label: 'label' }, testFraction: 0.2 };
+    expect(() => resolveManifest({ ...models, datasets: { x: spec, 'x.y': spec } })).toThrow(
+      /dataset name 'datasets.x.y' 'x.y' contains a dot \(its keys are <name>.<input>\); use letters, digits, _ and - \(no dot\)/,
+    );
+    expect(() => resolveManifest({ grid: { datasets: ['x.y'] } })).toThrow(
+      /grid: field 'datasets.0': a dataset name: .*'x.y' contains a dot/,
+    );
+    expect(datasetNameProblem('sms-spam_2')).toBeNull();
+    expect(datasetKey('x', 'y.z-d8')).toBe('x.y.z-d8'); // the first dot ends the dataset's name: one reading
   });
 
   it('a profile extends another: its overrides merged over the base profile; a cycle or an unknown base is one line', () => {

@@ -17,7 +17,8 @@
  * `digits.raw-d32`).
  */
 import { z } from 'zod';
-import { pathSegment } from './path-segment.ts';
+import { fail } from '@tangent/base';
+import { pathSegmentProblem, PATH_SEGMENT_MAX } from './path-segment.ts';
 
 /** The dataset whose keys carry no prefix: the Kaggle tweets, the project's first dataset. */
 export const TWEETS_DATASET = 'tweets';
@@ -102,7 +103,28 @@ export type FeatureDataset = Extract<Dataset, { kind: 'table-csv' | 'fashion-mni
 /** The datasets every manifest has without declaring them. */
 export const BUILTIN_DATASETS: Readonly<Record<string, Dataset>> = { [TWEETS_DATASET]: { kind: 'kaggle-tweets' } };
 
-export const datasetNameSchema = pathSegment;
+/**
+ * What is wrong with `name` as a dataset name, or null: a folder name (path-segment.ts) without a
+ * dot. A dataset's instance keys are `<name>.<input>` and an input (an embedder's name) may hold
+ * dots, so a dotted dataset name would make one key for two instances: dataset `x` with embedder
+ * `y.z` and dataset `x.y` with embedder `z` are both `x.y.z`.
+ */
+export function datasetNameProblem(name: string): string | null {
+  return pathSegmentProblem(name) ?? (name.includes('.') ? `'${name}' contains a dot (its keys are <name>.<input>)` : null);
+}
+
+const DATASET_NAME_RULE = `letters, digits, _ and - (no dot), at most ${PATH_SEGMENT_MAX} characters`;
+
+export const datasetNameSchema = z.string().superRefine((s, ctx) => {
+  const problem = datasetNameProblem(s);
+  if (problem) ctx.addIssue({ code: 'custom', message: `a dataset name: ${DATASET_NAME_RULE}; ${problem}` });
+});
+
+/** Fail with one line when `name` (named `field` in `source`) is not a dataset name. */
+export function assertDatasetName(name: string, field: string, source: string): void {
+  const problem = datasetNameProblem(name);
+  if (problem) fail(`${source}: ${field} ${problem}; use ${DATASET_NAME_RULE}`);
+}
 
 /** Text goes through the embed stage; tables and images do not. */
 export const isTextDataset = (d: Dataset): d is TextDataset => d.kind === 'kaggle-tweets' || d.kind === 'text-csv';

@@ -9,7 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { z } from 'zod';
 import { fail, schemaIssueLine } from '@tangent/base';
-import { BUILTIN_DATASETS, datasetSchema, TWEETS_DATASET, type Dataset } from './datasets.ts';
+import { assertDatasetName, BUILTIN_DATASETS, datasetNameSchema, datasetSchema, TWEETS_DATASET, type Dataset } from './datasets.ts';
 import { deepMerge, isPlainObject } from './deep-merge.ts';
 import { assertPathSegment, pathSegment } from './path-segment.ts';
 import { SECTION_NAMES } from './stage-registry.ts';
@@ -28,7 +28,7 @@ export const gridSchema = z
      * means [tweets]: a grid that does not name datasets is the same grid, with the same identities,
      * as before datasets existed.
      */
-    datasets: z.array(pathSegment).nonempty().optional(),
+    datasets: z.array(datasetNameSchema).nonempty().optional(),
     /** Embedding models, by name: `use-lite`, `minilm`, or a name defined under `embed.models`. */
     embedders: z.array(pathSegment).nonempty().default(['use-lite']),
     /** PCA output dimensions; each (embedder, d) pair is one input of the ntk and mlp stages. */
@@ -200,7 +200,7 @@ function profileOverrides(profiles: Record<string, Record<string, unknown>>, nam
 function resolveDatasets(raw: Record<string, unknown>, where: string): Record<string, Dataset> {
   const out: Record<string, Dataset> = { ...BUILTIN_DATASETS };
   for (const [name, spec] of Object.entries(raw)) {
-    assertPathSegment(name, `dataset name 'datasets.${name}'`, where);
+    assertDatasetName(name, `dataset name 'datasets.${name}'`, where);
     const parsed = datasetSchema.safeParse(spec ?? {});
     if (!parsed.success) fail(`${where} datasets.${name}: ${schemaIssueLine(parsed.error)}`);
     out[name] = parsed.data;
