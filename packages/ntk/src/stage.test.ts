@@ -44,6 +44,17 @@ afterEach(() => {
 const out = (file: string) => join(dir, 'ntk', KEY, file);
 
 /** Publish pca train/test files as the manifest's pca instance KEY. */
+/** What `compare: [nngp]` publishes besides a submission (sorted): each kernel's cv, metrics and predictions, and the split. */
+const COMPARE_NNGP_FILES = [
+  'cv-nngp.arrow',
+  'cv.arrow',
+  'metrics-nngp.json',
+  'metrics.json',
+  'predictions-nngp.arrow',
+  'predictions.arrow',
+  'split.arrow',
+];
+
 async function publishPca(files: OutputFile[]): Promise<void> {
   const m = resolveManifest(manifest());
   const pca = findInstance(pipelineInstances(m), 'pca', KEY)!;
@@ -204,16 +215,7 @@ describe('ntk stage (runStage)', () => {
 
     await runStage(ntkStage, { manifest: manifest({ ...BASE_NTK, compare: ['nngp'] }), key: KEY });
     const both = read();
-    expect(both.files).toEqual([
-      'cv-nngp.arrow',
-      'cv.arrow',
-      'metrics-nngp.json',
-      'metrics.json',
-      'predictions-nngp.arrow',
-      'predictions.arrow',
-      'split.arrow',
-      'submission.csv',
-    ]);
+    expect(both.files).toEqual([...COMPARE_NNGP_FILES, 'submission.csv']);
     expect(krrFile('metrics', 'nngp', 'ntk')).toBe('metrics-nngp.json');
     expect(krrFile('predictions', 'ntk', 'ntk')).toBe('predictions.arrow');
     const nngp = both.metrics('metrics-nngp.json');
@@ -467,15 +469,7 @@ describe('ntk stage with K > 2 classes', () => {
     const alone = JSON.parse(readFileSync(out('metrics.json'), 'utf8'));
     const aloneScores = readFixedSizeList(readArtifact(out('predictions.arrow'), multiclassPredictionsSchema(3)).table, 'scores').values;
     await runStage(ntkStage, { manifest: manifest({ ...BASE_NTK, selectBy: 'macro-f1', compare: ['nngp'] }), key: KEY });
-    expect(readdirSync(join(dir, 'ntk', KEY)).sort()).toEqual([
-      'cv-nngp.arrow',
-      'cv.arrow',
-      'metrics-nngp.json',
-      'metrics.json',
-      'predictions-nngp.arrow',
-      'predictions.arrow',
-      'split.arrow',
-    ]);
+    expect(readdirSync(join(dir, 'ntk', KEY)).sort()).toEqual(COMPARE_NNGP_FILES);
     for (const kernel of ['ntk', 'nngp'] as const) {
       const m = JSON.parse(readFileSync(out(krrFile('metrics', kernel, 'ntk')), 'utf8'));
       expect(m).toMatchObject({ kernel, select_by: 'macro-f1', classes: CLASSES });
