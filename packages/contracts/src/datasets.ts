@@ -17,8 +17,7 @@
  * `digits.raw-d32`).
  */
 import { z } from 'zod';
-import { fail } from '@tangent/base';
-import { pathSegmentProblem, PATH_SEGMENT_MAX } from './path-segment.ts';
+import { assertName, nameSchema, pathSegmentProblem, PATH_SEGMENT_MAX } from './path-segment.ts';
 
 /** The dataset whose keys carry no prefix: the Kaggle tweets, the project's first dataset. */
 export const TWEETS_DATASET = 'tweets';
@@ -115,16 +114,11 @@ export function datasetNameProblem(name: string): string | null {
 
 const DATASET_NAME_RULE = `letters, digits, _ and - (no dot), at most ${PATH_SEGMENT_MAX} characters`;
 
-export const datasetNameSchema = z.string().superRefine((s, ctx) => {
-  const problem = datasetNameProblem(s);
-  if (problem) ctx.addIssue({ code: 'custom', message: `a dataset name: ${DATASET_NAME_RULE}; ${problem}` });
-});
+export const datasetNameSchema = nameSchema(datasetNameProblem, `a dataset name: ${DATASET_NAME_RULE}`);
 
 /** Fail with one line when `name` (named `field` in `source`) is not a dataset name. */
-export function assertDatasetName(name: string, field: string, source: string): void {
-  const problem = datasetNameProblem(name);
-  if (problem) fail(`${source}: ${field} ${problem}; use ${DATASET_NAME_RULE}`);
-}
+export const assertDatasetName = (name: string, field: string, source: string): void =>
+  assertName(datasetNameProblem, DATASET_NAME_RULE, name, field, source);
 
 /** Text goes through the embed stage; tables and images do not. */
 export const isTextDataset = (d: Dataset): d is TextDataset => d.kind === 'kaggle-tweets' || d.kind === 'text-csv';

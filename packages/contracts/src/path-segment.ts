@@ -29,17 +29,27 @@ export function pathSegmentProblem(name: string): string | null {
 
 const RULE = `a folder name: letters, digits, _ . - (not starting with a dot, at most ${PATH_SEGMENT_MAX} characters)`;
 
-/** The zod schema of a name that becomes a path segment; its message states the rule and what broke it. */
-export const pathSegment = z.string().superRefine((s, ctx) => {
-  const problem = pathSegmentProblem(s);
-  if (problem) ctx.addIssue({ code: 'custom', message: `${RULE}; ${problem}` });
-});
+type NameProblem = (name: string) => string | null;
+
+/** The zod schema of a name checked by `problemOf`; its message states `rule` and what broke it. */
+export const nameSchema = (problemOf: NameProblem, rule: string) =>
+  z.string().superRefine((s, ctx) => {
+    const problem = problemOf(s);
+    if (problem) ctx.addIssue({ code: 'custom', message: `${rule}; ${problem}` });
+  });
+
+/** Fail with one line when `name` (the value of `field` in `source`) breaks `problemOf`'s rule, stated as `rule`. */
+export function assertName(problemOf: NameProblem, rule: string, name: string, field: string, source: string): void {
+  const problem = problemOf(name);
+  if (problem) fail(`${source}: ${field} ${problem}; use ${rule}`);
+}
+
+/** The zod schema of a name that becomes a path segment. */
+export const pathSegment = nameSchema(pathSegmentProblem, RULE);
 
 /** Fail with one line when `name` (the value of `field` in `source`) is not one path segment. */
-export function assertPathSegment(name: string, field: string, source: string): void {
-  const problem = pathSegmentProblem(name);
-  if (problem) fail(`${source}: ${field} ${problem}; use ${RULE}`);
-}
+export const assertPathSegment = (name: string, field: string, source: string): void =>
+  assertName(pathSegmentProblem, RULE, name, field, source);
 
 /** Every '/'-separated segment of an instance key passes the rule ('' is the key of a keyless stage). */
 export function keySegmentsProblem(key: string): string | null {
