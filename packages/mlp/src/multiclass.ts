@@ -6,6 +6,7 @@
  * macro-F1, per-class recall: multiclassMetrics, the ntk stage's).
  */
 import { argmaxLabels, encodeOneHot, multiclassMetrics, type MulticlassMetrics } from '@tangent/kernels';
+import { gatherRows } from '@tangent/linalg';
 
 /** Row i: +1 at column t_i, −1 elsewhere (n × K row-major, float32); a row without a class (t_i < 0 or null) stays 0. */
 export function oneVsRestTargets(t: ArrayLike<number | null>, K: number): Float32Array {
@@ -23,13 +24,9 @@ export function oneVsRestTargets(t: ArrayLike<number | null>, K: number): Float3
 /** argmax_k F[i, k] per row of a row-major n × K matrix (argmaxLabels: ties to the lower class). */
 export const argmaxRows = (F: Float32Array | Float64Array, K: number): Int8Array => argmaxLabels({ rows: F.length / K, cols: K, data: F });
 
-/** Rows `idx` of a row-major n × K matrix. */
-export function gatherTargetRows(Y: Float32Array, K: number, idx: ArrayLike<number>): Float32Array {
-  if (K === 1) return Float32Array.from(idx, (i) => Y[i]);
-  const out = new Float32Array(idx.length * K);
-  for (let a = 0; a < idx.length; a++) out.set(Y.subarray(idx[a] * K, (idx[a] + 1) * K), a * K);
-  return out;
-}
+/** Rows `idx` of a row-major n × K matrix held flat (linalg's gatherRows). */
+export const gatherTargetRows = (Y: Float32Array, K: number, idx: ArrayLike<number>): Float32Array =>
+  gatherRows({ rows: Y.length / K, cols: K, data: Y }, idx).data;
 
 /** The K-class scores of outputs F (n × K) against the classes `truth`: accuracy, macro-F1, per-class recall (NaN: a class without rows). */
 export function classScores(F: Float32Array, truth: Int8Array, K: number): MulticlassMetrics {
